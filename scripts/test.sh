@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: the default suite. Sets up what it needs (PostgreSQL server binaries; the
+# tests start their own throwaway server), runs every vitest project (node, workers, and
+# the contract suite against the in-repo simulator), and ends with "N passed, N failed".
+# Extra arguments go to vitest (e.g. `npm test -- test/engine`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system-deps.sh postgres || exit 1
+mkdir -p .tmp
+report=.tmp/vitest-default.json
+rm -f "$report"
+# the contract project talks to the simulator here; the real cloud is .ci/run's job
+env -u OS_CLOUD npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+rc=$?
+node scripts/vitest-summary.mjs "$report"
+sum=$?
+[ $rc -eq 0 ] && exit $sum || exit $rc

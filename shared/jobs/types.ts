@@ -1,0 +1,171 @@
+// The job table contract shared by the stores (SQLite, PostgreSQL, D1) and the step
+// engine. The engine knows nothing of SQL; the stores know nothing of OpenStack.
+// All timestamps are epoch milliseconds (numbers) so the three dialects agree.
+
+export const JOB_STATES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+/** Serialisable error recorded on a job (never contains secrets). */
+export interface JobError {
+  code: string;
+  message: string;
+  step?: string;
+  requestId?: string;
+  service?: string;
+  status?: number;
+}
+
+export interface JobProgress {
+  phase: string;
+  done?: number;
+  total?: number;
+}
+
+export interface Job {
+  id: string;
+  /** Monotonic insertion order; used for FIFO per lock key and for cursors. */
+  seq: number;
+  kind: string;
+  state: JobState;
+  /** Name of the current step (null before the first claim of a fresh job is fine). */
+  step: string | null;
+  stepIndex: number;
+  /** 'run' for the workflow's steps, 'cleanup' once it is unwinding after cancel/failure. */
+  phase: 'run' | 'cleanup';
+  params: unknown;
+  context: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  /** Attempt number of the current step (1 on first claim, bumped on retry/reclaim). */
+  attempt: number;
+  runAfter: number;
+  deadline: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  idempotencyKey: string | null;
+  /** At most one unfinished job per lock key runs at a time (FIFO by seq). */
+  lockKey: string | null;
+  /** Jobs sharing a concurrency key are limited to concurrencyLimit started at once. */
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+  requestedBy: string | null;
+  cancelRequested: boolean;
+  error: JobError | null;
+  progress: JobProgress | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface NewJob {
+  id: string;
+  kind: string;
+  params: unknown;
+  context?: Record<string, unknown>;
+  runAfter?: number;
+  deadline?: number | null;
+  idempotencyKey?: string | null;
+  lockKey?: string | null;
+  concurrencyKey?: string | null;
+  concurrencyLimit?: number | null;
+  requestedBy?: string | null;
+}
+
+export interface JobEvent {
+  seq: number;
+  jobId: string;
+  at: number;
+  /** e.g. 'submitted', 'claimed', 'step.done', 'step.wait', 'step.retry', 'step.failed', 'cancel.requested', 'lease.expired' */
+  type: string;
+  fromState: JobState | null;
+  toState: JobState | null;
+  step: string | null;
+  attempt: number | null;
+  message: string | null;
+  /** OpenStack request ids of the calls this step made. */
+  requestIds: string[];
+  data: Record<string, unknown> | null;
+}
+
+export type NewJobEvent = Omit<JobEvent, 'seq' | 'jobId' | 'at'> & { at?: number };
+
+/** What a committed step result changes on the job row. */
+export interface JobPatch {
+  state: JobState;
+  step?: string | null;
+  stepIndex?: number;
+  phase?: 'run' | 'cleanup';
+  /** Shallow-merged into the stored context. */
+  context?: Record<string, unknown>;
+  result?: Record<string, unknown> | null;
+  attempt?: number;
+  runAfter?: number;
+  error?: JobError | null;
+  progress?: JobProgress | null;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  now?: number;
+  kinds?: string[];
+  /** Claim this job only (immediate in-process dispatch); still fully guarded. */
+  jobId?: string;
+}
+
+export interface ListJobsFilter {
+  state?: JobState;
+  kind?: string;
+  /** Matches jobs whose lockKey equals this value. */
+  lockKey?: string;
+  /** seq cursor: return jobs with seq < before (newest first). */
+  before?: number;
+  limit?: number;
+}
+
+export interface JobStore {
+  /** Apply numbered migrations (idempotent). */
+  migrate(): Promise<void>;
+  /**
+   * Insert a job. With an idempotency key already present (also when two inserts race)
+   * returns the existing job and created=false.
+   */
+  insertJob(job: NewJob, event?: NewJobEvent): Promise<{ job: Job; created: boolean }>;
+  getJob(id: string): Promise<Job | null>;
+  getJobByIdempotencyKey(key: string): Promise<Job | null>;
+  listJobs(filter: ListJobsFilter): Promise<Job[]>;
+  /**
+   * One atomic statement: pick the oldest runnable job (queued/waiting with run_after <= now,
+   * or running with an expired lease), honouring lock keys and concurrency limits, set
+   * state=running and the lease. Returns null when nothing is claimable.
+   */
+  claim(opts: ClaimOptions): Promise<Job | null>;
+  /** Extend the lease (and optionally record progress) if `owner` still holds it. */
+  heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now?: number): Promise<boolean>;
+  /**
+   * Commit a step's outcome: a guarded UPDATE (id, state='running', lease_owner=owner) that
+   * must respect TRANSITIONS, plus the event insert, in ONE transaction. False if the lease
+   * was lost (someone else reclaimed the job); then nothing is written.
+   */
+  commit(id: string, owner: string, patch: JobPatch, event: NewJobEvent, now?: number): Promise<boolean>;
+  /**
+   * Guarded transition outside of a lease (e.g. cancel of a queued job):
+   * UPDATE ... WHERE id = ? AND state = from. False when the state was not `from`.
+   */
+  transition(id: string, from: JobState, patch: JobPatch, event: NewJobEvent, now?: number): Promise<boolean>;
+  /** Set cancel_requested (no-op on terminal jobs); returns the job after the change. */
+  requestCancel(id: string, event?: NewJobEvent, now?: number): Promise<Job | null>;
+  appendEvent(jobId: string, event: NewJobEvent): Promise<void>;
+  listEvents(jobId: string, afterSeq?: number, limit?: number): Promise<JobEvent[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Schedules fire once per slot across instances: the first claimSlot(schedule, slot) wins.
+ * (Added next to JobStore rather than into it so existing JobStore implementations stay valid.)
+ */
+export interface ScheduleSlotStore {
+  /** True exactly once per (schedule, slot); slot is the slot's epoch-ms time. */
+  claimSlot(schedule: string, slot: number, now?: number): Promise<boolean>;
+}

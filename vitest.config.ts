@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers, one runner:
+//  - node: fast unit/integration tests (simulator, SQLite, PostgreSQL started by scripts/test.sh)
+//  - contract: the OpenStack client against the simulator, or a real cloud when OS_CLOUD is set
+//  - workers: code that must run inside workerd (D1 store), via @cloudflare/vitest-pool-workers
+// (the workers project is added in vitest.workers.config.ts and referenced below)
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/contract/**', 'test/workers/**', 'node_modules/**'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // a real cloud is shared state: run its files one at a time
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
