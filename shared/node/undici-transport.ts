@@ -1,0 +1,128 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, fetch as undiciFetch, request, stream, type Dispatcher } from 'undici';
+import type { ByteSink, ByteSource, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
+import { HashingStream } from './hashing-stream';
+
+// Node transport: one keep-alive undici Agent for JSON calls and image bytes. Image
+// bytes go through undici request/stream (not fetch) so that they flow straight between
+// the socket and a file or Node stream, hashed on the way, never held in memory.
+
+export interface UndiciTransportOptions {
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers (Glance can be slow to answer a large PUT). */
+  headersTimeoutMs?: number;
+  /** Max silence between body chunks. */
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  connectionsPerOrigin?: number;
+  dispatcher?: Dispatcher;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+export function createUndiciTransport(opts: UndiciTransportOptions = {}): Transport & { close(): Promise<void> } {
+  const dispatcher =
+    opts.dispatcher ??
+    new Agent({
+      connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+      headersTimeout: opts.headersTimeoutMs ?? 300_000,
+      bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      connections: opts.connectionsPerOrigin ?? 16,
+    });
+  return {
+    fetch: async (url, init) =>
+      (await undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as Response,
+    transfer: {
+      upload: (req) => upload(dispatcher, req),
+      download: (req) => download(dispatcher, req),
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: 'PUT'; source: ByteSource }): Promise<TransferResult> {
+  const hasher = new HashingStream(req.onProgress);
+  const headers: Record<string, string> = { ...req.headers };
+  let input: Readable;
+  const source = req.source;
+  if ('path' in source) {
+    headers['content-length'] = String((await stat(source.path)).size);
+    input = createReadStream(source.path);
+  } else if ('bytes' in source) {
+    headers['content-length'] = String(source.bytes.byteLength);
+    input = Readable.from([Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength)]);
+  } else {
+    input = Readable.from(source.stream);
+  }
+  // The source feeds the hasher, which is the request body; a source error aborts the request.
+  input.on('error', (err) => hasher.destroy(err));
+  input.pipe(hasher);
+  const res = await request(req.url, { dispatcher, method: 'PUT', headers, body: hasher, signal: req.signal });
+  const ok = res.statusCode >= 200 && res.statusCode < 300;
+  const errorBody = ok ? undefined : await readLimited(res.body);
+  if (ok) await res.body.dump();
+  return { status: res.statusCode, headers: toHeaders(res.headers), errorBody, ...hasher.digests() };
+}
+
+async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink }): Promise<TransferResult> {
+  const hasher = new HashingStream(req.onProgress);
+  let status = 0;
+  let headers = new Headers();
+  let errorChunks: Buffer[] = [];
+  let written: Promise<void> | undefined;
+  await stream(req.url, { dispatcher, method: 'GET', headers: req.headers, signal: req.signal }, (data) => {
+    status = data.statusCode;
+    headers = toHeaders(data.headers);
+    if (status < 200 || status >= 300) {
+      errorChunks = [];
+      return collector(errorChunks);
+    }
+    // Only open (and so truncate) the destination once we know bytes are coming.
+    const dest = openSink(req.sink);
+    written = pipeline(hasher, dest);
+    written.catch(() => undefined); // surfaced below, after stream() settles
+    return hasher;
+  });
+  if (written) await written;
+  const errorBody = errorChunks.length ? Buffer.concat(errorChunks).toString('utf8') : status >= 300 || status < 200 ? '' : undefined;
+  return { status, headers, errorBody, ...hasher.digests() };
+}
+
+function openSink(sink: ByteSink): NodeJS.WritableStream {
+  if ('path' in sink) return createWriteStream(sink.path);
+  return sink.writable as WritableLike as unknown as NodeJS.WritableStream;
+}
+
+function collector(into: Buffer[]): Writable {
+  let size = 0;
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (size < MAX_ERROR_BODY) into.push(chunk.subarray(0, MAX_ERROR_BODY - size));
+      size += chunk.length;
+      cb();
+    },
+  });
+}
+
+async function readLimited(body: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < MAX_ERROR_BODY) chunks.push(chunk.subarray(0, MAX_ERROR_BODY - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    if (Array.isArray(v)) for (const item of v) h.append(k, item);
+    else if (v !== undefined) h.set(k, v);
+  }
+  return h;
+}

@@ -1,0 +1,64 @@
+import type { ServiceName } from './errors';
+
+// How the client reaches the network. Workers pass the global fetch; Node passes
+// shared/node/undici-transport.ts, which also provides the streaming byte transfers.
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Where image bytes come from. `path` and `stream` need a transport with `transfer`. */
+export type ByteSource =
+  | { bytes: Uint8Array }
+  | { path: string }
+  | { stream: AsyncIterable<Uint8Array> };
+
+/** Where downloaded image bytes go (Node writable, or a local file path). */
+export type ByteSink = { path: string } | { writable: WritableLike };
+
+/** The part of a Node Writable the transfer hook needs (kept structural so Workers code type-checks). */
+export interface WritableLike {
+  write(chunk: Uint8Array, cb?: (err?: Error | null) => void): boolean;
+  end(cb?: () => void): unknown;
+  once(event: 'drain' | 'error' | 'finish' | 'close', listener: (...args: unknown[]) => void): unknown;
+}
+
+export interface TransferRequest {
+  url: string;
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+  /** Called with the running byte count (for heartbeats); cheap, synchronous. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface TransferResult {
+  status: number;
+  headers: Headers;
+  /** For non-2xx answers: the (small) error body, for the typed error. */
+  errorBody?: string;
+  bytes: number;
+  sha512: string;
+  md5: string;
+}
+
+/** Node-only hooks that move image bytes without buffering them. */
+export interface ByteTransfer {
+  upload(req: TransferRequest & { method: 'PUT'; source: ByteSource }): Promise<TransferResult>;
+  download(req: TransferRequest & { sink: ByteSink }): Promise<TransferResult>;
+}
+
+export interface Transport {
+  fetch: FetchLike;
+  transfer?: ByteTransfer;
+}
+
+export interface CallInfo {
+  service: ServiceName;
+  method: string;
+  /** Path only: the query string is dropped, so nothing sensitive reaches logs or metrics. */
+  path: string;
+  /** HTTP status, or 0 when no response arrived (network error, timeout). */
+  status: number;
+  requestId: string | undefined;
+  durationMs: number;
+}
+
+export type CallObserver = (call: CallInfo) => void;
