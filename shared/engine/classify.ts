@@ -1,0 +1,100 @@
+// Turns whatever a step threw (or handed to retry/fail) into a decision and a
+// serialisable JobError. Errors are duck-typed rather than imported so the engine stays
+// independent of the OpenStack client: its typed errors carry `status`, `service`,
+// `requestId`, and OverLimit carries `retryAfter` (seconds).
+import type { JobError } from '../jobs/types';
+import { NonRetryableError, RetryAfterError } from './errors';
+
+export type ErrorDecision =
+  | { action: 'fail'; error: JobError }
+  | { action: 'retry'; error: JobError; afterMs?: number };
+
+/** Returning undefined falls back to the default classification. */
+export type ErrorClassifier = (err: unknown) => ErrorDecision | undefined;
+
+const MESSAGE_MAX = 1000;
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError', 'HeadersTimeoutError', 'BodyTimeoutError', 'ConnectTimeoutError']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+]);
+
+type Bag = Record<string, unknown>;
+
+function asBag(err: unknown): Bag | null {
+  return typeof err === 'object' && err !== null ? (err as Bag) : null;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function isTimeout(b: Bag): boolean {
+  const code = str(b.code);
+  return b.timeout === true || TIMEOUT_NAMES.has(String(b.name)) || code === 'ETIMEDOUT' || code === 'timeout';
+}
+
+function isNetwork(b: Bag): boolean {
+  const code = str(b.code);
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  if (b.name === 'NetworkError' || b.network === true) return true;
+  // undici/fetch wraps the socket error: TypeError('fetch failed', { cause })
+  if (b.name === 'TypeError' && b.message === 'fetch failed') return true;
+  const cause = asBag(b.cause);
+  return cause !== null && cause !== b && isNetwork(cause);
+}
+
+/** Serialisable, size-capped view of an error. Messages come from our own errors, which never carry secrets. */
+export function toJobError(err: unknown, fallbackCode = 'error'): JobError {
+  const b = asBag(err);
+  const rawMessage = b !== null && typeof b.message === 'string' ? b.message : String(err);
+  const message = rawMessage.length > MESSAGE_MAX ? `${rawMessage.slice(0, MESSAGE_MAX)}…` : rawMessage;
+  if (b === null) return { code: fallbackCode, message };
+  const status = num(b.status);
+  const out: JobError = { code: str(b.code) ?? (status !== undefined ? `http_${status}` : fallbackCode), message };
+  const requestId = str(b.requestId);
+  const service = str(b.service);
+  if (requestId !== undefined) out.requestId = requestId;
+  if (service !== undefined) out.service = service;
+  if (status !== undefined) out.status = status;
+  return out;
+}
+
+/**
+ * The default policy: NonRetryableError → fail; RetryAfterError → retry after its delay;
+ * HTTP-ish `status`: 408/409/429/5xx → retry (Retry-After honoured), other 4xx → fail;
+ * timeouts and network errors → retry; anything else → retry (the step's maxAttempts and
+ * the job deadline bound it).
+ */
+export function defaultClassifyError(err: unknown): ErrorDecision {
+  const b = asBag(err);
+  if (err instanceof NonRetryableError || b?.name === 'NonRetryableError' || b?.retryable === false) {
+    return { action: 'fail', error: toJobError(err, 'failed') };
+  }
+  if (err instanceof RetryAfterError || (b?.name === 'RetryAfterError' && num(b.afterMs) !== undefined)) {
+    return { action: 'retry', error: toJobError(err, 'retry_after'), afterMs: num(b?.afterMs) ?? 0 };
+  }
+  if (b === null) return { action: 'retry', error: toJobError(err) };
+  const status = num(b.status);
+  if (status !== undefined && status >= 400) {
+    const retryAfterS = num(b.retryAfter);
+    const afterMs = retryAfterS !== undefined && retryAfterS > 0 ? retryAfterS * 1000 : undefined;
+    if (status === 408 || status === 409 || status === 429 || status >= 500) {
+      const error = toJobError(err);
+      return afterMs === undefined ? { action: 'retry', error } : { action: 'retry', error, afterMs };
+    }
+    return { action: 'fail', error: toJobError(err) };
+  }
+  if (isTimeout(b)) return { action: 'retry', error: toJobError(err, 'timeout') };
+  if (isNetwork(b)) return { action: 'retry', error: toJobError(err, 'network') };
+  return { action: 'retry', error: toJobError(err) };
+}
+
+export function classifyWith(custom: ErrorClassifier | undefined, err: unknown): ErrorDecision {
+  return custom?.(err) ?? defaultClassifyError(err);
+}

@@ -1,0 +1,263 @@
+// The step engine: claims a job, runs exactly one step, commits the outcome together with
+// the next state, and immediately dispatches the next step. OpenStack-agnostic and free of
+// Node built-ins (it runs in Workers too); the job table is whatever JobStore it is given.
+import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
+import { TERMINAL_STATES } from '../jobs/types';
+import type { ErrorClassifier } from './classify';
+import { cancelNeedsCleanup, currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
+import { planOf, type StepLogger, type WorkflowDefinition } from './define';
+import { InvalidParamsError, UnknownKindError } from './errors';
+import { executeStep } from './run-step';
+import { createDispatcher, type Dispatch } from './dispatcher';
+
+export type { Dispatch } from './dispatcher';
+
+export interface EngineEvent {
+  jobId: string;
+  kind: string;
+  event: NewJobEvent;
+  patch: JobPatch;
+}
+
+export interface EngineOptions {
+  store: JobStore;
+  // any: one engine drives workflows of every params type
+  workflows: readonly WorkflowDefinition<any>[];
+  /** Lease owner id of this process/isolate; unique per handler. */
+  owner: string;
+  leaseMs: number;
+  /** How the next step is started right after a commit (default: setImmediate/queueMicrotask). */
+  dispatch?: Dispatch;
+  classifyError?: ErrorClassifier;
+  /** Called after every successful commit (metrics, logs, long-poll wake-ups). */
+  onEvent?: (e: EngineEvent) => void;
+  now?: () => number;
+  random?: () => number;
+  newId?: () => string;
+  /** Max jobs one tick() claims (default 20). */
+  tickLimit?: number;
+  /**
+   * In-process wake-up for waits/retries due within this many ms (default 300 000; 0 turns it
+   * off, e.g. on Workers where the cron tick is the only clock).
+   */
+  wakeWithinMs?: number;
+  log?: StepLogger;
+}
+
+export interface SubmitOptions {
+  idempotencyKey?: string | null;
+  requestedBy?: string | null;
+  runAfter?: number;
+}
+
+export interface RunOutcome {
+  jobId: string;
+  kind: string;
+  step: string | null;
+  /** Event type committed, e.g. 'step.done', 'step.wait', 'cancelled'. */
+  type: string;
+  state: JobState;
+  /** False when the lease was lost and the step's result was discarded. */
+  committed: boolean;
+}
+
+export interface Engine {
+  readonly owner: string;
+  submit(kind: string, params: unknown, opts?: SubmitOptions): Promise<{ job: Job; created: boolean }>;
+  /** Dry run: validate params and list the steps; touches nothing. */
+  plan(kind: string, params: unknown): { kind: string; steps: string[] };
+  runOnce(jobId?: string): Promise<RunOutcome | null>;
+  tick(): Promise<RunOutcome[]>;
+  cancel(id: string): Promise<Job | null>;
+  /** Resolves once no dispatched step is pending or running (bounded by timeoutMs). */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Stops dispatching and wake-ups, then drains. Does not close the store. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+const consoleLog: StepLogger = {
+  info: (m, d) => console.info(`[engine] ${m}`, d ?? ''),
+  warn: (m, d) => console.warn(`[engine] ${m}`, d ?? ''),
+  error: (m, d) => console.error(`[engine] ${m}`, d ?? ''),
+};
+
+export function createEngine(opts: EngineOptions): Engine {
+  const { store, owner, leaseMs } = opts;
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const newId = opts.newId ?? (() => crypto.randomUUID());
+  const log = opts.log ?? consoleLog;
+  const tickLimit = opts.tickLimit ?? 20;
+  const wakeWithinMs = opts.wakeWithinMs ?? 300_000;
+  const byKind = new Map<string, WorkflowDefinition<any>>();
+  for (const wf of opts.workflows) {
+    if (byKind.has(wf.kind)) throw new TypeError(`duplicate workflow kind "${wf.kind}"`);
+    byKind.set(wf.kind, wf);
+  }
+  const kinds = [...byKind.keys()];
+  const dispatcher = createDispatcher(opts.dispatch, log);
+
+  function workflowFor(kind: string): WorkflowDefinition<any> {
+    const wf = byKind.get(kind);
+    if (!wf) throw new UnknownKindError(kind);
+    return wf;
+  }
+
+  function parseParams(kind: string, params: unknown): { wf: WorkflowDefinition<any>; params: unknown } {
+    const wf = workflowFor(kind);
+    const parsed = wf.params.safeParse(params);
+    if (!parsed.success) {
+      const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new InvalidParamsError(kind, parsed.error.issues, summary);
+    }
+    return { wf, params: parsed.data };
+  }
+
+  function chain(jobId: string): void {
+    dispatcher.dispatch(jobId, () => runOnce(jobId));
+  }
+
+  function wakeAt(jobId: string, at: number): void {
+    const delay = at - now();
+    if (delay <= 0) return chain(jobId);
+    if (delay <= wakeWithinMs) dispatcher.later(jobId, delay, () => runOnce(jobId));
+  }
+
+  function emit(e: EngineEvent): void {
+    try {
+      opts.onEvent?.(e);
+    } catch (err) {
+      log.warn('onEvent hook threw', { error: String(err) });
+    }
+  }
+
+  async function apply(job: Job, d: Decision): Promise<RunOutcome> {
+    // job.step is null until the first commit of a fresh job; always name the step we ran.
+    const patch: JobPatch = d.patch.step === undefined && d.event.step !== null ? { ...d.patch, step: d.event.step } : d.patch;
+    const ok = await store.commit(job.id, owner, patch, d.event, d.event.at);
+    const out: RunOutcome = { jobId: job.id, kind: job.kind, step: d.event.step, type: d.event.type, state: d.patch.state, committed: ok };
+    if (!ok) {
+      log.warn('lease lost before commit; step result discarded', { jobId: job.id, step: d.event.step, type: d.event.type });
+      return out;
+    }
+    emit({ jobId: job.id, kind: job.kind, event: d.event, patch });
+    if (d.next.kind === 'dispatch') chain(job.id);
+    else if (d.next.kind === 'wake') wakeAt(job.id, d.next.at);
+    return out;
+  }
+
+  async function runClaimed(job: Job): Promise<RunOutcome> {
+    const workflow = byKind.get(job.kind);
+    if (!workflow) {
+      // Only if a store ignored the kinds filter: leave the job for an engine that knows it.
+      throw new UnknownKindError(job.kind);
+    }
+    const env = { job, workflow, now: now(), random, classify: opts.classifyError };
+    const pre = decideBeforeRun(env);
+    if (pre) return apply(job, pre);
+    const step = currentStep(env)!;
+    const exec = await executeStep({
+      job,
+      step,
+      now,
+      leaseMs,
+      heartbeat: (progress) => store.heartbeat(job.id, owner, leaseMs, progress, now()),
+      log,
+    });
+    const decision = decideAfterRun({ ...env, now: now(), requestIds: exec.requestIds }, step, exec.outcome);
+    if (exec.leaseLost) {
+      log.warn('lease lost during step; result discarded', { jobId: job.id, step: step.name });
+      return { jobId: job.id, kind: job.kind, step: step.name, type: decision.event.type, state: decision.patch.state, committed: false };
+    }
+    return apply(job, decision);
+  }
+
+  async function runOnce(jobId?: string): Promise<RunOutcome | null> {
+    const job = await store.claim({ owner, leaseMs, now: now(), kinds, ...(jobId !== undefined ? { jobId } : {}) });
+    return job ? runClaimed(job) : null;
+  }
+
+  return {
+    owner,
+
+    async submit(kind, rawParams, so = {}) {
+      const { wf, params } = parseParams(kind, rawParams);
+      const t = now();
+      const concurrency = wf.concurrency?.(params) ?? null;
+      const runAfter = so.runAfter ?? t;
+      const submitted: NewJobEvent = { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: `${kind} submitted`, requestIds: [], data: null, at: t };
+      const { job, created } = await store.insertJob(
+        {
+          id: newId(),
+          kind,
+          params,
+          context: {},
+          runAfter,
+          deadline: wf.deadlineMs !== undefined ? t + wf.deadlineMs : null,
+          idempotencyKey: so.idempotencyKey ?? null,
+          lockKey: wf.lockKey?.(params) ?? null,
+          concurrencyKey: concurrency?.key ?? null,
+          concurrencyLimit: concurrency?.limit ?? null,
+          requestedBy: so.requestedBy ?? null,
+        },
+        submitted,
+      );
+      if (created) {
+        emit({ jobId: job.id, kind, event: submitted, patch: { state: 'queued' } });
+        wakeAt(job.id, runAfter);
+      }
+      return { job, created };
+    },
+
+    plan(kind, rawParams) {
+      const { wf, params } = parseParams(kind, rawParams);
+      return { kind, steps: planOf(wf, params) };
+    },
+
+    runOnce,
+
+    async tick() {
+      const running: Promise<RunOutcome | null>[] = [];
+      for (let i = 0; i < tickLimit; i++) {
+        const job = await store.claim({ owner, leaseMs, now: now(), kinds });
+        if (!job) break;
+        // Claim the next one while this step runs: one slow step must not stall the tick.
+        running.push(dispatcher.track(runClaimed(job)));
+      }
+      const outs = await Promise.all(running);
+      return outs.filter((o): o is RunOutcome => o !== null);
+    },
+
+    async cancel(id) {
+      const job = await store.getJob(id);
+      if (!job || (TERMINAL_STATES as readonly string[]).includes(job.state)) return job;
+      const t = now();
+      const base = { step: job.step, attempt: job.attempt, requestIds: [], data: null, at: t };
+      const wf = byKind.get(job.kind);
+      const idle = job.state === 'queued' || job.state === 'waiting';
+      if (idle && wf !== undefined && !cancelNeedsCleanup(job, wf)) {
+        // Nothing created and no step in flight: stop it right here. The guarded transition
+        // loses (false) if a handler claimed it meanwhile; then the flag below takes over.
+        const ev: NewJobEvent = { ...base, type: 'cancelled', fromState: job.state, toState: 'cancelled', message: 'cancelled' };
+        if (await store.transition(id, job.state, { state: 'cancelled' }, ev, t)) {
+          emit({ jobId: id, kind: job.kind, event: ev, patch: { state: 'cancelled' } });
+          return store.getJob(id);
+        }
+      }
+      const ev: NewJobEvent = { ...base, type: 'cancel.requested', fromState: job.state, toState: job.state, message: 'cancel requested' };
+      const after = await store.requestCancel(id, ev, t);
+      if (after?.cancelRequested) emit({ jobId: id, kind: job.kind, event: ev, patch: { state: after.state } });
+      // A running step finishes first; a queued/waiting job unwinds when it is next claimed
+      // (at its run_after: the store's claim does not look at cancel_requested).
+      if (after && after.state !== 'running' && !(TERMINAL_STATES as readonly string[]).includes(after.state)) wakeAt(id, after.runAfter);
+      return after;
+    },
+
+    drain: (timeoutMs) => dispatcher.drain(timeoutMs),
+
+    async close(timeoutMs) {
+      dispatcher.stop();
+      await dispatcher.settle(timeoutMs);
+    },
+  };
+}

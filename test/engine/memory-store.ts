@@ -1,0 +1,180 @@
+// In-memory JobStore for the engine's unit tests. It follows the JobStore contract of
+// shared/jobs/types.ts and the TRANSITIONS table exactly (guarded transitions, leases,
+// FIFO lock keys, concurrency limits, idempotency keys) so engine tests mean something
+// before (and besides) the SQL stores.
+import { TRANSITIONS } from '../../shared/jobs/transitions';
+import type { ClaimOptions, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent } from '../../shared/jobs/types';
+import { TERMINAL_STATES } from '../../shared/jobs/types';
+
+const UNFINISHED: readonly JobState[] = ['queued', 'running', 'waiting'];
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class MemoryJobStore implements JobStore {
+  private jobs = new Map<string, Job>();
+  private events: JobEvent[] = [];
+  private seq = 0;
+  private eventSeq = 0;
+  /** Test hook: make the next commit throw (a crash between side effect and commit). */
+  failNextCommit: Error | null = null;
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  async migrate(): Promise<void> {}
+
+  async insertJob(nj: NewJob, event?: NewJobEvent): Promise<{ job: Job; created: boolean }> {
+    if (nj.idempotencyKey) {
+      const existing = [...this.jobs.values()].find((j) => j.idempotencyKey === nj.idempotencyKey);
+      if (existing) return { job: clone(existing), created: false };
+    }
+    if (this.jobs.has(nj.id)) throw new Error(`duplicate job id ${nj.id}`);
+    const t = this.clock();
+    const job: Job = {
+      id: nj.id, seq: ++this.seq, kind: nj.kind, state: 'queued', step: null, stepIndex: 0, phase: 'run',
+      params: clone(nj.params), context: clone(nj.context ?? {}), result: null, attempt: 0,
+      runAfter: nj.runAfter ?? t, deadline: nj.deadline ?? null, leaseOwner: null, leaseExpiresAt: null,
+      idempotencyKey: nj.idempotencyKey ?? null, lockKey: nj.lockKey ?? null,
+      concurrencyKey: nj.concurrencyKey ?? null, concurrencyLimit: nj.concurrencyLimit ?? null,
+      requestedBy: nj.requestedBy ?? null, cancelRequested: false, error: null, progress: null,
+      createdAt: t, updatedAt: t, startedAt: null, finishedAt: null,
+    };
+    this.jobs.set(job.id, job);
+    if (event) this.pushEvent(job.id, event, t);
+    return { job: clone(job), created: true };
+  }
+
+  async getJob(id: string): Promise<Job | null> {
+    const j = this.jobs.get(id);
+    return j ? clone(j) : null;
+  }
+
+  async getJobByIdempotencyKey(key: string): Promise<Job | null> {
+    const j = [...this.jobs.values()].find((x) => x.idempotencyKey === key);
+    return j ? clone(j) : null;
+  }
+
+  async listJobs(f: ListJobsFilter): Promise<Job[]> {
+    return [...this.jobs.values()]
+      .filter((j) => (f.state === undefined || j.state === f.state) && (f.kind === undefined || j.kind === f.kind))
+      .filter((j) => (f.lockKey === undefined || j.lockKey === f.lockKey) && (f.before === undefined || j.seq < f.before))
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, f.limit ?? 100)
+      .map(clone);
+  }
+
+  private runnable(j: Job, now: number): boolean {
+    if (j.state === 'queued' || j.state === 'waiting') return j.runAfter <= now;
+    return j.state === 'running' && j.leaseExpiresAt !== null && j.leaseExpiresAt <= now;
+  }
+
+  private blocked(j: Job): boolean {
+    const all = [...this.jobs.values()];
+    // Lock keys: only the oldest unfinished job of a key may run (FIFO).
+    if (j.lockKey !== null && all.some((o) => o.lockKey === j.lockKey && o.seq < j.seq && UNFINISHED.includes(o.state))) return true;
+    if (j.concurrencyKey !== null && j.concurrencyLimit !== null && j.startedAt === null) {
+      const started = all.filter((o) => o !== j && o.concurrencyKey === j.concurrencyKey && o.startedAt !== null && UNFINISHED.includes(o.state));
+      if (started.length >= j.concurrencyLimit) return true;
+    }
+    return false;
+  }
+
+  async claim(opts: ClaimOptions): Promise<Job | null> {
+    const now = opts.now ?? this.clock();
+    const candidates = [...this.jobs.values()]
+      .filter((j) => (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
+      .sort((a, b) => a.seq - b.seq);
+    for (const j of candidates) {
+      if (!this.runnable(j, now) || this.blocked(j)) continue;
+      const reclaim = j.state === 'running';
+      const from = j.state;
+      j.state = 'running';
+      j.attempt = reclaim ? j.attempt + 1 : Math.max(j.attempt, 1);
+      j.leaseOwner = opts.owner;
+      j.leaseExpiresAt = now + opts.leaseMs;
+      j.startedAt ??= now;
+      j.updatedAt = now;
+      if (reclaim) {
+        this.pushEvent(j.id, { type: 'lease.expired', fromState: from, toState: 'running', step: j.step, attempt: j.attempt - 1, message: 'lease expired; reclaimed', requestIds: [], data: null }, now);
+      }
+      this.pushEvent(j.id, { type: 'claimed', fromState: from, toState: 'running', step: j.step, attempt: j.attempt, message: opts.owner, requestIds: [], data: null }, now);
+      return clone(j);
+    }
+    return null;
+  }
+
+  async heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now = this.clock()): Promise<boolean> {
+    const j = this.jobs.get(id);
+    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
+    j.leaseExpiresAt = now + leaseMs;
+    if (progress !== undefined) j.progress = clone(progress);
+    j.updatedAt = now;
+    return true;
+  }
+
+  private apply(j: Job, patch: JobPatch, now: number): void {
+    j.state = patch.state;
+    if (patch.step !== undefined) j.step = patch.step;
+    if (patch.stepIndex !== undefined) j.stepIndex = patch.stepIndex;
+    if (patch.phase !== undefined) j.phase = patch.phase;
+    if (patch.context !== undefined) j.context = { ...j.context, ...clone(patch.context) };
+    if (patch.result !== undefined) j.result = clone(patch.result);
+    if (patch.attempt !== undefined) j.attempt = patch.attempt;
+    if (patch.runAfter !== undefined) j.runAfter = patch.runAfter;
+    if (patch.error !== undefined) j.error = clone(patch.error);
+    if (patch.progress !== undefined) j.progress = clone(patch.progress);
+    if (patch.state !== 'running') {
+      j.leaseOwner = null;
+      j.leaseExpiresAt = null;
+    }
+    if (TERMINAL_STATES.includes(patch.state)) j.finishedAt = now;
+    j.updatedAt = now;
+  }
+
+  async commit(id: string, owner: string, patch: JobPatch, event: NewJobEvent, now = this.clock()): Promise<boolean> {
+    if (this.failNextCommit) {
+      const err = this.failNextCommit;
+      this.failNextCommit = null;
+      throw err;
+    }
+    const j = this.jobs.get(id);
+    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
+    if (!TRANSITIONS.running.includes(patch.state)) throw new Error(`illegal job state transition running → ${patch.state}`);
+    this.apply(j, patch, now);
+    this.pushEvent(id, event, now);
+    return true;
+  }
+
+  async transition(id: string, from: JobState, patch: JobPatch, event: NewJobEvent, now = this.clock()): Promise<boolean> {
+    if (!TRANSITIONS[from].includes(patch.state)) throw new Error(`illegal job state transition ${from} → ${patch.state}`);
+    const j = this.jobs.get(id);
+    if (!j || j.state !== from) return false;
+    this.apply(j, patch, now);
+    this.pushEvent(id, event, now);
+    return true;
+  }
+
+  async requestCancel(id: string, event?: NewJobEvent, now = this.clock()): Promise<Job | null> {
+    const j = this.jobs.get(id);
+    if (!j) return null;
+    if (!TERMINAL_STATES.includes(j.state) && !j.cancelRequested) {
+      j.cancelRequested = true;
+      j.updatedAt = now;
+      if (event) this.pushEvent(id, event, now);
+    }
+    return clone(j);
+  }
+
+  async appendEvent(jobId: string, event: NewJobEvent): Promise<void> {
+    this.pushEvent(jobId, event, this.clock());
+  }
+
+  async listEvents(jobId: string, afterSeq = 0, limit = 1000): Promise<JobEvent[]> {
+    return this.events.filter((e) => e.jobId === jobId && e.seq > afterSeq).slice(0, limit).map(clone);
+  }
+
+  async close(): Promise<void> {}
+
+  private pushEvent(jobId: string, e: NewJobEvent, now: number): void {
+    const { at, ...rest } = e;
+    this.events.push({ ...clone(rest), seq: ++this.eventSeq, jobId, at: at ?? now });
+  }
+}
