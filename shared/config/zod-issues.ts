@@ -1,0 +1,17 @@
+import type { z } from 'zod';
+
+/** Dotted field path of a zod issue ("tokens.0.scopes.1"), or "" for the root. */
+export function issuePath(issue: z.core.$ZodIssue): string {
+  return issue.path.map((p) => String(p)).join('.');
+}
+
+/**
+ * One line per issue: "<prefix>: <path>: <message>". zod 4 messages name the expected
+ * type or options, never the received value, so secrets in a bad field do not leak.
+ */
+export function formatIssues(error: z.ZodError, prefix: string): string[] {
+  return error.issues.map((issue) => {
+    const path = issuePath(issue);
+    return path ? `${prefix}: ${path}: ${issue.message}` : `${prefix}: ${issue.message}`;
+  });
+}
