@@ -1,0 +1,103 @@
+// Image data: uploads and downloads stream through files in the temp dir, never whole in memory.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Ctx, Route } from './router';
+import { empty, fail, json, route, serviceHeaders } from './router';
+import { glance415 } from './errors';
+import { send } from './http-util';
+import { findImage } from './glance';
+
+export function glanceVersions(ctx: Ctx, status: number): void {
+  const ids = ['v2.15', 'v2.13', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
+  json(ctx, status, {
+    versions: ids.map((id, i) => ({ id, status: i === 0 ? 'CURRENT' : 'SUPPORTED', links: [{ rel: 'self', href: `${ctx.base}/v2/` }] })),
+  });
+}
+
+async function upload(ctx: Ctx): Promise<void> {
+  const s = ctx.state;
+  const id = ctx.params.id!;
+  const img = findImage(ctx, id);
+  const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const reject = (fn: () => void) => {
+    ctx.req.resume();
+    fn();
+  };
+  if (!img) return reject(() => fail(ctx, 404, `No image found with ID ${id}`));
+  if (ct !== 'application/octet-stream') {
+    return reject(() => send(ctx.res, 415, glance415(ct), { 'Content-Type': 'text/html; charset=UTF-8', 'X-Openstack-Request-Id': ctx.reqId }));
+  }
+  if (img.owner !== ctx.token!.projectId && !ctx.token!.roles.includes('admin')) {
+    return reject(() => fail(ctx, 403, 'You are not permitted to upload data for this image.'));
+  }
+  if (img.status !== 'queued') {
+    return reject(() => fail(ctx, 409, `Image status transition from ${img.status} to saving is not allowed`));
+  }
+  if (!img.diskFormat || !img.containerFormat) {
+    return reject(() => fail(ctx, 400, 'Properties disk_format, container_format must be set prior to saving data.'));
+  }
+  img.status = 'saving';
+  img.updatedAt = Date.now();
+  const md5 = createHash('md5');
+  const sha = createHash('sha512');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      md5.update(chunk);
+      sha.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const part = `${s.imagePath(img.id)}.part`;
+  let aborted = false;
+  ctx.req.on('aborted', () => (aborted = true));
+  try {
+    await pipeline(ctx.req, hasher, createWriteStream(part));
+    if (aborted || !ctx.req.complete) throw new Error('client went away');
+  } catch {
+    rmSync(part, { force: true });
+    // the lab's Glance puts an interrupted upload back to queued
+    if (img.status === 'saving') img.status = 'queued';
+    if (!ctx.res.destroyed) fail(ctx, 400, 'Error in uploading image data: client disconnected');
+    return;
+  }
+  if (!s.images.has(img.id)) {
+    rmSync(part, { force: true });
+    return fail(ctx, 410, `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`);
+  }
+  const path = s.imagePath(img.id);
+  await rename(part, path);
+  Object.assign(img, {
+    filePath: path, size, virtualSize: img.diskFormat === 'raw' ? size : null, checksum: md5.digest('hex'),
+    hashAlgo: 'sha512', hashValue: sha.digest('hex'), status: 'active', updatedAt: Date.now(),
+  });
+  empty(ctx, 204);
+}
+
+function download(ctx: Ctx): void {
+  const img = findImage(ctx, ctx.params.id!);
+  if (!img) return fail(ctx, 404, `No image found with ID ${ctx.params.id}`);
+  if (img.status === 'deactivated') return fail(ctx, 403, 'The requested image has been deactivated. Image data download is forbidden.');
+  // Glance answers 204 when the image has no data yet (seen on the lab for a queued image)
+  if (!img.filePath || img.status !== 'active') return empty(ctx, 204);
+  ctx.res.writeHead(200, {
+    ...serviceHeaders('glance', ctx.reqId, ''),
+    'Content-Type': 'application/octet-stream',
+    'Content-Md5': img.checksum ?? '',
+    'Content-Length': String(img.size ?? 0),
+  });
+  const rs = createReadStream(img.filePath);
+  rs.on('error', () => ctx.res.destroy());
+  rs.pipe(ctx.res);
+}
+
+export function glanceDataRoutes(): Route[] {
+  return [
+    route('PUT', '/v2/images/{id}/file', 'glance', upload, { body: 'raw' }),
+    route('GET', '/v2/images/{id}/file', 'glance', download),
+  ];
+}

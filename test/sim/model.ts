@@ -1,0 +1,129 @@
+// Plain records held by the simulator; views (JSON shapes) live with each service.
+
+export interface Project { id: string; name: string; domainId: string }
+export interface User {
+  id: string;
+  name: string;
+  domainId: string;
+  password: string;
+  /** project id -> role names */
+  roles: Map<string, string[]>;
+}
+export interface Token {
+  id: string;
+  userId: string;
+  projectId: string;
+  roles: string[];
+  methods: string[];
+  issuedAt: number;
+  expiresAt: number;
+  auditId: string;
+  appCredId?: string;
+}
+export interface AppCred {
+  id: string;
+  name: string;
+  secret: string;
+  userId: string;
+  projectId: string;
+  roles: string[];
+  description: string | null;
+  expiresAt: number | null;
+  unrestricted: boolean;
+}
+export interface Flavor { id: string; name: string; ram: number; disk: number; vcpus: number }
+
+export interface Bdm { volumeId: string; bootIndex: number; deleteOnTermination: boolean; device: string }
+export interface Server {
+  id: string;
+  /** creation order: breaks created-time ties when sorting */
+  seq: number;
+  name: string;
+  projectId: string;
+  userId: string;
+  /** null for a volume-backed server (Nova shows image "") */
+  imageId: string | null;
+  flavorId: string;
+  metadata: Record<string, string>;
+  keyName: string | null;
+  vmState: 'building' | 'active' | 'stopped' | 'error' | 'deleted';
+  taskState: string | null;
+  powerState: number;
+  created: number;
+  updated: number;
+  launchedAt: number | null;
+  reservationId: string;
+  instanceName: string;
+  bdms: Bdm[];
+  description: string | null;
+}
+
+export type ImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated';
+export interface Member { memberId: string; status: 'pending' | 'accepted' | 'rejected'; createdAt: number; updatedAt: number }
+export interface Image {
+  id: string;
+  /** creation order: breaks created-time ties when sorting */
+  seq: number;
+  name: string | null;
+  status: ImageStatus;
+  visibility: 'public' | 'private' | 'shared' | 'community';
+  owner: string;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  size: number | null;
+  virtualSize: number | null;
+  checksum: string | null;
+  hashAlgo: string | null;
+  hashValue: string | null;
+  minRam: number;
+  minDisk: number;
+  protected: boolean;
+  hidden: boolean;
+  tags: string[];
+  /** user/extra properties, serialized before the core fields as Glance does */
+  props: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  /** file holding the bytes, in the simulator's temp dir */
+  filePath: string | null;
+  members: Map<string, Member>;
+}
+
+export interface Attachment { id: string; serverId: string; device: string; attachedAt: number }
+export type VolumeStatus =
+  | 'creating' | 'available' | 'in-use' | 'error' | 'deleting' | 'error_deleting'
+  | 'uploading' | 'downloading' | 'reserved' | 'attaching' | 'detaching';
+export interface Volume {
+  id: string;
+  name: string | null;
+  projectId: string;
+  userId: string;
+  size: number;
+  status: VolumeStatus;
+  bootable: boolean;
+  createdAt: number;
+  updatedAt: number | null;
+  snapshotId: string | null;
+  sourceVolid: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  /** volume_image_metadata (strings, as Cinder returns them) */
+  imageMeta: Record<string, string> | null;
+  /** image whose bytes the volume holds (simulated content) */
+  contentImageId: string | null;
+  attachments: Attachment[];
+}
+export type SnapshotStatus = 'creating' | 'available' | 'error' | 'deleting' | 'error_deleting';
+export interface VolSnapshot {
+  id: string;
+  name: string | null;
+  volumeId: string;
+  projectId: string;
+  userId: string;
+  size: number;
+  status: SnapshotStatus;
+  createdAt: number;
+  updatedAt: number | null;
+  description: string | null;
+  metadata: Record<string, string>;
+}

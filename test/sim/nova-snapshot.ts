@@ -1,0 +1,169 @@
+// createImage / createBackup: the Glance image and (volume-backed) Cinder snapshots Nova makes.
+import { writeFileSync } from 'node:fs';
+import type { Ctx } from './router';
+import type { Image, Server, VolSnapshot } from './model';
+import { uuid } from './http-util';
+import { countImages, fillImageData } from './shared-ops';
+
+export interface SnapshotRequest { name: string; metadata: Record<string, string>; backup?: { type: string; rotation: number } }
+
+export const IMAGE_QUOTA_500 =
+  'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n' +
+  "<class 'nova.exception.ImageQuotaExceeded'>";
+
+export function imageQuotaExceeded(ctx: Ctx): boolean {
+  const q = ctx.state.quotas.images;
+  return q !== null && countImages(ctx.state, ctx.token!.projectId) >= q;
+}
+
+/** Properties nova.compute.utils.create_image puts on a snapshot (as seen on the lab's images). */
+function snapshotProps(ctx: Ctx, server: Server, src: Image | undefined, req: SnapshotRequest): Record<string, unknown> {
+  const s = ctx.state;
+  const user = s.users.get(ctx.token!.userId);
+  const project = s.projects.get(server.projectId);
+  return {
+    ...(src?.props ?? {}),
+    ...(server.imageId ? { base_image_ref: server.imageId } : {}),
+    owner_user_name: user?.name ?? '',
+    owner_project_name: project?.name ?? '',
+    boot_roles: ctx.token!.roles.join(','),
+    instance_uuid: server.id,
+    user_id: ctx.token!.userId,
+    image_type: req.backup ? 'backup' : 'snapshot',
+    ...(req.backup ? { backup_type: req.backup.type } : {}),
+    ...req.metadata,
+    owner_id: server.projectId,
+    image_location: 'snapshot',
+    image_state: 'available',
+  };
+}
+
+function newImage(ctx: Ctx, server: Server, src: Image | undefined, req: SnapshotRequest): Image {
+  const now = Date.now();
+  const flavor = ctx.state.flavors.get(server.flavorId);
+  const img: Image = {
+    id: uuid(), seq: ctx.state.nextSeq(), name: req.name, status: 'queued', visibility: 'private', owner: ctx.token!.projectId,
+    diskFormat: src?.diskFormat ?? 'raw', containerFormat: src?.containerFormat ?? 'bare', size: null, virtualSize: null,
+    checksum: null, hashAlgo: null, hashValue: null, minRam: src?.minRam ?? 0, minDisk: flavor?.disk ?? 0,
+    protected: false, hidden: false, tags: [], props: snapshotProps(ctx, server, src, req), createdAt: now,
+    updatedAt: now, filePath: null, members: new Map(),
+  };
+  // an admin snapshotting another project's server: Nova shares the image with the server's project
+  if (img.owner !== server.projectId) {
+    img.visibility = 'shared';
+    img.props.instance_owner = server.projectId;
+    img.members.set(server.projectId, { memberId: server.projectId, status: 'pending', createdAt: now, updatedAt: now });
+  }
+  ctx.state.images.set(img.id, img);
+  return img;
+}
+
+/** Image-backed: task_state walks pending -> snapshot -> pending_upload -> uploading; image queued -> saving -> active. */
+export function snapshotImageBacked(ctx: Ctx, server: Server, req: SnapshotRequest): Image {
+  const s = ctx.state;
+  const src = server.imageId ? s.images.get(server.imageId) : undefined;
+  const img = newImage(ctx, server, src, req);
+  const step = s.latency.snapshot / 4;
+  server.taskState = 'image_snapshot_pending';
+  const setTask = (t: string | null) => {
+    if (!s.servers.has(server.id)) return;
+    server.taskState = t;
+    server.updated = Date.now();
+  };
+  s.after(step, () => setTask('image_snapshot'));
+  s.after(2 * step, () => {
+    setTask('image_pending_upload');
+    if (img.status === 'queued') img.status = 'saving';
+  });
+  s.after(3 * step, () => setTask('image_uploading'));
+  s.after(4 * step, () => {
+    if (img.status !== 'saving') return setTask(null);
+    // the lab's driver uploads the source image bytes, or a short text when the source is gone
+    fillImageData(s, img, src, `snapshot of ${server.id}\n`).then(
+      () => {
+        if (!s.images.has(img.id)) return;
+        img.status = 'active';
+        img.updatedAt = Date.now();
+        setTask(null);
+        if (req.backup) rotateBackups(ctx, server, req.backup);
+      },
+      () => {
+        img.status = 'killed';
+        setTask(null);
+      },
+    );
+  });
+  return img;
+}
+
+/** nova compute manager _rotate_backups: keep the `rotation` newest backups of this type. */
+function rotateBackups(ctx: Ctx, server: Server, b: { type: string; rotation: number }): void {
+  const backups = [...ctx.state.images.values()]
+    .filter((i) => i.props.image_type === 'backup' && i.props.instance_uuid === server.id && i.props.backup_type === b.type)
+    .sort((x, y) => y.createdAt - x.createdAt || y.seq - x.seq);
+  for (const old of backups.slice(b.rotation)) ctx.state.images.delete(old.id);
+}
+
+/** Python json.dumps layout (", " and ": "): Nova stores block_device_mapping as that string. */
+const pyJson = (rows: Array<Record<string, unknown>>): string =>
+  `[${rows.map((r) => `{${Object.entries(r).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`).join(', ')}]`;
+
+/**
+ * Volume-backed (compute api snapshot_volume_backed, checked on the lab): a size-0 image whose
+ * properties are the instance's image system metadata + user metadata + the BDM; no
+ * instance_uuid / image_type. One forced Cinder snapshot per volume, creating -> available.
+ */
+export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequest): Image {
+  const s = ctx.state;
+  const rootVol = s.volumes.get(server.bdms[0]?.volumeId ?? '');
+  const srcId = rootVol?.imageMeta?.image_id;
+  const src = srcId ? s.images.get(srcId) : undefined;
+  const img = newImage(ctx, server, src, req);
+  const rows: Array<Record<string, unknown>> = [];
+  for (const d of server.bdms) {
+    const vol = s.volumes.get(d.volumeId);
+    if (!vol) continue;
+    const snap: VolSnapshot = {
+      id: uuid(), name: `snapshot for ${req.name}`, volumeId: vol.id, projectId: vol.projectId, userId: ctx.token!.userId,
+      size: vol.size, status: 'creating', createdAt: Date.now(), updatedAt: null, description: vol.description, metadata: {},
+    };
+    s.snapshots.set(snap.id, snap);
+    s.after(s.latency.volumeSnapshot, () => {
+      if (snap.status !== 'creating') return;
+      snap.status = 'available';
+      snap.updatedAt = Date.now();
+    });
+    rows.push({
+      encrypted: null, tag: null, snapshot_id: snap.id, source_type: 'snapshot', disk_bus: null,
+      delete_on_termination: d.deleteOnTermination, encryption_secret_uuid: null, volume_size: vol.size,
+      destination_type: 'volume', boot_index: d.bootIndex, guest_format: null, volume_id: null, encryption_options: null,
+      encryption_format: null, device_name: d.device, device_type: null, volume_type: null, no_device: null, image_id: null,
+    });
+  }
+  const user = s.users.get(ctx.token!.userId);
+  img.props = {
+    ...(src?.props ?? {}),
+    base_image_ref: '',
+    owner_user_name: user?.name ?? '',
+    owner_project_name: s.projects.get(server.projectId)?.name ?? '',
+    boot_roles: ctx.token!.roles.join(','),
+    ...req.metadata,
+    ...(img.props.instance_owner ? { instance_owner: img.props.instance_owner } : {}),
+    root_device_name: '/dev/sda',
+    block_device_mapping: pyJson(rows),
+    bdm_v2: 'True',
+  };
+  // Nova uploads zero bytes: Glance hashes the empty string and keeps a 0-byte file (stores "fs")
+  img.diskFormat = 'qcow2';
+  img.containerFormat = 'bare';
+  img.filePath = s.imagePath(img.id);
+  writeFileSync(img.filePath, '');
+  img.size = 0;
+  img.virtualSize = null;
+  img.checksum = 'd41d8cd98f00b204e9800998ecf8427e';
+  img.hashAlgo = 'sha512';
+  img.hashValue =
+    'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e';
+  img.status = 'active';
+  return img;
+}

@@ -1,0 +1,13 @@
+/** Python repr() of a JSON value: Nova quotes request bodies this way in validation errors. */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+}
+
+export const novaInvalidInput = (field: string, value: unknown, why: string): string =>
+  `Invalid input for field/attribute ${field}. Value: ${pyRepr(value)}. ${why}`;

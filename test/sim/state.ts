@@ -1,0 +1,153 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppCred, Flavor, Image, Project, Server, Token, User, VolSnapshot, Volume } from './model';
+import { hexId, uuid } from './http-util';
+
+export interface Latency {
+  build: number;
+  snapshot: number;
+  rebuild: number;
+  stop: number;
+  start: number;
+  delete: number;
+  volume: number;
+  volumeSnapshot: number;
+  upload: number;
+}
+export const DEFAULT_LATENCY: Latency = {
+  build: 50, snapshot: 100, rebuild: 100, stop: 50, start: 50, delete: 30,
+  volume: 50, volumeSnapshot: 50, upload: 50,
+};
+
+/** null = unlimited */
+export interface Quotas { instances: number | null; images: number | null }
+
+// Temp dirs of simulators not closed yet: removed when the process exits (a crashed test run).
+const liveDirs = new Set<string>();
+let exitHook = false;
+function trackDir(dir: string): void {
+  liveDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/** Everything the simulator knows; tests may read and seed it directly. */
+export class SimState {
+  readonly dir = mkdtempSync(join(tmpdir(), 'snapflow-sim-'));
+  readonly projects = new Map<string, Project>();
+  readonly users = new Map<string, User>();
+  readonly roleIds: Record<string, string> = { admin: hexId(), member: hexId(), reader: hexId() };
+  readonly tokens = new Map<string, Token>();
+  readonly appCreds = new Map<string, AppCred>();
+  readonly flavors = new Map<string, Flavor>();
+  readonly servers = new Map<string, Server>();
+  readonly images = new Map<string, Image>();
+  readonly volumes = new Map<string, Volume>();
+  readonly snapshots = new Map<string, VolSnapshot>();
+  readonly quotas: Quotas = { instances: null, images: null };
+  /** key pair names Nova accepts as key_name (seed them; there is no os-keypairs API) */
+  readonly keypairs = new Set<string>();
+  baseImageId = '';
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  private seqNo = 0;
+  nextSeq(): number {
+    return ++this.seqNo;
+  }
+
+  constructor(
+    public latency: Latency,
+    public tokenTtlMs: number,
+  ) {
+    trackDir(this.dir);
+    const admin = this.addProject('admin');
+    const dest = this.addProject('dest');
+    this.addUser('admin', 'admin-secret', [[admin.id, ['admin', 'member', 'reader']], [dest.id, ['admin', 'member', 'reader']]]);
+    this.addUser('demo', 'demo-secret', [[admin.id, ['member', 'reader']], [dest.id, ['member', 'reader']]]);
+    this.addUser('destuser', 'demo-secret', [[dest.id, ['member', 'reader']]]);
+    for (const f of [
+      { id: '1', name: 'm1.tiny', ram: 512, disk: 1, vcpus: 1 },
+      { id: '2', name: 'm1.small', ram: 2048, disk: 20, vcpus: 1 },
+      { id: '42', name: 'm1.nano', ram: 64, disk: 1, vcpus: 1 },
+    ]) this.flavors.set(f.id, f);
+    // 1 MiB raw, like the lab's oslab-base
+    const base = this.addImage(
+      { name: 'oslab-base', visibility: 'public', owner: admin.id, diskFormat: 'raw', containerFormat: 'bare', props: { oslab: 'base' } },
+      randomBytes(1 << 20),
+    );
+    this.baseImageId = base.id;
+  }
+
+  addProject(name: string): Project {
+    const p = { id: hexId(), name, domainId: 'default' };
+    this.projects.set(p.id, p);
+    return p;
+  }
+  projectByName(name: string): Project | undefined {
+    return [...this.projects.values()].find((p) => p.name === name);
+  }
+  addUser(name: string, password: string, roles: Array<[string, string[]]>): User {
+    const u: User = { id: hexId(), name, domainId: 'default', password, roles: new Map(roles) };
+    this.users.set(u.id, u);
+    return u;
+  }
+  userByName(name: string): User | undefined {
+    return [...this.users.values()].find((u) => u.name === name);
+  }
+
+  /** Run fn after ms unless the simulator closed meanwhile. */
+  after(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Every token (password, app credential, token) stops working: simulates expiry. */
+  expireTokens(): void {
+    const past = Date.now() - 1;
+    for (const t of this.tokens.values()) t.expiresAt = past;
+  }
+
+  imagePath(id: string): string {
+    return join(this.dir, `image-${id}`);
+  }
+
+  /** Seed an image; with data it is stored and active, without it queued. */
+  addImage(p: Partial<Image> & { owner: string }, data?: Buffer): Image {
+    const now = Date.now();
+    const img: Image = {
+      id: uuid(), seq: this.nextSeq(), name: null, status: 'queued', visibility: 'shared', diskFormat: null, containerFormat: null,
+      size: null, virtualSize: null, checksum: null, hashAlgo: null, hashValue: null, minRam: 0, minDisk: 0,
+      protected: false, hidden: false, tags: [], props: {}, createdAt: now, updatedAt: now, filePath: null,
+      members: new Map(), ...p,
+    };
+    if (data) {
+      img.filePath = this.imagePath(img.id);
+      writeFileSync(img.filePath, data);
+      img.size = data.length;
+      img.virtualSize = img.diskFormat === 'raw' ? data.length : null;
+      img.checksum = createHash('md5').update(data).digest('hex');
+      img.hashAlgo = 'sha512';
+      img.hashValue = createHash('sha512').update(data).digest('hex');
+      img.status = 'active';
+    }
+    this.images.set(img.id, img);
+    return img;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
+  }
+}
