@@ -1,0 +1,124 @@
+// POST /v1/jobs: the v1 submission contract. Order of checks: auth (401/403 scope) →
+// Idempotency-Key → JSON → schema (400 with the field path) → targets (403) → dry run
+// (200, touches nothing) or submit (202 new / 200 replay / 409 different body).
+import type { Hono } from 'hono';
+import type { z } from 'zod';
+import { requireAuth } from '../../shared/auth/middleware';
+import { canTarget, describeTarget, type Principal, type Target } from '../../shared/auth/principal';
+import { planOf, type WorkflowDefinition } from '../../shared/engine/define';
+import { InvalidParamsError, UnknownKindError } from '../../shared/engine/errors';
+import type { Job } from '../../shared/jobs/types';
+import type { AppDeps, JobRequestBase } from './app-deps';
+import type { AppEnv } from './app-env';
+import { badRequest, conflict, forbidden } from './envelope';
+import { toSubmitView } from './job-view';
+import { idempotencyKeyHeader } from './schemas';
+import { invalidInput, parseWith, readJsonObject } from './validate';
+
+/** Default engine params: the request minus the HTTP-level fields. */
+export function defaultToParams(req: JobRequestBase): unknown {
+  const { kind: _kind, dryRun: _dryRun, ...params } = req;
+  return params;
+}
+
+/** Default targets: the source server, and for a move the destination cloud. */
+export function defaultTargetsOf(req: JobRequestBase): Target[] {
+  const server = req.server ?? '*';
+  const targets: Target[] = [{ cloud: req.cloud, server }];
+  const to = req.to as { cloud?: unknown } | undefined;
+  if (to && typeof to.cloud === 'string') {
+    const newName = typeof req.newName === 'string' ? req.newName : server;
+    targets.push({ cloud: to.cloud, server: newName });
+  }
+  return targets;
+}
+
+/**
+ * Keys are scoped to the caller: one token cannot fetch another's job by guessing its key,
+ * nor collide with the scheduler's `schedule:…` keys.
+ */
+export function scopedIdempotencyKey(principal: Principal, key: string): string {
+  return `api:${encodeURIComponent(principal.name)}:${key}`;
+}
+
+/** Stable JSON (sorted keys) so two equal bodies compare equal whatever their key order. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const entries = Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function splitDryRun(body: Record<string, unknown>): { dryRun: boolean; rest: Record<string, unknown> } {
+  const { dryRun, ...rest } = body;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('invalid_body', 'dryRun: must be a boolean', 'dryRun');
+  return { dryRun: dryRun === true, rest };
+}
+
+function workflowParams(wf: WorkflowDefinition<any>, raw: unknown): unknown {
+  const r = wf.params.safeParse(raw);
+  if (!r.success) throw invalidInput(r.error.issues, 'body', raw);
+  return r.data;
+}
+
+export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
+  const toParams = deps.toParams ?? defaultToParams;
+  const targetsOf = deps.targetsOf ?? defaultTargetsOf;
+  const byKind = new Map(deps.workflows.map((wf) => [wf.kind, wf]));
+
+  function workflowOf(kind: string): WorkflowDefinition<any> {
+    const wf = byKind.get(kind);
+    if (!wf) throw badRequest('unknown_kind', `kind: "${kind}" is not available on this deployment`, 'kind');
+    return wf;
+  }
+
+  app.post('/jobs', requireAuth({ tokens: deps.auth.tokens, scope: 'submit' }), async (c) => {
+    const principal = c.var.principal;
+    const rawKey = c.req.header('Idempotency-Key');
+    let key: string | null = null;
+    if (rawKey !== undefined) {
+      const r = idempotencyKeyHeader.safeParse(rawKey);
+      if (!r.success) throw badRequest('invalid_header', `Idempotency-Key: ${r.error.issues[0]?.message ?? 'invalid'}`, 'Idempotency-Key');
+      key = r.data;
+    }
+    const { dryRun, rest } = splitDryRun(await readJsonObject(c));
+    const req = parseWith(deps.jobRequestSchema as z.ZodType<JobRequestBase>, rest, 'body');
+
+    for (const t of targetsOf(req)) {
+      if (!canTarget(principal, t)) {
+        const field = t.cloud === req.cloud ? 'server' : 'to.cloud';
+        throw forbidden(`token "${principal.name}" may not target ${describeTarget(t)}`, field);
+      }
+    }
+
+    const wf = workflowOf(req.kind);
+    const params = toParams(req);
+    if (dryRun) {
+      return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
+    }
+
+    let out: { job: Job; created: boolean };
+    try {
+      out = await deps.engine.submit(req.kind, params, {
+        idempotencyKey: key === null ? null : scopedIdempotencyKey(principal, key),
+        requestedBy: principal.name,
+      });
+    } catch (err) {
+      if (err instanceof InvalidParamsError) throw invalidInput(err.issues as z.core.$ZodIssue[], 'body', params);
+      if (err instanceof UnknownKindError) throw badRequest('unknown_kind', `kind: "${req.kind}" is not available on this deployment`, 'kind');
+      throw err;
+    }
+    const { job, created } = out;
+    // A replay must be the same request: the engine stored the parsed params, so compare
+    // those (defaults applied, key order irrelevant).
+    if (!created && (job.kind !== req.kind || canonicalJson(job.params) !== canonicalJson(workflowParams(wf, params)))) {
+      throw conflict('idempotency_mismatch', `Idempotency-Key was already used for a different request (job ${job.id})`);
+    }
+    c.header('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+    return c.json(toSubmitView(job), created ? 202 : 200);
+  });
+}
