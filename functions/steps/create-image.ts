@@ -1,0 +1,61 @@
+// Nova createImage, tagged so a retry finds what an earlier attempt made: before creating,
+// look for an image with snapflow_job=<job id> and reuse it. A crash between createImage
+// and the commit therefore never makes a second snapshot.
+import { z } from 'zod';
+import { formatImageName } from '../../shared/config/name-pattern';
+import { defineStep } from '../../shared/engine/define';
+import { done } from '../../shared/engine/results';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { createdAtMs, scaledRetry } from '../../shared/workflows/step-support';
+import { findJobImages, SNAPFLOW_TAGS } from '../../shared/workflows/tags';
+
+const input = z.looseObject({
+  cloud: z.string(),
+  serverId: z.string(),
+  serverName: z.string(),
+  volumeBacked: z.boolean(),
+  name: z.string().optional(),
+  policy: z.string(),
+  properties: z.record(z.string(), z.string()).default({}),
+});
+
+export function createImageStep(deps: WorkflowDeps) {
+  return defineStep({
+    name: 'create-image',
+    input,
+    mutating: true,
+    // Nova answers 409 while another task (e.g. someone else's snapshot) runs on the server.
+    retry: scaledRetry(deps, { baseMs: 5_000, maxMs: 300_000, factor: 2, maxAttempts: 30 }),
+    // A volume-backed createImage quiesces and snapshots volumes inside the API call.
+    timeout: 300_000,
+    async run(ctx) {
+      const inp = ctx.input;
+      const os = deps.openstack(inp.cloud, ctx);
+      const earlier = await findJobImages(os, ctx.job.id);
+      const found = earlier[0];
+      if (found) {
+        ctx.log.info('create-image: reusing the image an earlier attempt created', { jobId: ctx.job.id, imageId: found.id });
+        return done({ imageId: found.id, imageName: found.name ?? null, imageRequestedAt: createdAtMs(found) || deps.now() });
+      }
+      const imageName =
+        inp.name ??
+        formatImageName(deps.config.imageNamePattern, {
+          server: inp.serverName,
+          cloud: inp.cloud,
+          job: ctx.job.id,
+          kind: 'snapshot',
+          schedule: inp.policy,
+          date: new Date(deps.now()),
+        });
+      const metadata: Record<string, string> = {
+        ...inp.properties,
+        [SNAPFLOW_TAGS.job]: ctx.job.id,
+        [SNAPFLOW_TAGS.policy]: inp.policy,
+        [SNAPFLOW_TAGS.server]: inp.serverId,
+        [SNAPFLOW_TAGS.volumeBacked]: String(inp.volumeBacked),
+      };
+      const imageId = await os.compute.createImage(inp.serverId, imageName, metadata);
+      return done({ imageId, imageName, imageRequestedAt: deps.now() });
+    },
+  });
+}

@@ -1,0 +1,70 @@
+// POST {job, server, image} to the configured callback once the snapshot is complete
+// (e.g. to resync the guest's clock after a stop or a quiesce). Any failure is retried
+// (HookError carries no `status`, so the engine never classifies it as permanent); skipped when no URL is configured. The URL may embed a secret, so it
+// never appears in an error or a log line. A hook that keeps failing does not fail the
+// job: the snapshot is good, and failing would run the cleanup that deletes it.
+import { z } from 'zod';
+import { defineStep } from '../../shared/engine/define';
+import { done } from '../../shared/engine/results';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { scaledRetry } from '../../shared/workflows/step-support';
+
+const input = z.looseObject({
+  cloud: z.string(),
+  serverId: z.string(),
+  serverName: z.string(),
+  imageId: z.string(),
+  imageName: z.string().nullish(),
+  volumeSnapshotIds: z.array(z.string()).default([]),
+});
+
+const MAX_ATTEMPTS = 5;
+
+class HookError extends Error {
+  constructor(
+    message: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    this.name = 'HookError';
+  }
+}
+
+export function postSnapshotHookStep(deps: WorkflowDeps) {
+  return defineStep({
+    name: 'post-snapshot-hook',
+    input,
+    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: MAX_ATTEMPTS }),
+    timeout: deps.config.postSnapshotHookTimeoutMs + 5_000,
+    async run(ctx) {
+      const url = deps.config.postSnapshotHookUrl;
+      if (!url) return done({ hook: 'not configured' });
+      const inp = ctx.input;
+      const body = {
+        job: ctx.job.id,
+        server: { id: inp.serverId, name: inp.serverName, cloud: inp.cloud },
+        image: { id: inp.imageId, name: inp.imageName ?? null, volumeSnapshotIds: inp.volumeSnapshotIds },
+      };
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.config.postSnapshotHookTimeoutMs)]);
+      try {
+        const res = await deps.fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${ctx.job.id}:post-snapshot` },
+          body: JSON.stringify(body),
+          signal,
+        });
+        await res.body?.cancel().catch(() => undefined);
+        if (res.ok) return done({ hook: `answered ${res.status}` });
+        throw new HookError(`post-snapshot hook answered ${res.status}`, res.status);
+      } catch (err) {
+        // Never echo a fetch error: undici's messages can contain the URL.
+        const msg = err instanceof HookError ? err.message : `post-snapshot hook unreachable (${(err as { name?: string })?.name ?? 'error'})`;
+        if (ctx.attempt >= MAX_ATTEMPTS) {
+          ctx.log.warn('post-snapshot hook gave up', { jobId: ctx.job.id, error: msg });
+          return done({ hook: `failed: ${msg}` });
+        }
+        throw new HookError(msg, err instanceof HookError ? err.httpStatus : undefined);
+      }
+    },
+  });
+}

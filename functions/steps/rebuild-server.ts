@@ -1,0 +1,68 @@
+// Rebuild the server from the resolved image: same server, so the same name, IP and
+// metadata (no name/metadata are passed). A volume-backed server needs compute
+// microversion 2.93 (Nova re-images the root volume); on an older cloud the job fails
+// right here, before anything changes.
+import { z } from 'zod';
+import { defineStep } from '../../shared/engine/define';
+import { done, fail } from '../../shared/engine/results';
+import { serverImageId, taskState, type Server } from '../../shared/openstack/compute-schemas';
+import { VOLUME_REBUILD_MICROVERSION } from '../../shared/openstack/compute';
+import { atLeast } from '../../shared/openstack/microversion';
+import type { OpenStackClient } from '../../shared/openstack/client';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { rootVolumeImageId } from '../../shared/workflows/root-volume';
+import { permanent, scaledRetry } from '../../shared/workflows/step-support';
+
+const input = z.looseObject({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+
+function isRebuilding(s: Server): boolean {
+  return s.status === 'REBUILD' || (taskState(s) ?? '').startsWith('rebuild');
+}
+
+function wasStopped(s: Server): boolean {
+  return s.status === 'SHUTOFF' || s['OS-EXT-STS:vm_state'] === 'stopped';
+}
+
+async function runsImage(os: OpenStackClient, s: Server, imageId: string, volumeBacked: boolean): Promise<boolean> {
+  return volumeBacked ? (await rootVolumeImageId(os, s)) === imageId : serverImageId(s) === imageId;
+}
+
+export function rebuildServerStep(deps: WorkflowDeps) {
+  return defineStep({
+    name: 'rebuild-server',
+    input,
+    mutating: true,
+    // 409 while another task runs on the server.
+    retry: scaledRetry(deps, { baseMs: 5_000, maxMs: 120_000, factor: 2, maxAttempts: 15 }),
+    timeout: 120_000,
+    async run(ctx) {
+      const { cloud, serverId, imageId, volumeBacked } = ctx.input;
+      const os = deps.openstack(cloud, ctx);
+      if (volumeBacked) {
+        const { max } = await os.compute.microversions();
+        if (!atLeast(max, VOLUME_REBUILD_MICROVERSION)) {
+          return fail(
+            permanent(
+              `server ${serverId} boots from a volume: rolling it back needs compute microversion ${VOLUME_REBUILD_MICROVERSION} ` +
+                `(Nova re-images the root volume), but this cloud offers up to ${max}`,
+              { code: 'microversion_unsupported' },
+            ),
+          );
+        }
+      }
+      const server = await os.compute.getServer(serverId);
+      if (ctx.attempt > 1) {
+        // Did an earlier attempt's rebuild go through before its result was lost? Then the
+        // server is rebuilding, or runs the image and was changed after this job started.
+        if (isRebuilding(server)) return done({ rebuildRequestedAt: deps.now(), wasStopped: wasStopped(server), rebuilt: 'earlier attempt' });
+        const updated = server.updated ? Date.parse(server.updated) : NaN;
+        const touched = Number.isFinite(updated) && ctx.job.startedAt !== null && updated >= Math.floor(ctx.job.startedAt / 1000) * 1000;
+        if (touched && (await runsImage(os, server, imageId, volumeBacked))) {
+          return done({ rebuildRequestedAt: deps.now(), wasStopped: wasStopped(server), rebuilt: 'earlier attempt' });
+        }
+      }
+      await os.compute.rebuild(serverId, { imageRef: imageId, ...(volumeBacked ? { microversion: VOLUME_REBUILD_MICROVERSION } : {}) });
+      return done({ rebuildRequestedAt: deps.now(), wasStopped: wasStopped(server), rebuilt: 'now' });
+    },
+  });
+}

@@ -1,0 +1,79 @@
+// Resolve the rollback target: an image id, an exact image name, or `latest` (the newest
+// active snapflow snapshot of this server). By default the image must be a snapshot of
+// this very server: rebuilding a server from someone else's image is almost always a
+// mistake, and it destroys the disk.
+import { z } from 'zod';
+import { defineStep } from '../../shared/engine/define';
+import { done, fail } from '../../shared/engine/results';
+import type { Image } from '../../shared/openstack/image-schemas';
+import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
+import { orNull } from '../../shared/openstack/or-null';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { createdAtMs, permanent, scaledRetry } from '../../shared/workflows/step-support';
+import { findServerSnapshots, isSnapshotOf } from '../../shared/workflows/tags';
+
+const input = z.looseObject({
+  cloud: z.string(),
+  serverId: z.string(),
+  image: z.string(),
+  allowForeignImage: z.boolean().default(false),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Stable sort: ties within Glance's one-second precision keep Glance's own (newest first) order.
+const newestFirst = (a: Image, b: Image) => createdAtMs(b) - createdAtMs(a);
+
+export function resolveImageStep(deps: WorkflowDeps) {
+  return defineStep({
+    name: 'resolve-image',
+    input,
+    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
+    timeout: 120_000,
+    async run(ctx) {
+      const { cloud, serverId, image: ref, allowForeignImage } = ctx.input;
+      const os = deps.openstack(cloud, ctx);
+      let image: Image | undefined;
+      if (ref === 'latest') {
+        const snaps = (await findServerSnapshots(os, serverId)).filter((i) => i.status === 'active').sort(newestFirst);
+        image = snaps[0];
+        if (!image) return fail(permanent(`no active snapflow snapshot of server ${serverId} to roll back to`, { code: 'image_not_found' }));
+      } else {
+        if (UUID.test(ref)) image = (await orNull(os.image.get(ref))) ?? undefined;
+        if (!image) {
+          const named = (await os.image.listAll({ filters: { name: ref } })).filter((i) => i.name === ref);
+          // Several images may share a name; the ones of this server are what the user means.
+          const own = named.filter((i) => isSnapshotOf(i, serverId));
+          const pick = own.length > 0 ? own : named;
+          if (pick.length > 1) {
+            return fail(permanent(`${pick.length} images are named ${JSON.stringify(ref)} (${pick.map((i) => i.id).join(', ')}); use the id`, { code: 'ambiguous_image' }));
+          }
+          image = pick[0];
+        }
+        if (!image) return fail(permanent(`no image with id or name ${JSON.stringify(ref)}`, { code: 'image_not_found' }));
+      }
+      if (!allowForeignImage && !isSnapshotOf(image, serverId)) {
+        return fail(
+          permanent(`image ${image.id} is not a snapshot of server ${serverId}; set allowForeignImage to rebuild from it anyway`, {
+            code: 'foreign_image',
+          }),
+        );
+      }
+      if (image.status !== 'active') return fail(permanent(`image ${image.id} is ${image.status}, not active`, { code: 'image_state' }));
+      const cinderSnapshots = imageVolumeSnapshotIds(image);
+      if (cinderSnapshots.length > 0) {
+        // Seen on the lab (Nova 26 / Cinder 21): the rebuild is accepted, Cinder refuses to re-image
+        // the root volume from this empty image (ImageUnacceptable), Nova reverts the task and the
+        // server comes back ACTIVE with its old disk. Refuse up front instead.
+        return fail(
+          permanent(
+            `image ${image.id} is a boot-from-volume snapshot: its data is in Cinder snapshot(s) ${cinderSnapshots.join(', ')}, ` +
+              'not in Glance, so Nova cannot rebuild a server from it (restore it by creating a volume from the snapshot)',
+            { code: 'volume_snapshot_image' },
+          ),
+        );
+      }
+      return done({ imageId: image.id, imageName: image.name ?? null });
+    },
+  });
+}

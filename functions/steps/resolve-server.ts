@@ -1,0 +1,59 @@
+// Resolve the `server` param (id or exact name, in the cloud entry's project) and record
+// what later steps need. Read-only; a server in a transitional state is waited for.
+import { z } from 'zod';
+import { defineStep } from '../../shared/engine/define';
+import { done, fail, wait } from '../../shared/engine/results';
+import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
+import { ConflictError } from '../../shared/openstack/errors';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+
+const input = z.looseObject({ cloud: z.string(), server: z.string() });
+
+const TRANSITIONAL = new Set(['BUILD', 'REBUILD', 'REBOOT', 'HARD_REBOOT', 'MIGRATING', 'RESIZE', 'REVERT_RESIZE', 'PASSWORD']);
+
+export interface ResolveServerOptions {
+  /** Statuses the workflow can work from; omitted: any status. */
+  accept?: readonly string[];
+}
+
+export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions = {}) {
+  return defineStep({
+    name: 'resolve-server',
+    input,
+    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
+    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 30_000 }),
+    timeout: 120_000,
+    async run(ctx) {
+      const os = deps.openstack(ctx.input.cloud, ctx);
+      let server;
+      try {
+        server = await os.compute.resolveServer(ctx.input.server);
+      } catch (err) {
+        // Two servers with the same name is not transient (the client reports it as a conflict without a status).
+        if (err instanceof ConflictError && err.status === undefined) {
+          return fail(permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }));
+        }
+        throw err;
+      }
+      const status = server.status;
+      if (opts.accept && !opts.accept.includes(status)) {
+        if (TRANSITIONAL.has(status)) {
+          const since = ctx.job.startedAt ?? deps.now();
+          if (overdue(deps, since, deps.config.serverWaitMs)) {
+            return fail(permanent(`server ${server.id} still ${status} after ${minutes(deps.config.serverWaitMs)}`, { code: 'server_busy' }));
+          }
+          return wait({ reason: `server ${server.id} is ${status}` });
+        }
+        return fail(permanent(`server ${server.id} is ${status}; this job needs it ${opts.accept.join(' or ')}`, { code: 'server_state' }));
+      }
+      return done({
+        serverId: server.id,
+        serverName: server.name,
+        serverStatus: status,
+        volumeBacked: isVolumeBacked(server),
+        projectId: server.tenant_id ?? null,
+      });
+    },
+  });
+}

@@ -1,0 +1,39 @@
+// After the rebuild: prove the server now runs the requested image. Image-backed servers
+// say so in server.image.id; for a volume-backed one the root volume's
+// volume_image_metadata names it (when Cinder keeps none, Nova's successful rebuild is
+// taken as the answer).
+import { z } from 'zod';
+import { defineStep } from '../../shared/engine/define';
+import { done, fail } from '../../shared/engine/results';
+import { serverImageId } from '../../shared/openstack/compute-schemas';
+import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { rootVolumeImageId } from '../../shared/workflows/root-volume';
+import { permanent, scaledRetry } from '../../shared/workflows/step-support';
+
+const input = z.looseObject({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+
+export function verifyServerImageStep(deps: WorkflowDeps) {
+  return defineStep({
+    name: 'verify-server-image',
+    input,
+    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
+    timeout: 60_000,
+    async run(ctx) {
+      const { cloud, serverId, imageId, volumeBacked } = ctx.input;
+      const os = deps.openstack(cloud, ctx);
+      const server = await os.compute.getServer(serverId);
+      const runs = volumeBacked ? await rootVolumeImageId(os, server) : serverImageId(server);
+      if (runs === undefined && volumeBacked) return done({ verifiedBy: 'nova', finalStatus: server.status });
+      if (runs !== imageId) {
+        return fail(
+          permanent(
+            `server ${serverId} runs image ${runs ?? 'none'} after the rebuild, not ${imageId}: the rebuild did not take effect ` +
+              "(Nova reverts a failed rebuild without an API error; see the server's instance actions)",
+            { code: 'verify_failed' },
+          ),
+        );
+      }
+      return done({ verifiedBy: volumeBacked ? 'volume_image_metadata' : 'server.image', finalStatus: server.status });
+    },
+  });
+}

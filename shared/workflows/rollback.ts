@@ -1,0 +1,51 @@
+// rollback: resolve server → resolve image (id, name or latest) → rebuild (2.93 for a
+// volume-backed server) → wait ACTIVE (SHUTOFF if it was stopped, as Nova keeps it) →
+// verify the server runs the image. Destructive: `confirm: true` is required by the params.
+// No cleanup: a rebuild cannot be undone by snapflow (the old disk is gone).
+import { rebuildServerStep } from '../../functions/steps/rebuild-server';
+import { resolveImageStep } from '../../functions/steps/resolve-image';
+import { resolveServerStep } from '../../functions/steps/resolve-server';
+import { verifyServerImageStep } from '../../functions/steps/verify-server-image';
+import { waitServerStatusStep } from '../../functions/steps/wait-server-status';
+import { defineWorkflow, type WorkflowDefinition } from '../engine/define';
+import type { WorkflowDeps } from './deps';
+import { rollbackParamsSchema, serverLockKey, type RollbackParams } from './params';
+import { skipOnDryRun } from './step-support';
+
+// Nova rebuilds servers in these states (vm_state active, stopped, error).
+const REBUILD_FROM = ['ACTIVE', 'SHUTOFF', 'ERROR'];
+
+export function rollbackWorkflow(deps: WorkflowDeps): WorkflowDefinition<RollbackParams> {
+  return defineWorkflow<RollbackParams>({
+    kind: 'rollback',
+    params: rollbackParamsSchema,
+    steps: [
+      resolveServerStep(deps, { accept: REBUILD_FROM }),
+      resolveImageStep(deps),
+      skipOnDryRun(rebuildServerStep(deps)),
+      skipOnDryRun(
+        waitServerStatusStep(deps, {
+          name: 'wait-rebuilt',
+          want: (c) => (c.wasStopped === true ? 'SHUTOFF' : 'ACTIVE'),
+          sinceKey: 'rebuildRequestedAt',
+          // Re-imaging a root volume copies the whole image: give it the snapshot deadline.
+          limitMs: (c) => (c.volumeBacked === true ? Math.max(deps.config.snapshotWaitMs, deps.config.serverWaitMs) : deps.config.serverWaitMs),
+        }),
+      ),
+      skipOnDryRun(verifyServerImageStep(deps)),
+    ],
+    lockKey: serverLockKey,
+    deadlineMs: deps.config.jobDeadlineMs,
+    result(c, p) {
+      return {
+        ...(p.dryRun ? { dryRun: true } : {}),
+        serverId: c.serverId,
+        serverName: c.serverName,
+        imageId: c.imageId,
+        imageName: c.imageName,
+        volumeBacked: c.volumeBacked,
+        ...(p.dryRun ? {} : { status: c.finalStatus, verifiedBy: c.verifiedBy }),
+      };
+    },
+  });
+}
