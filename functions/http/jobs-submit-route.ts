@@ -53,6 +53,9 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** Kinds whose dry run is a read-only job rather than a plan. */
+const DRY_RUN_AS_JOB = new Set(['prune']);
+
 function splitDryRun(body: Record<string, unknown>): { dryRun: boolean; rest: Record<string, unknown> } {
   const { dryRun, ...rest } = body;
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('invalid_body', 'dryRun: must be a boolean', 'dryRun');
@@ -96,8 +99,11 @@ export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
     }
 
     const wf = workflowOf(req.kind);
-    const params = toParams(req);
-    if (dryRun) {
+    let params = toParams(req);
+    // A prune's dry run must read the cloud to say what it would delete, so it runs as a
+    // (read-only) job whose result lists the images; every other kind answers with its plan.
+    if (dryRun && DRY_RUN_AS_JOB.has(req.kind)) params = { ...(params as object), dryRun: true };
+    else if (dryRun) {
       return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
     }
 

@@ -5,7 +5,7 @@ import type { StepContext } from '../engine/define';
 import { createOpenStackClient, type OpenStackClient } from '../openstack/client';
 import type { CloudConfig } from '../openstack/cloud-config';
 import type { TokenCache } from '../openstack/identity';
-import type { Transport } from '../openstack/transport';
+import type { CallObserver, Transport } from '../openstack/transport';
 import type { Config } from '../config/load';
 import { DEFAULT_IMAGE_NAME_PATTERN } from '../config/name-pattern';
 import { NonRetryableError } from '../engine/errors';
@@ -75,6 +75,8 @@ export interface OpenStackProviderOptions {
   tokenCache?: TokenCache;
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Sees every call of every client (metrics: OpenStack calls by service and status). */
+  onCall?: CallObserver;
 }
 
 /**
@@ -91,7 +93,10 @@ export function openstackProvider(opts: OpenStackProviderOptions): WorkflowDeps[
       ...(opts.tokenCache ? { tokenCache: opts.tokenCache } : {}),
       ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
       ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
-      onCall: ctx ? (call) => ctx.recordRequestId(call.requestId) : undefined,
+      onCall: (call) => {
+        opts.onCall?.(call);
+        ctx?.recordRequestId(call.requestId);
+      },
     });
   };
 }

@@ -1,0 +1,124 @@
+// Builds the whole service from its parts. Runtime-agnostic: the Node entry (node-main.ts)
+// and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
+// how the next step is dispatched, where clouds come from).
+import type { Config } from '../shared/config/load';
+import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
+import type { StepLogger } from '../shared/engine/define';
+import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
+import { createSnapflowMetrics, type SnapflowMetrics } from '../shared/metrics/snapflow-metrics';
+import type { CloudConfig } from '../shared/openstack/cloud-config';
+import type { OpenStackClient } from '../shared/openstack/client';
+import { createTokenCache } from '../shared/openstack/identity';
+import type { CallObserver, Transport } from '../shared/openstack/transport';
+import type { Schedule } from '../shared/schedule/schema';
+import { allWorkflows } from '../shared/workflows/all-workflows';
+import { openstackProvider, workflowConfigFrom, type WorkflowDeps } from '../shared/workflows/deps';
+import { jobRequestSchema } from '../shared/workflows/params';
+import { createApp } from './http/app';
+import type { HealthReport } from './http/app-deps';
+import { createJobNotifier } from './http/job-notifier';
+import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
+import { createSnapshotService } from './snapshot-service';
+
+export interface ServiceInput {
+  config: Config;
+  store: SnapflowJobStore;
+  /** clouds.yaml entries by name (undefined for an unknown name). */
+  clouds(name: string): CloudConfig | undefined;
+  cloudNames: readonly string[];
+  transport: Transport;
+  schedules: readonly Schedule[];
+  /** 'simulator' when every OpenStack call goes to the built-in simulator. */
+  mode: 'simulator' | 'cloud';
+  /** Lease owner id, unique per process/isolate. */
+  owner: string;
+  dispatch?: Dispatch;
+  wakeWithinMs?: number;
+  log: StepLogger;
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  now?: () => number;
+  /** Multiplies retry/poll delays (tests only). */
+  timeScale?: number;
+}
+
+export interface Service {
+  engine: Engine;
+  app: ReturnType<typeof createApp>;
+  schedules: SchedulesRuntime;
+  metrics: SnapflowMetrics;
+  /** Checks the job table and authenticates to every cloud (cached for 30 s). */
+  health(): Promise<HealthReport>;
+}
+
+const HEALTH_CACHE_MS = 30_000;
+
+export function composeService(input: ServiceInput): Service {
+  const now = input.now ?? Date.now;
+  const metrics = createSnapflowMetrics();
+  const notifier = createJobNotifier();
+  const tokenCache = createTokenCache();
+  const onCall: CallObserver = (call) => metrics.observeOpenStackCall(call);
+  const provider = openstackProvider({ clouds: input.clouds, transport: input.transport, tokenCache, onCall });
+  const openstack = (cloud: string): OpenStackClient => provider(cloud);
+
+  const c = input.config;
+  const deps: WorkflowDeps = {
+    openstack: provider,
+    config: workflowConfigFrom(c, input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
+    fetch: input.fetch ?? ((url, init) => fetch(url, init)),
+    now,
+  };
+  const workflows = allWorkflows(deps);
+  const engine = createEngine({
+    store: input.store,
+    workflows,
+    owner: input.owner,
+    leaseMs: 60_000,
+    dispatch: input.dispatch,
+    wakeWithinMs: input.wakeWithinMs,
+    log: input.log,
+    now,
+    onEvent: (e) => {
+      notifier.onEvent(e);
+      metrics.observeEngineEvent(e);
+    },
+  });
+  const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
+
+  let cached: { at: number; report: HealthReport } | null = null;
+  async function health(): Promise<HealthReport> {
+    if (cached && now() - cached.at < HEALTH_CACHE_MS) return cached.report;
+    const db = await input.store
+      .listJobs({ limit: 1 })
+      .then(() => ({ ok: true, dialect: input.store.dialect }))
+      .catch((err: Error) => ({ ok: false, dialect: input.store.dialect, message: err.message }));
+    const clouds = await Promise.all(
+      input.cloudNames.map((name) =>
+        openstack(name)
+          .identity.token()
+          .then(() => ({ name, ok: true }))
+          .catch((err: Error) => ({ name, ok: false, message: err.message })),
+      ),
+    );
+    const ok = db.ok && clouds.every((x) => x.ok);
+    const report: HealthReport = { status: !db.ok ? 'down' : ok ? 'ok' : 'degraded', mode: input.mode, clouds, db };
+    cached = { at: now(), report };
+    return report;
+  }
+
+  const app = createApp({
+    engine,
+    store: input.store,
+    workflows,
+    jobRequestSchema,
+    auth: { tokens: c.tokens },
+    notifier,
+    schedules,
+    snapshots: createSnapshotService(openstack),
+    health,
+    metrics,
+    now,
+    log: input.log,
+  });
+  return { engine, app, schedules, metrics, health };
+}

@@ -1,0 +1,139 @@
+// Schedules → snapshot jobs. Runtime-agnostic: node-cron (Node) and Cron Triggers
+// (Workers) both end up in fireDue(); POST /v1/schedules/:name/run ends up in runNow().
+// Each firing materialises ONE snapshot job per target server per slot with the
+// idempotency key `schedule:<name>:<slot>:<server id>`, so overlapping firings, a late
+// tick and two instances never double-snapshot: the second submit returns the first job.
+import type { Principal } from '../shared/auth/principal';
+import { formatImageName } from '../shared/config/name-pattern';
+import type { Engine } from '../shared/engine/engine';
+import type { OpenStackClient } from '../shared/openstack/client';
+import type { Server } from '../shared/openstack/compute-schemas';
+import type { Schedule } from '../shared/schedule/schema';
+import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
+import type { ScheduleInfo, ScheduleRunResult, ScheduleService } from './http/app-deps';
+
+export interface ScheduleServiceDeps {
+  schedules: readonly Schedule[];
+  engine: Pick<Engine, 'submit'>;
+  /** A client for a clouds.yaml entry (no step context: these calls belong to no job). */
+  openstack(cloud: string): OpenStackClient;
+  now(): number;
+  log?: { info(m: string, d?: Record<string, unknown>): void; error(m: string, d?: Record<string, unknown>): void };
+}
+
+export interface FireResult extends ScheduleRunResult {
+  slot: string;
+  errors: { server?: string; message: string }[];
+}
+
+export interface SchedulesRuntime extends ScheduleService {
+  /** Fire every slot of every enabled schedule in (since, now]. */
+  fireDue(since: Date, now: Date): Promise<FireResult[]>;
+  /** At start-up: fire each schedule's most recent slot if it lies within the grace window. */
+  fireMissed(now: Date, graceMs: number): Promise<FireResult[]>;
+  fireSlot(schedule: Schedule, slot: Date, requestedBy: string): Promise<FireResult>;
+}
+
+function metadataMatches(server: Server, selector: Record<string, string>): boolean {
+  const md = (server as { metadata?: Record<string, string> }).metadata ?? {};
+  return Object.entries(selector).every(([k, v]) => md[k] === v);
+}
+
+/** Target servers: the named ones plus every server whose metadata matches the selector. */
+async function resolveTargets(client: OpenStackClient, schedule: Schedule): Promise<{ id: string; name: string }[]> {
+  const out = new Map<string, { id: string; name: string }>();
+  for (const name of schedule.target.servers ?? []) {
+    const s = await client.compute.resolveServer(name);
+    out.set(s.id, { id: s.id, name: s.name });
+  }
+  const selector = schedule.target.selector;
+  if (selector && Object.keys(selector).length > 0) {
+    for (const s of await client.compute.listAllServers()) {
+      if (metadataMatches(s, selector)) out.set(s.id, { id: s.id, name: s.name });
+    }
+  }
+  return [...out.values()];
+}
+
+export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRuntime {
+  const byName = new Map(deps.schedules.map((s) => [s.name, s]));
+
+  async function fireSlot(schedule: Schedule, slot: Date, requestedBy: string): Promise<FireResult> {
+    const result: FireResult = { schedule: schedule.name, slot: slot.toISOString(), jobs: [], errors: [] };
+    let targets: { id: string; name: string }[];
+    try {
+      targets = await resolveTargets(deps.openstack(schedule.target.cloud), schedule);
+    } catch (err) {
+      result.errors.push({ message: `resolving targets: ${(err as Error).message}` });
+      deps.log?.error('schedule targets failed', { schedule: schedule.name, slot: result.slot, error: (err as Error).message });
+      return result;
+    }
+    for (const t of targets) {
+      const params: Record<string, unknown> = {
+        cloud: schedule.target.cloud,
+        server: t.id,
+        stop: schedule.stop,
+        policy: schedule.name,
+        ...(schedule.retention?.keep !== undefined ? { keep: schedule.retention.keep } : {}),
+        ...(schedule.retention?.maxAgeDays !== undefined ? { maxAgeDays: schedule.retention.maxAgeDays } : {}),
+        ...(schedule.namePattern
+          ? { name: formatImageName(schedule.namePattern, { server: t.name, date: slot, cloud: schedule.target.cloud, schedule: schedule.name }) }
+          : {}),
+      };
+      try {
+        const { job, created } = await deps.engine.submit('snapshot', params, {
+          idempotencyKey: slotKey(schedule, slot, t.id),
+          requestedBy,
+        });
+        result.jobs.push({ id: job.id, server: t.name, created });
+      } catch (err) {
+        result.errors.push({ server: t.name, message: (err as Error).message });
+      }
+    }
+    deps.log?.info('schedule fired', { schedule: schedule.name, slot: result.slot, jobs: result.jobs.length, errors: result.errors.length });
+    return result;
+  }
+
+  return {
+    fireSlot,
+    list(): ScheduleInfo[] {
+      const now = new Date(deps.now());
+      return deps.schedules.map((s) => ({
+        name: s.name,
+        description: s.description ?? null,
+        enabled: s.enabled,
+        cron: s.cron,
+        timezone: s.timezone,
+        nextRunAt: s.enabled ? nextRun(s, now) : null,
+        target: s.target,
+        retention: s.retention ?? null,
+        stop: s.stop,
+      }));
+    },
+    async runNow(name: string, principal: Principal) {
+      const schedule = byName.get(name);
+      if (!schedule) return null;
+      // A manual run is its own slot (to the second): running it twice in the same second
+      // yields the same jobs, which is what a double-clicked button should do.
+      const slot = new Date(Math.floor(deps.now() / 1000) * 1000);
+      return fireSlot(schedule, slot, `${principal.name} (run now)`);
+    },
+    async fireDue(since: Date, now: Date) {
+      const results: FireResult[] = [];
+      for (const s of deps.schedules) {
+        for (const slot of dueSlots(s, since, now)) results.push(await fireSlot(s, slot, `schedule:${s.name}`));
+      }
+      return results;
+    },
+    async fireMissed(now: Date, graceMs: number) {
+      const results: FireResult[] = [];
+      for (const s of deps.schedules) {
+        // lastFiredAt is not needed: a slot that already fired has its jobs under the same
+        // idempotency keys, so firing it again returns them instead of snapshotting twice.
+        const slot = missedSlot(s, null, now, graceMs);
+        if (slot) results.push(await fireSlot(s, slot, `schedule:${s.name} (missed slot)`));
+      }
+      return results;
+    },
+  };
+}
