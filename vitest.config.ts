@@ -15,6 +15,8 @@ export default defineConfig({
           exclude: ['test/contract/**', 'test/workers/**', 'node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // a real PostgreSQL for the job store tests (skipped when SNAPFLOW_TEST_PG_URL is set)
+          globalSetup: ['test/support/postgres-global-setup.ts'],
         },
       },
       {
@@ -27,6 +29,7 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      './vitest.workers.config.ts',
     ],
   },
 });

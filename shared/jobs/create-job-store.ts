@@ -1,0 +1,39 @@
+import type { JobDb, JobDialect } from './job-db';
+import { migrateJobDb } from './migrate';
+import { claim } from './sql/claim';
+import { claimSlot } from './sql/claim-slot';
+import { commit, transition } from './sql/commit';
+import { appendEvent, listEvents } from './sql/events';
+import { getJob, getJobByIdempotencyKey } from './sql/get-job';
+import { heartbeat } from './sql/heartbeat';
+import { insertJob } from './sql/insert-job';
+import { listJobs } from './sql/list-jobs';
+import { requestCancel } from './sql/request-cancel';
+import type { JobStore, ScheduleSlotStore } from './types';
+
+export type SnapflowJobStore = JobStore & ScheduleSlotStore & { readonly dialect: JobDialect };
+
+/**
+ * The job store over any of the three dialect handles (open-sqlite-node, open-postgres-node,
+ * open-d1). Every method takes an optional `now` so tests and the engine control time.
+ */
+export function createJobStore(jdb: JobDb): SnapflowJobStore {
+  const t = (now?: number) => now ?? Date.now();
+  return {
+    dialect: jdb.dialect,
+    migrate: () => migrateJobDb(jdb),
+    insertJob: (job, event) => insertJob(jdb, job, event, t()),
+    getJob: (id) => getJob(jdb, id),
+    getJobByIdempotencyKey: (key) => getJobByIdempotencyKey(jdb, key),
+    listJobs: (filter) => listJobs(jdb, filter),
+    claim: (opts) => claim(jdb, opts, t(opts.now)),
+    heartbeat: (id, owner, leaseMs, progress, now) => heartbeat(jdb, id, owner, leaseMs, progress, t(now)),
+    commit: (id, owner, patch, event, now) => commit(jdb, id, owner, patch, event, t(now)),
+    transition: (id, from, patch, event, now) => transition(jdb, id, from, patch, event, t(now)),
+    requestCancel: (id, event, now) => requestCancel(jdb, id, event, t(now)),
+    appendEvent: (jobId, event) => appendEvent(jdb, jobId, event, t(event.at)),
+    listEvents: (jobId, afterSeq, limit) => listEvents(jdb, jobId, afterSeq, limit),
+    claimSlot: (schedule, slot, now) => claimSlot(jdb, schedule, slot, t(now)),
+    close: () => jdb.close(),
+  };
+}

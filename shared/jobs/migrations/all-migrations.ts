@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+import type { JobDialect } from '../job-db';
+import type { JobTables } from '../schema';
+import * as m0001 from './0001-jobs';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Kysely<JobTables>, dialect: JobDialect): Promise<void>;
+}
+
+/** Applied in order; append new numbered files here, never edit an applied one. */
+export const MIGRATIONS: readonly Migration[] = [m0001];

@@ -1,0 +1,71 @@
+import type { Generated } from 'kysely';
+
+// Row shapes as the drivers return them. Timestamps are epoch ms everywhere (PostgreSQL
+// int8 is parsed to number by the pool's type parser). JSON columns are TEXT on
+// SQLite/D1 and jsonb on PostgreSQL, hence `unknown`: row-mapping decodes them.
+
+export interface JobsTable {
+  seq: Generated<number>;
+  id: string;
+  kind: string;
+  state: string;
+  step: string | null;
+  step_index: number;
+  phase: string;
+  params: unknown;
+  context: unknown;
+  result: unknown;
+  attempt: number;
+  run_after: number;
+  deadline: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  idempotency_key: string | null;
+  lock_key: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  requested_by: string | null;
+  cancel_requested: number;
+  error: unknown;
+  progress: unknown;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface JobEventsTable {
+  seq: Generated<number>;
+  job_id: string;
+  at: number;
+  type: string;
+  from_state: string | null;
+  to_state: string | null;
+  step: string | null;
+  attempt: number | null;
+  message: string | null;
+  request_ids: unknown;
+  data: unknown;
+}
+
+export interface ScheduleSlotsTable {
+  schedule: string;
+  slot: number;
+  fired_at: number;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface JobTables {
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  schedule_slots: ScheduleSlotsTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type JobRow = Omit<JobsTable, 'seq'> & { seq: number };
+export type JobEventRow = Omit<JobEventsTable, 'seq'> & { seq: number };

@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import type { JobDb } from '../job-db';
+import { assertTransition } from '../transitions';
+import type { JobPatch, JobState, NewJobEvent } from '../types';
+import { guardedUpdateMatched, patchSets, patchShape } from './guarded-update';
+import { textValue } from './event-insert';
+import { Binder } from './statement-cache';
+
+/**
+ * A step's outcome and the job's next state, in one transaction, only while `owner` still
+ * holds the lease: a reclaimed job (lease_owner changed) answers false and nothing is written.
+ * Illegal transitions throw before any SQL is sent. The statement text is cached per patch
+ * shape (compiling it was ~0.05 ms of the ~0.35 ms Node CPU per claim+commit).
+ */
+export async function commit(
+  jdb: JobDb,
+  id: string,
+  owner: string,
+  patch: JobPatch,
+  event: NewJobEvent,
+  now: number,
+): Promise<boolean> {
+  assertTransition('running', patch.state);
+  const binder = new Binder();
+  const b = binder.bind;
+  return guardedUpdateMatched(jdb, {
+    id,
+    guard: sql`state = 'running' and lease_owner = ${b(owner)}`,
+    sets: patchSets(jdb.dialect, patch, now, b),
+    event,
+    eventCols: { fromState: textValue('running', b), toState: textValue(patch.state, b) },
+    now,
+    cache: { key: `${jdb.dialect}:commit:${patchShape(jdb.dialect, patch)}`, binder },
+  });
+}
+
+/** A guarded change outside any lease (cancel of a queued/waiting job, admin actions). */
+export async function transition(
+  jdb: JobDb,
+  id: string,
+  from: JobState,
+  patch: JobPatch,
+  event: NewJobEvent,
+  now: number,
+): Promise<boolean> {
+  assertTransition(from, patch.state);
+  return guardedUpdateMatched(jdb, {
+    id,
+    guard: sql`state = ${from}`,
+    sets: patchSets(jdb.dialect, patch, now),
+    event,
+    eventCols: { fromState: textValue(from), toState: textValue(patch.state) },
+    now,
+  });
+}

@@ -1,0 +1,65 @@
+// A job-table worker PROCESS for the race tests: inserts the shared idempotency keys, then
+// claims and commits two-step jobs of RACE_KIND until none are left, and prints one JSON
+// summary line. Env: RACE_DIALECT (sqlite|postgres), RACE_TARGET (file path or URL),
+// RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS (comma list), RACE_OWNER.
+import { createJobStore } from '../../shared/jobs/create-job-store';
+import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
+import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
+
+const env = (k: string): string => {
+  const v = process.env[k];
+  if (v === undefined) throw new Error(`missing ${k}`);
+  return v;
+};
+
+async function main(): Promise<void> {
+  const dialect = env('RACE_DIALECT');
+  const target = env('RACE_TARGET');
+  const owner = env('RACE_OWNER');
+  const kind = env('RACE_KIND');
+  const store: SnapflowJobStore = createJobStore(
+    dialect === 'postgres' ? openPostgresJobDb(target, { max: 2 }) : openSqliteJobDb(target),
+  );
+  await store.migrate();
+
+  const inserted: Array<{ key: string; id: string; created: boolean }> = [];
+  for (const key of env('RACE_IDEM_KEYS').split(',')) {
+    const r = await store.insertJob({ id: `${owner}-${key}`, kind: env('RACE_IDEM_KIND'), params: {}, idempotencyKey: key });
+    inserted.push({ key, id: r.job.id, created: r.created });
+  }
+
+  const ran: Array<{ job: string; step: number; attempt: number }> = [];
+  const commits: Array<{ job: string; step: number; attempt: number; ok: boolean }> = [];
+  const deadline = Date.now() + 90_000;
+  let idle = 0;
+  while (Date.now() < deadline) {
+    const job = await store.claim({ owner, leaseMs: 120_000, kinds: [kind] });
+    if (!job) {
+      // SKIP LOCKED can come back empty while rows are merely locked: stop only once idle
+      // claims coincide with no unfinished job left.
+      const left = await store.listJobs({ kind, state: 'queued', limit: 1 });
+      if (left.length === 0 && ++idle > 3) break;
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    idle = 0;
+    ran.push({ job: job.id, step: job.stepIndex, attempt: job.attempt });
+    const last = job.stepIndex >= 1;
+    const ok = await store.commit(
+      job.id,
+      owner,
+      last ? { state: 'succeeded', result: { by: owner } } : { state: 'queued', stepIndex: 1, step: 'two', context: { one: owner } },
+      { type: 'step.done', fromState: 'running', toState: null, step: job.step, attempt: job.attempt, message: owner,
+        requestIds: [`req-${job.id}-${job.stepIndex}`], data: null },
+    );
+    commits.push({ job: job.id, step: job.stepIndex, attempt: job.attempt, ok });
+  }
+  await store.close();
+  process.stdout.write(`${JSON.stringify({ owner, inserted, ran, commits })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
