@@ -83,8 +83,15 @@ describe('real v1 contract', () => {
       'resolve-server', 'stop-server', 'wait-shutoff', 'create-image', 'wait-image-active', 'wait-volume-snapshots', 'start-server', 'wait-active', 'select-prunable', 'delete-images',
     ]);
     expect((await plan({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest', confirm: true })).length).toBeGreaterThan(0);
-    expect((await plan({ kind: 'prune', cloud: 'prod', server: 'web', keep: 7 })).length).toBeGreaterThan(0);
     expect(await store.listJobs({})).toEqual([]);
+  });
+
+  it('runs a prune dry run as a read-only job (it must read the cloud to say what it would delete)', async () => {
+    const res = await post({ kind: 'prune', cloud: 'prod', server: 'web-dry', keep: 7, dryRun: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const job = await store.getJob(id);
+    expect(job?.params).toMatchObject({ kind: 'prune', keep: 7, dryRun: true });
   });
 
   it('replays with the same key (defaults and `kind` as the engine stored them) and filters by server', async () => {
