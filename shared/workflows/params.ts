@@ -27,6 +27,8 @@ const snapshotFields = {
   policy: policy.default(DEFAULT_POLICY),
   /** Retention after the snapshot: keep this many of the policy's snapshots. */
   keep: z.number().int().min(1).max(1000).optional(),
+  /** Retention after the snapshot: delete the policy's snapshots older than this. */
+  maxAgeDays: z.number().positive().max(36_500).optional(),
   dryRun: z.boolean().default(false),
 };
 

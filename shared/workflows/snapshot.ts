@@ -48,7 +48,7 @@ export function snapshotWorkflow(deps: WorkflowDeps): WorkflowDefinition<Snapsho
       steps.push('create-image', 'wait-image-active', 'wait-volume-snapshots');
       if (p.stop) steps.push('start-server', 'wait-active');
       if (deps.config.postSnapshotHookUrl) steps.push('post-snapshot-hook');
-      if (p.keep !== undefined) steps.push('select-prunable', 'delete-images');
+      if (p.keep !== undefined || p.maxAgeDays !== undefined) steps.push('select-prunable', 'delete-images');
       return steps;
     },
     result(c, p) {

@@ -1,0 +1,83 @@
+// Schedules → snapshot jobs against the simulator, with the real engine and SQLite store:
+// one job per target per slot, never twice for the same slot, retention carried along.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSchedulesRuntime } from '../../functions/schedule-service';
+import { ScheduleSchema, type Schedule } from '../../shared/schedule/schema';
+import { setup, type Harness } from './harness';
+
+const principal = { name: 'ops', scopes: ['admin'], targets: ['**'] } as never;
+
+function schedule(over: Partial<Schedule> & { target: Schedule['target'] }): Schedule {
+  return ScheduleSchema.parse({ name: 'nightly', cron: '0 2 * * *', ...over });
+}
+
+describe('schedule runtime', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await setup();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  function runtime(schedules: Schedule[]) {
+    return createSchedulesRuntime({ schedules, engine: h.engine, openstack: (c) => h.deps.openstack(c), now: Date.now });
+  }
+
+  it('fires one snapshot job per selected server per slot, and a second firing of the slot returns the same jobs', async () => {
+    h.sim.state.addServer({ name: 'a', metadata: { 'snapflow:schedule': 'nightly' } });
+    h.sim.state.addServer({ name: 'b', metadata: { 'snapflow:schedule': 'nightly' } });
+    h.sim.state.addServer({ name: 'c', metadata: { 'snapflow:schedule': 'weekly' } });
+    const s = schedule({ target: { cloud: 'sim', selector: { 'snapflow:schedule': 'nightly' } }, retention: { keep: 2, maxAgeDays: 30 } });
+    const rt = runtime([s]);
+    const slot = new Date('2026-11-26T02:00:00Z');
+
+    const first = await rt.fireSlot(s, slot, 'schedule:nightly');
+    expect(first.errors).toEqual([]);
+    expect(first.jobs.map((j) => j.server).sort()).toEqual(['a', 'b']);
+    expect(first.jobs.every((j) => j.created)).toBe(true);
+
+    const again = await rt.fireSlot(s, slot, 'schedule:nightly');
+    expect(again.jobs.map((j) => j.id).sort()).toEqual(first.jobs.map((j) => j.id).sort());
+    expect(again.jobs.some((j) => j.created)).toBe(false);
+
+    for (const j of first.jobs) {
+      const job = await h.finish(j.id);
+      expect(job.state).toBe('succeeded');
+      expect(job.params).toMatchObject({ policy: 'nightly', keep: 2, maxAgeDays: 30 });
+      expect(job.idempotencyKey).toMatch(/^schedule:nightly:2026-11-26T02:00:00.000Z:/);
+    }
+    // exactly two createImage calls: the second firing made nothing
+    expect(h.sim.counters.get('POST /v2.1/servers/{id}/action:createImage')).toBe(2);
+  });
+
+  it('fires due slots between ticks, a missed slot within the grace window once, and nothing for a disabled schedule', async () => {
+    h.sim.state.addServer({ name: 'web' });
+    const hourly = schedule({ name: 'hourly', cron: '0 * * * *', target: { cloud: 'sim', servers: ['web'] } });
+    const off = schedule({ name: 'off', enabled: false, cron: '* * * * *', target: { cloud: 'sim', servers: ['web'] } });
+    const rt = runtime([hourly, off]);
+
+    const due = await rt.fireDue(new Date('2026-11-26T09:59:30Z'), new Date('2026-11-26T10:00:30Z'));
+    expect(due.map((r) => [r.schedule, r.slot])).toEqual([['hourly', '2026-11-26T10:00:00.000Z']]);
+
+    const missed = await rt.fireMissed(new Date('2026-11-26T10:20:00Z'), 30 * 60_000);
+    expect(missed.map((r) => r.slot)).toEqual(['2026-11-26T10:00:00.000Z']);
+    // the missed slot is the one that already fired: same job, not a second snapshot
+    expect(missed[0]!.jobs[0]!.id).toBe(due[0]!.jobs[0]!.id);
+    expect(await rt.fireMissed(new Date('2026-11-26T11:50:00Z'), 30 * 60_000)).toEqual([]);
+
+    const list = rt.list();
+    expect(list.find((s) => s.name === 'off')?.nextRunAt).toBeNull();
+    expect(list.find((s) => s.name === 'hourly')?.nextRunAt).toBeInstanceOf(Date);
+    await h.finish(due[0]!.jobs[0]!.id);
+  });
+
+  it('run-now reports an unknown server instead of throwing, and an unknown schedule as null', async () => {
+    const s = schedule({ target: { cloud: 'sim', servers: ['nope'] } });
+    const rt = runtime([s]);
+    const r = await rt.runNow('nightly', principal);
+    expect(r?.jobs).toEqual([]);
+    expect(r && 'errors' in r ? (r as { errors: { message: string }[] }).errors[0]?.message : '').toMatch(/nope/);
+    expect(await rt.runNow('missing', principal)).toBeNull();
+  });
+});
