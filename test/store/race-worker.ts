@@ -1,7 +1,8 @@
 // A job-table worker PROCESS for the race tests: inserts the shared idempotency keys, then
 // claims and commits two-step jobs of RACE_KIND until none are left, and prints one JSON
 // summary line. Env: RACE_DIALECT (sqlite|postgres), RACE_TARGET (file path or URL),
-// RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS (comma list), RACE_OWNER.
+// RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS (comma list), RACE_OWNER, RACE_GO (barrier file).
+import { existsSync, writeFileSync } from 'node:fs';
 import { createJobStore } from '../../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
@@ -13,6 +14,21 @@ const env = (k: string): string => {
   return v;
 };
 
+/**
+ * Process start-up (tsx, opening the store) takes long enough that the first worker could
+ * finish every job before the last one starts, and the race would not be a race: each
+ * worker announces itself and waits until the parent says go.
+ */
+async function startBarrier(owner: string): Promise<void> {
+  const go = env('RACE_GO');
+  writeFileSync(`${go}.${owner}.ready`, '');
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(go)) {
+    if (Date.now() > deadline) throw new Error('start barrier: no go within 60 s');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 async function main(): Promise<void> {
   const dialect = env('RACE_DIALECT');
   const target = env('RACE_TARGET');
@@ -22,6 +38,7 @@ async function main(): Promise<void> {
     dialect === 'postgres' ? openPostgresJobDb(target, { max: 2 }) : openSqliteJobDb(target),
   );
   await store.migrate();
+  await startBarrier(owner);
 
   const inserted: Array<{ key: string; id: string; created: boolean }> = [];
   for (const key of env('RACE_IDEM_KEYS').split(',')) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -23,6 +23,7 @@ interface Summary {
 const WORKERS = 4;
 const JOBS = 150;
 const worker = join(__dirname, 'race-worker.ts');
+const barrierDir = mkdtempSync(join(tmpdir(), 'snapflow-race-go-'));
 
 function runWorker(envs: Record<string, string>): Promise<Summary> {
   return new Promise((resolve, reject) => {
@@ -56,14 +57,19 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
   for (let i = 0; i < JOBS; i++) ids.push((await store.insertJob({ id: `r-${tag}-${i}`, kind, params: { i } })).job.id);
   const keys = Array.from({ length: 20 }, (_, i) => `idem-${tag}-${i}`);
 
-  const summaries = await Promise.all(
-    Array.from({ length: WORKERS }, (_, w) =>
-      runWorker({
-        RACE_DIALECT: dialect, RACE_TARGET: target, RACE_KIND: kind, RACE_IDEM_KIND: `idem-${tag}`,
-        RACE_IDEM_KEYS: keys.join(','), RACE_OWNER: `w${w}-${tag}`,
-      }),
-    ),
+  const go = join(barrierDir, `go-${tag}`);
+  const owners = Array.from({ length: WORKERS }, (_, w) => `w${w}-${tag}`);
+  const running = owners.map((owner) =>
+    runWorker({
+      RACE_DIALECT: dialect, RACE_TARGET: target, RACE_KIND: kind, RACE_IDEM_KIND: `idem-${tag}`,
+      RACE_IDEM_KEYS: keys.join(','), RACE_OWNER: owner, RACE_GO: go,
+    }),
   );
+  // release all workers at once, so they really race (see race-worker.ts)
+  const deadline = Date.now() + 60_000;
+  while (!owners.every((o) => existsSync(`${go}.${o}.ready`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  writeFileSync(go, '');
+  const summaries = await Promise.all(running);
 
   // idempotency: one creator per key, everyone got the creator's job
   for (const key of keys) {
@@ -96,7 +102,10 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
 
 describe('job table races between worker processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-race-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(barrierDir, { recursive: true, force: true });
+  });
 
   it('PostgreSQL: no job is held twice, every step runs once', async () => {
     const url = inject('pgUrl');
