@@ -39,6 +39,8 @@ export interface DecideEnv {
   random: () => number;
   classify?: ErrorClassifier;
   requestIds?: string[];
+  /** Run time of the step whose outcome is decided (absent for pre-run decisions). */
+  durationMs?: number;
 }
 
 export function readMeta(job: Job): EngineMeta {
@@ -72,7 +74,8 @@ function event(env: DecideEnv, type: string, toState: JobState, stepName: string
     attempt: env.job.attempt,
     message,
     requestIds: env.requestIds ?? [],
-    data: { phase: env.job.phase, stepIndex: env.job.stepIndex, ...(data ?? {}) },
+    // durationMs: exact step run time for the step-duration histogram (metrics read data.durationMs)
+    data: { phase: env.job.phase, stepIndex: env.job.stepIndex, ...(env.durationMs !== undefined ? { durationMs: env.durationMs } : {}), ...(data ?? {}) },
     at: env.now,
   };
 }

@@ -75,6 +75,11 @@ export interface Engine {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Wake-up timers fire this much after run_after, so the clock surely says "due". */
+const WAKE_SLACK_MS = 2;
+/** Re-arms of one wake-up whose claim came too early (bounded: every wait has a deadline). */
+const MAX_REARMS = 5;
+
 const consoleLog: StepLogger = {
   info: (m, d) => console.info(`[engine] ${m}`, d ?? ''),
   warn: (m, d) => console.warn(`[engine] ${m}`, d ?? ''),
@@ -117,10 +122,25 @@ export function createEngine(opts: EngineOptions): Engine {
     dispatcher.dispatch(jobId, () => runOnce(jobId));
   }
 
-  function wakeAt(jobId: string, at: number): void {
+  function wakeAt(jobId: string, at: number, rearms = 0): void {
     const delay = at - now();
     if (delay <= 0) return chain(jobId);
-    if (delay <= wakeWithinMs) dispatcher.later(jobId, delay, () => runOnce(jobId));
+    if (delay <= wakeWithinMs) dispatcher.later(jobId, delay + WAKE_SLACK_MS, () => wakeUp(jobId, rearms));
+  }
+
+  /**
+   * A wake-up timer's targeted claim. A timer may fire slightly before the clock says the job
+   * is due (timer and Date.now() granularity differ); the claim then finds nothing, and without
+   * a re-arm the job would sleep until the cron tick. Re-arm only when the job was refused for
+   * being early: a lock, a concurrency limit or another handler's claim is the tick's business.
+   */
+  async function wakeUp(jobId: string, rearms: number): Promise<RunOutcome | null> {
+    const t = now();
+    const out = await claimAndRun(jobId, t);
+    if (out || rearms >= MAX_REARMS) return out;
+    const job = await store.getJob(jobId);
+    if (job && (job.state === 'waiting' || job.state === 'queued') && job.runAfter > t) wakeAt(jobId, job.runAfter, rearms + 1);
+    return null;
   }
 
   function emit(e: EngineEvent): void {
@@ -164,7 +184,7 @@ export function createEngine(opts: EngineOptions): Engine {
       heartbeat: (progress) => store.heartbeat(job.id, owner, leaseMs, progress, now()),
       log,
     });
-    const decision = decideAfterRun({ ...env, now: now(), requestIds: exec.requestIds }, step, exec.outcome);
+    const decision = decideAfterRun({ ...env, now: now(), requestIds: exec.requestIds, durationMs: exec.durationMs }, step, exec.outcome);
     if (exec.leaseLost) {
       log.warn('lease lost during step; result discarded', { jobId: job.id, step: step.name });
       return { jobId: job.id, kind: job.kind, step: step.name, type: decision.event.type, state: decision.patch.state, committed: false };
@@ -172,9 +192,13 @@ export function createEngine(opts: EngineOptions): Engine {
     return apply(job, decision);
   }
 
-  async function runOnce(jobId?: string): Promise<RunOutcome | null> {
-    const job = await store.claim({ owner, leaseMs, now: now(), kinds, ...(jobId !== undefined ? { jobId } : {}) });
+  async function claimAndRun(jobId: string | undefined, t: number): Promise<RunOutcome | null> {
+    const job = await store.claim({ owner, leaseMs, now: t, kinds, ...(jobId !== undefined ? { jobId } : {}) });
     return job ? runClaimed(job) : null;
+  }
+
+  function runOnce(jobId?: string): Promise<RunOutcome | null> {
+    return claimAndRun(jobId, now());
   }
 
   return {
@@ -247,9 +271,10 @@ export function createEngine(opts: EngineOptions): Engine {
       const ev: NewJobEvent = { ...base, type: 'cancel.requested', fromState: job.state, toState: job.state, message: 'cancel requested' };
       const after = await store.requestCancel(id, ev, t);
       if (after?.cancelRequested) emit({ jobId: id, kind: job.kind, event: ev, patch: { state: after.state } });
-      // A running step finishes first; a queued/waiting job unwinds when it is next claimed
-      // (at its run_after: the store's claim does not look at cancel_requested).
-      if (after && after.state !== 'running' && !(TERMINAL_STATES as readonly string[]).includes(after.state)) wakeAt(id, after.runAfter);
+      // A running step finishes first (its commit sees the flag). A queued/waiting job unwinds
+      // now: the store's claim treats cancel_requested as due, so its cleanup does not sit out
+      // the rest of a wait (up to the wait's whole run_after).
+      if (after && after.state !== 'running' && !(TERMINAL_STATES as readonly string[]).includes(after.state)) chain(id);
       return after;
     },
 

@@ -20,6 +20,8 @@ export interface Execution {
   outcome: StepOutcome;
   requestIds: string[];
   leaseLost: boolean;
+  /** The step's run time on the engine's clock (input check included). */
+  durationMs: number;
 }
 
 function inputOf(job: Job, context: Record<string, unknown>): Record<string, unknown> {
@@ -29,6 +31,8 @@ function inputOf(job: Job, context: Record<string, unknown>): Record<string, unk
 
 export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
   const { job, step } = opts;
+  const started = opts.now();
+  const elapsed = (): number => Math.max(0, opts.now() - started);
   const requestIds: string[] = [];
   const context = Object.freeze(publicContext(job.context));
   let leaseLost = false;
@@ -39,7 +43,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
     if (!parsed.success) {
       const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
       const error = new NonRetryableError(`invalid input for step "${step.name}": ${summary}`, { code: 'invalid_input' });
-      return { outcome: { kind: 'threw', error }, requestIds, leaseLost };
+      return { outcome: { kind: 'threw', error }, requestIds, leaseLost, durationMs: elapsed() };
     }
     input = parsed.data;
   }
@@ -100,7 +104,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
     // A step that ignores its signal must not hold the job past its timeout: the race lets
     // the engine move on (its late side effects are covered by step idempotency).
     const outcome = await Promise.race([ran, aborted]);
-    return { outcome, requestIds: [...requestIds], leaseLost };
+    return { outcome, requestIds: [...requestIds], leaseLost, durationMs: elapsed() };
   } finally {
     clearTimeout(timer);
     clearInterval(beat);

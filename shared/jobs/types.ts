@@ -137,7 +137,8 @@ export interface JobStore {
   listJobs(filter: ListJobsFilter): Promise<Job[]>;
   /**
    * One atomic statement: pick the oldest runnable job (queued/waiting with run_after <= now,
-   * or running with an expired lease), honouring lock keys and concurrency limits, set
+   * or running with an expired lease; a queued/waiting job with cancel_requested is due at
+   * once, so its cleanup starts promptly), honouring lock keys and concurrency limits, set
    * state=running and the lease. Returns null when nothing is claimable.
    */
   claim(opts: ClaimOptions): Promise<Job | null>;

@@ -62,7 +62,8 @@ export class MemoryJobStore implements JobStore {
   }
 
   private runnable(j: Job, now: number): boolean {
-    if (j.state === 'queued' || j.state === 'waiting') return j.runAfter <= now;
+    // a requested cancel is due at once (its cleanup must not sit out a long wait), as in the SQL stores
+    if (j.state === 'queued' || j.state === 'waiting') return j.runAfter <= now || j.cancelRequested;
     return j.state === 'running' && j.leaseExpiresAt !== null && j.leaseExpiresAt <= now;
   }
 

@@ -120,6 +120,30 @@ describe('nova actions', () => {
     expect((await image(made[2]!)).backup_type).toBe('daily');
   });
 
+  it('deleting the image mid-snapshot fails the snapshot and gives the server back (ACTIVE, task_state null)', async () => {
+    // a slow snapshot so the delete surely lands while the image is still saving
+    const slow = await startSimulator({ latency: { build: 10, snapshot: 400 } });
+    try {
+      const ss = await login(slow);
+      const a = client(slow, ss);
+      const id = slow.state.addServer({ name: 'snap-del' }).id;
+      const imageId = (await a('POST', `/v2.1/servers/${id}/action`, { createImage: { name: 'doomed' } })).json.image_id as string;
+      await waitFor(async () => (await a('GET', `/v2/images/${imageId}`)).json?.status === 'saving');
+      expect((await a('DELETE', `/v2/images/${imageId}`)).status).toBe(204);
+      expect((await a('GET', `/v2.1/servers/${id}`)).json.server['OS-EXT-STS:task_state']).toMatch(/^image_/);
+      const v = await waitFor(async () => {
+        const sv = (await a('GET', `/v2.1/servers/${id}`)).json.server;
+        return sv['OS-EXT-STS:task_state'] === null ? sv : null;
+      }, 3_000);
+      expect(v.status).toBe('ACTIVE');
+      expect((await a('GET', `/v2/images/${imageId}`)).status).toBe(404);
+      // the server takes a new snapshot again
+      expect((await a('POST', `/v2.1/servers/${id}/action`, { createImage: { name: 'next' } })).status).toBe(202);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a failing image quota makes createImage fail like nova (500 computeFault)', async () => {
     const id = await active('quota');
     sim.state.quotas.images = 0;

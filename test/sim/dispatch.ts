@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from './errors';
-import { GLANCE_401_EXPLANATION, glanceHtml, middleware401 } from './errors';
+import { GLANCE_401_EXPLANATION, UNAUTHORIZED_MSG, middleware401, webob405 } from './errors';
 import type { Counters, Faults } from './faults';
 import { headerValue, newRequestId, readSmallBody, send } from './http-util';
 import { validToken } from './keystone';
+import { pyJson } from './py-repr';
 import type { Ctx, Route } from './router';
 import { cmpVersion, errorBody, fail, matchRoute, serviceHeaders } from './router';
 import type { SimState } from './state';
+import { explained, renderWebob } from './webob';
 
 export interface CallRecord { method: string; route: string; status: number; at: number }
 
@@ -60,14 +62,18 @@ function microversion(req: IncomingMessage, service: Service, novaMax: string): 
 
 function send401(ctx: Ctx): void {
   const www = { 'WWW-Authenticate': `Keystone uri="${ctx.base}"` };
+  if (ctx.service === 'keystone') {
+    return fail(ctx, 401, UNAUTHORIZED_MSG, undefined, { 'WWW-Authenticate': `Keystone uri="${ctx.base}/v3"` });
+  }
   if (ctx.service === 'glance') {
     // the lab's Glance 401 carries no request id (keystonemiddleware answers before Glance)
-    send(ctx.res, 401, glanceHtml(401, GLANCE_401_EXPLANATION), { 'Content-Type': 'text/html; charset=UTF-8', ...www });
+    const r = renderWebob(401, explained(GLANCE_401_EXPLANATION), headerValue(ctx.req, 'accept'));
+    send(ctx.res, 401, r.body, { 'Content-Type': r.contentType, ...www });
     return;
   }
   const ids: Record<string, string> = { 'x-openstack-request-id': ctx.reqId };
   if (ctx.service === 'nova') ids['x-compute-request-id'] = ctx.reqId;
-  send(ctx.res, 401, JSON.stringify(middleware401()), { 'Content-Type': 'application/json', ...www, ...ids });
+  send(ctx.res, 401, pyJson(middleware401()), { 'Content-Type': 'application/json', ...www, ...ids });
 }
 
 /** Unknown path (allowed = null) or method: the routers' webob pages, as the lab answers them. */
@@ -87,15 +93,14 @@ function unrouted(ctx: Ctx, allowed: string[] | null): void {
   const ids: Record<string, string> = ctx.service === 'glance'
     ? { 'X-Openstack-Request-Id': ctx.reqId }
     : ctx.service === 'nova' ? { 'x-compute-request-id': ctx.reqId } : { 'x-compute-request-id': ctx.reqId, 'x-openstack-request-id': ctx.reqId };
-  const html = 'text/html; charset=UTF-8';
+  const accept = headerValue(ctx.req, 'accept');
   if (allowed && ctx.service === 'glance') {
-    const t = '405 Method Not Allowed';
-    const body = `<html>\n <head>\n  <title>${t}</title>\n </head>\n <body>\n  <h1>${t}</h1>\n  ` +
-      `The method ${ctx.req.method ?? ''} is not allowed for this resource. <br /><br />\n\n </body>\n</html>`;
-    return send(ctx.res, 405, body, { Allow: allowed.join(', '), 'Content-Type': html, ...ids });
+    const r = renderWebob(405, webob405(ctx.req.method ?? ''), accept);
+    return send(ctx.res, 405, r.body, { Allow: allowed.join(', '), 'Content-Type': r.contentType, ...ids });
   }
   // Nova and Cinder route by path + method: a wrong method is a plain 404
-  send(ctx.res, 404, glanceHtml(404, 'The resource could not be found.'), { 'Content-Type': html, ...ids });
+  const r = renderWebob(404, explained('The resource could not be found.'), accept);
+  send(ctx.res, 404, r.body, { 'Content-Type': r.contentType, ...ids });
 }
 
 function malformedMessage(service: Service): string {
@@ -160,7 +165,7 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     }
     if (fault.status) {
       if (r.body === 'raw') req.resume();
-      const shaped = errorBody(r.service, fault.status, 'Simulated fault (snapflow simulator)');
+      const shaped = errorBody(r.service, fault.status, 'Simulated fault (snapflow simulator)', undefined, headerValue(req, 'accept'));
       const body = fault.body === undefined ? shaped.body : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
       const ct = fault.body === undefined || typeof fault.body !== 'string' ? shaped.contentType : 'text/plain; charset=UTF-8';
       send(res, fault.status, body, { ...serviceHeaders(r.service, ctx.reqId, ctx.mv), 'Content-Type': ct, ...fault.headers });
@@ -172,7 +177,6 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     const t = validToken(d.state, headerValue(req, 'x-auth-token'));
     if (!t || (r.service !== 'keystone' && !t.projectId)) {
       if (r.body === 'raw') req.resume();
-      if (r.service === 'keystone') return fail(ctx, 401, 'The request you have made requires authentication.');
       return send401(ctx);
     }
     ctx.token = t;

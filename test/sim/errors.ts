@@ -42,8 +42,9 @@ export function novaFault(status: number, message: string): unknown {
   return { [key]: { code: status, message } };
 }
 
-export function keystoneError(status: number, message: string): unknown {
-  return { error: { code: status, message, title: reason(status) } };
+/** Keystone (Flask jsonify): compact JSON and a trailing newline. */
+export function keystoneError(status: number, message: string): string {
+  return `${JSON.stringify({ error: { code: status, message, title: reason(status) } })}\n`;
 }
 
 /** keystonemiddleware's 401 for Nova and Cinder (not the fault-table shape). */
@@ -55,25 +56,16 @@ export function middleware401(): unknown {
 export const htmlEscape = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 
-/** webob's HTML error page, as Glance returns it: explanation, then detail. */
-export function glanceHtml(status: number, explanation: string, detail = ''): string {
-  const t = `${status} ${reason(status)}`;
-  return (
-    `<html>\n <head>\n  <title>${t}</title>\n </head>\n <body>\n  <h1>${t}</h1>\n` +
-    `  ${htmlEscape(explanation)}<br /><br />\n${htmlEscape(detail)}\n\n\n </body>\n</html>`
-  );
-}
-
 export const GLANCE_401_EXPLANATION =
   'This server could not verify that you are authorized to access the document you requested. ' +
   'Either you supplied the wrong credentials (e.g., bad password), or your browser does not ' +
   'understand how to supply the credentials required.';
 export const GLANCE_409_EXPLANATION = 'There was a conflict when trying to complete your request.';
 
-export function glance415(mediaType: string): string {
-  const t = '415 Unsupported Media Type';
-  return (
-    `<html>\n <head>\n  <title>${t}</title>\n </head>\n <body>\n  <h1>${t}</h1>\n` +
-    `  The request media type ${mediaType} is not supported by this server.\n<br /><br />\n\n </body>\n</html>`
-  );
-}
+/** webob HTTPUnsupportedMediaType's own body template (no explanation / detail split). */
+export const glance415 = (mediaType: string) => (esc: (s: string) => string): string =>
+  `The request media type ${esc(mediaType)} is not supported by this server.\n<br /><br />\n`;
+
+/** webob HTTPMethodNotAllowed's own body template. */
+export const webob405 = (method: string) => (esc: (s: string) => string): string =>
+  `The method ${esc(method)} is not allowed for this resource. <br /><br />\n`;

@@ -5,9 +5,8 @@ import { rename } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Ctx, Route } from './router';
-import { empty, fail, json, route, serviceHeaders } from './router';
+import { empty, fail, failWebob, json, route, serviceHeaders } from './router';
 import { glance415 } from './errors';
-import { send } from './http-util';
 import { findImage } from './glance';
 
 export function glanceVersions(ctx: Ctx, status: number): void {
@@ -26,10 +25,9 @@ async function upload(ctx: Ctx): Promise<void> {
     ctx.req.resume();
     fn();
   };
+  // the request deserializer checks the media type before the controller looks the image up (lab)
+  if (ct !== 'application/octet-stream') return reject(() => failWebob(ctx, 415, glance415(ct)));
   if (!img) return reject(() => fail(ctx, 404, `No image found with ID ${id}`));
-  if (ct !== 'application/octet-stream') {
-    return reject(() => send(ctx.res, 415, glance415(ct), { 'Content-Type': 'text/html; charset=UTF-8', 'X-Openstack-Request-Id': ctx.reqId }));
-  }
   if (img.owner !== ctx.token!.projectId && !ctx.token!.roles.includes('admin')) {
     return reject(() => fail(ctx, 403, 'You are not permitted to upload data for this image.'));
   }

@@ -1,18 +1,17 @@
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import type { Ctx, Route } from './router';
-import { empty, fail, json, route } from './router';
+import { empty, fail, failWebob, json, route } from './router';
 import type { Image, Member } from './model';
 import { GLANCE_409_EXPLANATION, glance415 } from './errors';
 import { send } from './http-util';
 import { READ_ONLY, imageView, memberView, setAttr } from './glance-view';
 import { countImages, imageVisible } from './shared-ops';
+import { PATCH_TYPES, parsePatch } from './glance-patch';
 import { glanceVersions } from './glance-data';
 
-const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
 const LIST_PARAMS = new Set(['limit', 'marker', 'sort_key', 'sort_dir', 'sort', 'member_status', 'name', 'status', 'owner', 'visibility', 'os_hidden']);
 const CreateBody = z.record(z.string(), z.unknown());
-const PatchBody = z.array(z.looseObject({ op: z.string().optional(), path: z.string().optional(), value: z.unknown().optional() }));
 const MemberBody = z.object({ member: z.string().min(1) });
 const MemberStatusBody = z.object({ status: z.enum(['pending', 'accepted', 'rejected']) });
 const isAdmin = (ctx: Ctx) => ctx.token!.roles.includes('admin');
@@ -22,7 +21,7 @@ export function findImage(ctx: Ctx, id: string): Image | undefined {
   return img && imageVisible(ctx, img) ? img : undefined;
 }
 const notFound = (ctx: Ctx, id: string) => fail(ctx, 404, `No image found with ID ${id}`);
-const forbidden = (ctx: Ctx, msg: string) => fail(ctx, 403, msg);
+const forbidden = (ctx: Ctx, msg: string, detail?: string) => fail(ctx, 403, msg, detail);
 
 function createImage(ctx: Ctx): void {
   const s = ctx.state;
@@ -124,37 +123,26 @@ function getImage(ctx: Ctx): void {
 
 function patchImage(ctx: Ctx): void {
   const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (!PATCH_TYPES.includes(ct)) {
-    return send(ctx.res, 415, glance415(ct), {
-      'Accept-Patch': PATCH_TYPES.slice().reverse().join(', '), 'Content-Type': 'text/html; charset=UTF-8',
-      'X-Openstack-Request-Id': ctx.reqId,
-    });
-  }
+  const draftVersion = PATCH_TYPES[ct];
+  if (!draftVersion) return failWebob(ctx, 415, glance415(ct), { 'Accept-Patch': Object.keys(PATCH_TYPES).sort().join(', ') });
+  const changes = parsePatch(ctx.body, draftVersion);
+  if (!Array.isArray(changes)) return changes.status === 403 ? forbidden(ctx, changes.message) : fail(ctx, 400, changes.message);
   const img = findImage(ctx, ctx.params.id!);
   if (!img) return notFound(ctx, ctx.params.id!);
   if (img.owner !== ctx.token!.projectId && !isAdmin(ctx)) return forbidden(ctx, "You are not permitted to modify this image.");
-  const ops = PatchBody.safeParse(ctx.body);
-  if (!ops.success) return fail(ctx, 400, 'Request body must be a JSON array of operation objects.');
   const draft: Image = { ...img, props: { ...img.props }, tags: [...img.tags] };
-  for (const op of ops.data) {
-    const raw = (op.path ?? '').replace(/^\//, '');
-    if (!raw || raw.includes('/')) return fail(ctx, 400, `Invalid JSON pointer for this resource: '${op.path ?? ''}'`);
-    // RFC 6901: ~1 is '/', ~0 is '~'
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (READ_ONLY.has(key) || key === 'owner') return forbidden(ctx, `Attribute '${key}' is read-only.`);
+  for (const { op, key, value } of changes) {
     const isProp = !(key in imageView({ ...draft, props: {} }));
-    if (op.op === 'remove') {
-      if (!isProp) return forbidden(ctx, `Attribute '${key}' is reserved.`);
+    if (op === 'remove') {
+      if (!isProp) return forbidden(ctx, 'Access was denied to this resource.', `Property ${key} may not be removed.`);
       if (!(key in draft.props)) return fail(ctx, 409, GLANCE_409_EXPLANATION, `Property ${key} does not exist.`);
       delete draft.props[key];
-    } else if (op.op === 'add' || op.op === 'replace') {
-      if (op.op === 'replace' && isProp && !(key in draft.props)) {
+    } else {
+      if (op === 'replace' && isProp && !(key in draft.props)) {
         return fail(ctx, 409, GLANCE_409_EXPLANATION, `Property ${key} does not exist.`);
       }
-      const err = setAttr(draft, key, op.value);
+      const err = setAttr(draft, key, value);
       if (err) return fail(ctx, 400, err);
-    } else {
-      return fail(ctx, 400, `Operation objects must contain exactly one member named "add", "remove", or "replace".`);
     }
   }
   Object.assign(img, draft, { updatedAt: Date.now() });

@@ -181,6 +181,7 @@ function authenticate(ctx: Ctx, withCinder: boolean): void {
 
 function validate(ctx: Ctx, withCinder: boolean): void {
   const subject = ctx.req.headers['x-subject-token'];
+  if (subject === undefined) return fail(ctx, 404, 'No token in the request');
   const t = validToken(ctx.state, typeof subject === 'string' ? subject : undefined);
   if (!t) return fail(ctx, 404, 'Could not recognize Fernet token');
   json(ctx, 200, tokenView(ctx, t, withCinder), { 'X-Subject-Token': t.id });
@@ -230,6 +231,28 @@ function deleteAppCred(ctx: Ctx): void {
   empty(ctx, 204);
 }
 
+function catalogOf(ctx: Ctx, withCinder: boolean): void {
+  if (!ctx.token!.projectId) return fail(ctx, 403, 'A project-scoped token is required to produce a service catalog.');
+  json(ctx, 200, { catalog: catalog(ctx.base, ctx.token!.projectId, withCinder), links: { self: `${ctx.base}/v3/auth/catalog` } });
+}
+
+/** identity:get_project (Zed default policy): admin, or a token scoped to that very project. */
+function getProject(ctx: Ctx): void {
+  const t = ctx.token!;
+  const id = ctx.params.id!;
+  if (!t.roles.includes('admin') && t.projectId !== id) {
+    return fail(ctx, 403, 'You are not authorized to perform the requested action: identity:get_project.');
+  }
+  const p = ctx.state.projects.get(id);
+  if (!p) return fail(ctx, 404, `Could not find project: ${id}.`);
+  json(ctx, 200, {
+    project: {
+      id: p.id, name: p.name, domain_id: p.domainId, description: '', enabled: true, parent_id: p.domainId, is_domain: false,
+      tags: [], options: {}, links: { self: `${ctx.base}/v3/projects/${p.id}` },
+    },
+  });
+}
+
 function versionDoc(ctx: Ctx): void {
   json(ctx, 200, {
     version: {
@@ -247,6 +270,8 @@ export function keystoneRoutes(withCinder: boolean): Route[] {
     route('POST', '/v3/auth/tokens', 'keystone', (c) => authenticate(c, withCinder), { auth: false }),
     route('GET', '/v3/auth/tokens', 'keystone', (c) => validate(c, withCinder)),
     route('DELETE', '/v3/auth/tokens', 'keystone', revoke),
+    route('GET', '/v3/auth/catalog', 'keystone', (c) => catalogOf(c, withCinder)),
+    route('GET', '/v3/projects/{id}', 'keystone', getProject),
     route('POST', '/v3/users/{user_id}/application_credentials', 'keystone', createAppCred),
     route('DELETE', '/v3/users/{user_id}/application_credentials/{id}', 'keystone', deleteAppCred),
   ];

@@ -5,6 +5,7 @@ import type { Bdm, Server } from './model';
 import { hexId, uuid } from './http-util';
 import { VALID_STATUSES, flavorBrief, flavorDetail, serverLinks, serverStatus, serverView } from './nova-view';
 import { novaInvalidInput } from './py-repr';
+import { createBodyError } from './nova-create-body';
 import { createVolumeRecord, detachAndMaybeDelete, imageVisible } from './shared-ops';
 
 const Bdm2 = z.object({
@@ -50,23 +51,18 @@ function versionDoc(ctx: Ctx, maxMv: () => string): void {
 
 function createServer(ctx: Ctx): void {
   const s = ctx.state;
+  const schemaError = createBodyError(ctx.body, mvAtLeast(ctx, '2.37'));
+  if (schemaError) return fail(ctx, 400, schemaError);
   const parsed = CreateBody.safeParse(ctx.body);
   const srv = (ctx.body as { server?: Record<string, unknown> } | undefined)?.server;
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path[1];
-    const why = issue?.code === 'invalid_type' && issue.input === undefined ? `'${String(field)}' is a required property` : (issue?.message ?? 'invalid');
-    return fail(ctx, 400, novaInvalidInput('server', srv ?? ctx.body, why));
-  }
+  if (!parsed.success) return fail(ctx, 400, novaInvalidInput('server', srv ?? ctx.body, parsed.error.issues[0]?.message ?? 'invalid'));
   const b = parsed.data.server;
-  if (mvAtLeast(ctx, '2.37') && b.networks === undefined) {
-    return fail(ctx, 400, novaInvalidInput('server', srv, "'networks' is a required property"));
-  }
+  // servers.py finds the image (or its absence) before it looks the flavor up
+  const bootBdm = b.block_device_mapping_v2?.find((d) => String(d.boot_index ?? '') === '0');
+  if (!bootBdm && !b.imageRef) return fail(ctx, 400, 'Missing imageRef attribute');
   const flavor = s.flavors.get(String(b.flavorRef));
   if (!flavor) return fail(ctx, 400, `Flavor ${b.flavorRef} could not be found.`);
   if (b.key_name !== undefined && !s.keypairs.has(b.key_name)) return fail(ctx, 400, 'Invalid key_name provided.');
-  const bootBdm = b.block_device_mapping_v2?.find((d) => String(d.boot_index ?? '') === '0');
-  if (!bootBdm && !b.imageRef) return fail(ctx, 400, 'Missing imageRef attribute');
   const t = ctx.token!;
   if (s.quotas.instances !== null) {
     const used = [...s.servers.values()].filter((x) => x.projectId === t.projectId).length;

@@ -1,5 +1,5 @@
 // createImage / createBackup: the Glance image and (volume-backed) Cinder snapshots Nova makes.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Ctx } from './router';
 import type { Image, Server, VolSnapshot } from './model';
 import { uuid } from './http-util';
@@ -76,12 +76,19 @@ export function snapshotImageBacked(ctx: Ctx, server: Server, req: SnapshotReque
     if (img.status === 'queued') img.status = 'saving';
   });
   s.after(3 * step, () => setTask('image_uploading'));
+  // Image deleted mid-snapshot: nova's _snapshot_instance catches ImageNotFound and clears
+  // task_state (vm_state untouched), so the server is ACTIVE again and the snapshot just fails.
+  const imageGone = () => !s.images.has(img.id);
   s.after(4 * step, () => {
-    if (img.status !== 'saving') return setTask(null);
+    if (img.status !== 'saving' || imageGone()) return setTask(null);
     // the lab's driver uploads the source image bytes, or a short text when the source is gone
     fillImageData(s, img, src, `snapshot of ${server.id}\n`).then(
       () => {
-        if (!s.images.has(img.id)) return;
+        if (imageGone()) {
+          // deleted while the bytes were being written: Glance's delete already ran, drop the orphan file
+          rmSync(s.imagePath(img.id), { force: true });
+          return setTask(null);
+        }
         img.status = 'active';
         img.updatedAt = Date.now();
         setTask(null);

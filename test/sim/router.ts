@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from './errors';
-import { glanceHtml, keystoneError, novaFault } from './errors';
+import { keystoneError, novaFault } from './errors';
 import type { Token } from './model';
 import type { SimState } from './state';
-import { send } from './http-util';
+import { headerValue, send } from './http-util';
+import { pyJson } from './py-repr';
+import type { WebobBody } from './webob';
+import { explained, renderWebob } from './webob';
 
 export interface Ctx {
   req: IncomingMessage;
@@ -99,7 +102,9 @@ export function serviceHeaders(service: Service, reqId: string, mv: string): Rec
 
 export function json(ctx: Ctx, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const h = { ...serviceHeaders(ctx.service, ctx.reqId, ctx.mv), 'Content-Type': 'application/json', ...extra };
-  send(ctx.res, status, body === undefined ? '' : JSON.stringify(body), h);
+  // Keystone answers through Flask (compact, trailing newline), the others through Python's json.dumps
+  const text = body === undefined ? '' : ctx.service === 'keystone' ? `${JSON.stringify(body)}\n` : pyJson(body);
+  send(ctx.res, status, text, h);
 }
 
 export function empty(ctx: Ctx, status: number, extra: Record<string, string> = {}): void {
@@ -108,25 +113,28 @@ export function empty(ctx: Ctx, status: number, extra: Record<string, string> = 
   send(ctx.res, status, '', { ...serviceHeaders(ctx.service, ctx.reqId, ctx.mv), 'Content-Type': ct, ...extra });
 }
 
-/** The service's own error shape; for Glance, `detail` goes under the explanation. */
-export function errorBody(service: Service, status: number, message: string, detail?: string):
+/**
+ * The service's own error shape. Glance's go through webob, which renders HTML, JSON or plain text
+ * after the Accept header; `detail` goes under the explanation there.
+ */
+export function errorBody(service: Service, status: number, message: string, detail?: string, accept?: string):
   { body: string; contentType: string } {
-  if (service === 'glance') {
-    return {
-      body: detail === undefined ? glanceHtml(status, message) : glanceHtml(status, message, detail),
-      contentType: 'text/html; charset=UTF-8',
-    };
-  }
-  const obj = service === 'keystone' ? keystoneError(status, message) : novaFault(status, message);
-  return {
-    body: JSON.stringify(obj),
-    contentType: service === 'keystone' ? 'application/json' : 'application/json; charset=UTF-8',
-  };
+  if (service === 'glance') return renderWebob(status, explained(message, detail), accept);
+  if (service === 'keystone') return { body: keystoneError(status, message), contentType: 'application/json' };
+  return { body: pyJson(novaFault(status, message)), contentType: 'application/json; charset=UTF-8' };
 }
 
+const acceptOf = (ctx: Ctx): string | undefined => headerValue(ctx.req, 'accept');
+
 export function fail(ctx: Ctx, status: number, message: string, detail?: string, extra: Record<string, string> = {}): void {
-  const { body, contentType } = errorBody(ctx.service, status, message, detail);
+  const { body, contentType } = errorBody(ctx.service, status, message, detail, acceptOf(ctx));
   send(ctx.res, status, body, { ...serviceHeaders(ctx.service, ctx.reqId, ctx.mv), 'Content-Type': contentType, ...extra });
+}
+
+/** A webob error with its own body template (405, 415, ...), negotiated like every webob error. */
+export function failWebob(ctx: Ctx, status: number, body: WebobBody, extra: Record<string, string> = {}): void {
+  const r = renderWebob(status, body, acceptOf(ctx));
+  send(ctx.res, status, r.body, { ...serviceHeaders(ctx.service, ctx.reqId, ctx.mv), 'Content-Type': r.contentType, ...extra });
 }
 
 export function mvAtLeast(ctx: Ctx, v: string): boolean {

@@ -257,6 +257,32 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
       expect(await store.requestCancel(`missing-${uid()}`, undefined)).toBeNull();
     });
 
+    it('treats a waiting or queued job whose cancel was requested as due now', async () => {
+      const kind = `k-${uid()}`;
+      const t = later();
+      const o = { owner: 'w', leaseMs: 60_000, kinds: [kind], now: t };
+      // waiting far in the future (a long wait after something was created)
+      const w = await add(kind, { lockKey: `l-${uid()}` });
+      expect((await store.claim(o))?.id).toBe(w.id);
+      expect(await store.commit(w.id, 'w', { state: 'waiting', runAfter: t + 3_600_000 }, ev('step.wait'), t)).toBe(true);
+      const queued = await add(kind, { runAfter: t + 3_600_000 });
+      const untouched = await add(kind, { runAfter: t + 3_600_000 });
+      expect(await store.claim(o)).toBeNull();
+      expect(await store.claim({ ...o, jobId: w.id })).toBeNull();
+      await store.requestCancel(w.id, ev('cancel.requested'), t);
+      await store.requestCancel(queued.id, ev('cancel.requested'), t);
+      // targeted (the engine's immediate dispatch) and untargeted (the tick) claims both see them
+      expect(await store.claim({ ...o, jobId: w.id })).toMatchObject({ id: w.id, state: 'running', cancelRequested: true, runAfter: t + 3_600_000 });
+      expect(await store.claim(o)).toMatchObject({ id: queued.id, state: 'running', cancelRequested: true });
+      expect(await store.claim(o)).toBeNull();
+      expect((await store.getJob(untouched.id))!.state).toBe('queued');
+      // a running job whose cancel was requested is still not claimable while its lease holds
+      const r = await add(kind);
+      expect((await store.claim({ ...o, jobId: r.id }))?.id).toBe(r.id);
+      await store.requestCancel(r.id, undefined, t);
+      expect(await store.claim({ ...o, jobId: r.id })).toBeNull();
+    });
+
     it('appends and pages events with request ids', async () => {
       const job = await add(`k-${uid()}`);
       await store.appendEvent(job.id, ev('note', { requestIds: ['req-1'], message: 'hello', data: { n: 1 } }));

@@ -34,15 +34,16 @@ interface ClaimParams {
 }
 
 /**
- * Claimable (alias j): queued/waiting whose run_after has come, or running with an expired
- * lease (reclaim); the lock key's oldest unfinished job only (FIFO by seq); and, with a
- * concurrency key, fewer than concurrency_limit OTHER started unfinished jobs of that key.
+ * Claimable (alias j): queued/waiting whose run_after has come or whose cancel was requested
+ * (its cleanup must not sit out a long wait), or running with an expired lease (reclaim); the
+ * lock key's oldest unfinished job only (FIFO by seq); and, with a concurrency key, fewer
+ * than concurrency_limit OTHER started unfinished jobs of that key.
  */
 export function claimableWhere(p: ClaimParams): Frag {
   const kinds = p.kinds.length > 0 ? sql`and j.kind in (${sql.join(p.kinds)})` : sql``;
   const only = p.jobId !== undefined ? sql`and j.id = ${p.jobId}` : sql``;
   return sql`j.state in ${UNFINISHED}
-    and ((j.state in ('queued','waiting') and j.run_after <= ${p.now})
+    and ((j.state in ('queued','waiting') and (j.run_after <= ${p.now} or j.cancel_requested <> 0))
       or (j.state = 'running' and j.lease_expires_at <= ${p.now}))
     and (j.lock_key is null or not exists (
       select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED}))
