@@ -91,3 +91,52 @@ export function cloudConfigProblems(cloud: CloudConfig): string[] {
   }
   return problems;
 }
+
+/**
+ * Zod issues as `<prefix><key path>: <what is wrong>`, never quoting the received value
+ * (values are passwords and application-credential secrets).
+ */
+export function describeConfigIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((i) => `${prefix}${i.path.map(String).join('.') || '(root)'}: ${safeIssueMessage(i)}`);
+}
+
+function safeIssueMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'invalid_format':
+      return `invalid ${issue.format}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return 'must not be empty';
+    default:
+      return 'invalid value';
+  }
+}
+
+/**
+ * One clouds.yaml entry (as parsed from YAML on Node, or from the SNAPFLOW_CLOUDS JSON on
+ * Workers) → a CloudConfig, or the problems by key path (`<prefix><path>: <problem>`).
+ * `<service>_endpoint_override` keys become `endpoint_overrides[service]`.
+ */
+export function cloudEntryToConfig(name: string, raw: Record<string, unknown>, prefix = ''): { cloud?: CloudConfig; problems: string[] } {
+  const endpoint_overrides: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const m = /^(.+)_endpoint_override$/.exec(k);
+    if (m) endpoint_overrides[m[1]!] = v;
+  }
+  const parsed = cloudConfigSchema.safeParse({
+    ...raw,
+    name,
+    endpoint_overrides,
+    compute_api_version: raw.compute_api_version === undefined ? undefined : String(raw.compute_api_version),
+  });
+  if (!parsed.success) {
+    // the user spells endpoint_overrides.compute as compute_endpoint_override
+    const problems = describeConfigIssues(parsed.error, prefix).map((p) => p.replace(/endpoint_overrides\.([^.:]+):/, '$1_endpoint_override:'));
+    return { problems };
+  }
+  const problems = cloudConfigProblems(parsed.data).map((p) => `${prefix}${p}`);
+  return problems.length ? { problems } : { cloud: parsed.data, problems };
+}

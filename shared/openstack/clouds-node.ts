@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { cloudConfigProblems, cloudConfigSchema, type CloudConfig } from './cloud-config';
+import { cloudEntryToConfig, describeConfigIssues, type CloudConfig } from './cloud-config';
 
 // Node-only: reads clouds.yaml / secure.yaml / OS_* the way openstacksdk does and yields
 // the runtime-agnostic CloudConfig. Errors name the file and the key, never a value
@@ -60,7 +60,7 @@ function readCloudsFile(path: string): Record<string, Record<string, unknown>> {
     throw new CloudConfigError(`${path}: not valid YAML${pos ? ` (line ${pos})` : ''}`);
   }
   const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) throw new CloudConfigError(`${path}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new CloudConfigError(`${path}: ${describeConfigIssues(parsed.error).slice(0, 5).join('; ')}`);
   return parsed.data.clouds;
 }
 
@@ -97,46 +97,9 @@ export function loadCloudConfig(name?: string, opts: CloudsEnv = {}): CloudConfi
 }
 
 function finish(raw: Record<string, unknown>, where: string, name: string, prefix = ''): CloudConfig {
-  const endpoint_overrides: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const m = /^(.+)_endpoint_override$/.exec(k);
-    if (m && typeof v === 'string') endpoint_overrides[m[1]!] = v;
-  }
-  const candidate = {
-    ...raw,
-    name,
-    endpoint_overrides,
-    identity_api_version: raw.identity_api_version,
-    compute_api_version: raw.compute_api_version === undefined ? undefined : String(raw.compute_api_version),
-  };
-  const parsed = cloudConfigSchema.safeParse(candidate);
-  if (!parsed.success) throw new CloudConfigError(`${where}: ${describeIssues(parsed.error, prefix)}`);
-  const problems = cloudConfigProblems(parsed.data);
-  if (problems.length) throw new CloudConfigError(`${where}: ${problems.map((p) => `${prefix}${p}`).join('; ')}`);
-  return parsed.data;
-}
-
-/** Key paths and what is wrong, never the received values. */
-function describeIssues(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${prefix}${i.path.map(String).join('.') || '(root)'}: ${safeIssueMessage(i)}`)
-    .join('; ');
-}
-
-function safeIssueMessage(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    case 'invalid_format':
-      return `invalid ${issue.format}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'too_small':
-      return 'must not be empty';
-    default:
-      return 'invalid value';
-  }
+  const { cloud, problems } = cloudEntryToConfig(name, raw, prefix);
+  if (!cloud) throw new CloudConfigError(`${where}: ${problems.slice(0, 5).join('; ')}`);
+  return cloud;
 }
 
 function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> {

@@ -29,7 +29,8 @@ export interface CronExpr {
   readonly wildcardTime: boolean;
 }
 
-const ALIASES: Record<string, string> = {
+/** The @-macros and their five-field form (Cron Triggers take only the five-field form). */
+export const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
   '@annually': '0 0 1 1 *',
   '@monthly': '0 0 1 * *',
@@ -115,7 +116,7 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 export function parseCron(expression: string): CronExpr {
   const source = expression.trim();
-  const expanded = source.startsWith('@') ? ALIASES[source.toLowerCase()] : source;
+  const expanded = source.startsWith('@') ? CRON_ALIASES[source.toLowerCase()] : source;
   if (expanded === undefined) throw new CronError(`unknown alias "${source}"`);
   const fields = expanded.split(/\s+/);
   if (fields.length !== 5) {

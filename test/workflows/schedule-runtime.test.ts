@@ -66,7 +66,7 @@ describe('schedule runtime', () => {
     expect(missed[0]!.jobs[0]!.id).toBe(due[0]!.jobs[0]!.id);
     expect(await rt.fireMissed(new Date('2026-11-26T11:50:00Z'), 30 * 60_000)).toEqual([]);
 
-    const list = rt.list();
+    const list = await rt.list();
     expect(list.find((s) => s.name === 'off')?.nextRunAt).toBeNull();
     expect(list.find((s) => s.name === 'hourly')?.nextRunAt).toBeInstanceOf(Date);
     await h.finish(due[0]!.jobs[0]!.id);

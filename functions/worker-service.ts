@@ -1,0 +1,93 @@
+// Builds snapflow for one Workers isolate from its bindings: config (configFromEnv),
+// declared schedules, clouds (SNAPFLOW_CLOUDS), the D1 job table (migrated once per
+// isolate) and the global fetch. Nothing here may import Node built-ins.
+import { schedules as declaredSchedules } from '../schedules/schedules';
+import { ConfigError, configFromEnv, type Config } from '../shared/config/load';
+import type { StepLogger } from '../shared/engine/define';
+import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
+import type { D1Like } from '../shared/jobs/job-db';
+import { openD1JobDb } from '../shared/jobs/open-d1';
+import { globalFetchTransport } from '../shared/openstack/client';
+import { ScheduleConfigError, validateSchedules } from '../shared/schedule/load';
+import type { Schedule } from '../shared/schedule/schema';
+import { composeService, type Service } from './compose';
+import { CLOUDS_BINDING, parseWorkerClouds } from './worker-clouds';
+import type { EventScopes } from './worker-dispatch';
+import type { WorkerEnv } from './worker-types';
+
+/** A deterministic configuration problem: every event of this isolate would hit it again. */
+export class WorkerConfigError extends Error {
+  override name = 'WorkerConfigError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export interface WorkerService {
+  service: Service;
+  store: SnapflowJobStore;
+  config: Config;
+}
+
+export interface BuildWorkerServiceOptions {
+  scopes: EventScopes;
+  log: StepLogger;
+  /** Lease owner id of this isolate. */
+  owner: string;
+  /** Defaults to schedules/schedules.ts (tests pass their own). */
+  schedules?: readonly unknown[];
+}
+
+/** SNAPFLOW_DB=d1:<binding> picks another D1 binding; anything else means `DB`. */
+function d1Binding(env: WorkerEnv, config: Config): D1Like {
+  const url = config.database.url;
+  const name = url.startsWith('d1:') ? url.slice('d1:'.length) : 'DB';
+  const db = env[name] as Partial<D1Like> | undefined;
+  if (!db || typeof db.prepare !== 'function' || typeof db.batch !== 'function') {
+    throw new WorkerConfigError([`D1 binding "${name}" is missing (wrangler.toml [[d1_databases]] binding = "${name}")`]);
+  }
+  return db as D1Like;
+}
+
+export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServiceOptions): Promise<WorkerService> {
+  const problems: string[] = [];
+  let config: Config | undefined;
+  try {
+    config = await configFromEnv(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  let schedules: Schedule[] = [];
+  try {
+    const sources = (opts.schedules ?? declaredSchedules).map((input) => ({ input, origin: 'schedules/schedules.ts' }));
+    schedules = validateSchedules(sources, config ? { notificationNames: config.notifications.map((n) => n.name) } : {});
+  } catch (err) {
+    if (!(err instanceof ScheduleConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  const clouds = parseWorkerClouds(env[CLOUDS_BINDING]);
+  problems.push(...clouds.problems);
+  if (problems.length > 0 || !config) throw new WorkerConfigError(problems);
+
+  const store = createJobStore(openD1JobDb(d1Binding(env, config)));
+  await store.migrate();
+
+  const service = composeService({
+    config,
+    store,
+    clouds: clouds.clouds.get,
+    cloudNames: clouds.clouds.names,
+    transport: globalFetchTransport(),
+    schedules,
+    // There is no simulator in Workers: every call goes to a configured cloud.
+    mode: 'cloud',
+    owner: opts.owner,
+    dispatch: opts.scopes.dispatch,
+    // The Cron Trigger is the clock: an isolate may be gone in a minute, so a wait is never
+    // kept as an in-process timer; the next tick claims it when it is due.
+    wakeWithinMs: 0,
+    log: opts.log,
+  });
+  return { service, store, config };
+}
