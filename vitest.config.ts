@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/contract/**', 'test/workers/**', 'node_modules/**'],
+          exclude: ['test/contract/**', 'test/workers/**', 'test/lab/**', 'node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           // a real PostgreSQL for the job store tests (skipped when SNAPFLOW_TEST_PG_URL is set)
@@ -26,6 +26,17 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           // a real cloud is shared state: run its files one at a time
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          // real-cloud tier: skipped unless OS_CLOUD is set (test/lab/workflows.test.ts)
+          // the Workers entry under wrangler dev also runs its lab part here (it needs OS_CLOUD)
+          include: ['test/lab/**/*.test.ts', 'test/deploy/worker-dev.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

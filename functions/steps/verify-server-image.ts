@@ -10,7 +10,15 @@ import type { WorkflowDeps } from '../../shared/workflows/deps';
 import { rootVolumeImageId } from '../../shared/workflows/root-volume';
 import { permanent, scaledRetry } from '../../shared/workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+const input = z.looseObject({
+  cloud: z.string(),
+  serverId: z.string(),
+  imageId: z.string(),
+  volumeBacked: z.boolean(),
+  /** What wait-rebuilt's final read (ACTIVE/SHUTOFF reached) showed; absent in older jobs. */
+  observedImageId: z.string().nullable().optional(),
+  observedStatus: z.string().optional(),
+});
 
 export function verifyServerImageStep(deps: WorkflowDeps) {
   return defineStep({
@@ -19,11 +27,20 @@ export function verifyServerImageStep(deps: WorkflowDeps) {
     retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
     timeout: 60_000,
     async run(ctx) {
-      const { cloud, serverId, imageId, volumeBacked } = ctx.input;
-      const os = deps.openstack(cloud, ctx);
-      const server = await os.compute.getServer(serverId);
-      const runs = volumeBacked ? await rootVolumeImageId(os, server) : serverImageId(server);
-      if (runs === undefined && volumeBacked) return done({ verifiedBy: 'nova', finalStatus: server.status });
+      const { cloud, serverId, imageId, volumeBacked, observedImageId, observedStatus } = ctx.input;
+      let runs: string | undefined;
+      let status: string;
+      if (!volumeBacked && observedImageId !== undefined && observedStatus !== undefined) {
+        // The read that saw the rebuild finish is the proof: another GET would show the same.
+        runs = observedImageId ?? undefined;
+        status = observedStatus;
+      } else {
+        const os = deps.openstack(cloud, ctx);
+        const server = await os.compute.getServer(serverId);
+        runs = volumeBacked ? await rootVolumeImageId(os, server) : serverImageId(server);
+        status = server.status;
+      }
+      if (runs === undefined && volumeBacked) return done({ verifiedBy: 'nova', finalStatus: status });
       if (runs !== imageId) {
         return fail(
           permanent(
@@ -33,7 +50,7 @@ export function verifyServerImageStep(deps: WorkflowDeps) {
           ),
         );
       }
-      return done({ verifiedBy: volumeBacked ? 'volume_image_metadata' : 'server.image', finalStatus: server.status });
+      return done({ verifiedBy: volumeBacked ? 'volume_image_metadata' : 'server.image', finalStatus: status });
     },
   });
 }

@@ -9,7 +9,14 @@ import { isFailed, snapshotOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../../shared/workflows/deps';
 import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), imageId: z.string(), imageRequestedAt: z.number(), volumeBacked: z.boolean() });
+const input = z.looseObject({
+  cloud: z.string(),
+  imageId: z.string(),
+  imageRequestedAt: z.number(),
+  volumeBacked: z.boolean(),
+  /** The active image's block_device_mapping snapshots, as wait-image-active read them (absent in older jobs). */
+  activeImageVolumeSnapshotIds: z.array(z.string()).optional(),
+});
 
 export function waitVolumeSnapshotsStep(deps: WorkflowDeps) {
   return defineStep({
@@ -19,11 +26,14 @@ export function waitVolumeSnapshotsStep(deps: WorkflowDeps) {
     wait: scaledWait(deps, { baseMs: 2_000, maxMs: 60_000 }),
     timeout: 120_000,
     async run(ctx) {
-      const { cloud, imageId, imageRequestedAt } = ctx.input;
+      const { cloud, imageId, imageRequestedAt, activeImageVolumeSnapshotIds: known } = ctx.input;
       const os = deps.openstack(cloud, ctx);
-      const image = await orNull(os.image.get(imageId));
-      if (!image) return fail(permanent(`snapshot failed: image ${imageId} vanished`, { code: 'image_failed' }));
-      const ids = imageVolumeSnapshotIds(image);
+      let ids = known;
+      if (ids === undefined) {
+        const image = await orNull(os.image.get(imageId));
+        if (!image) return fail(permanent(`snapshot failed: image ${imageId} vanished`, { code: 'image_failed' }));
+        ids = imageVolumeSnapshotIds(image);
+      }
       if (ids.length === 0) {
         if (ctx.input.volumeBacked) ctx.log.warn('volume-backed snapshot without block_device_mapping snapshots', { imageId });
         return done({ volumeSnapshotIds: [], imageReady: true });

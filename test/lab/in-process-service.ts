@@ -1,0 +1,135 @@
+// The real service stack (composeService, as `npm start` builds it) in this process: zod
+// config from buildConfig, the SQLite job table in a temp dir, the undici transport, and
+// clouds from clouds.yaml. Requests go through `app.request()`, the same Hono app a curl
+// reaches over the socket. Used by the lab tier and by bench/api-economy.ts.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeService, type Service } from '../../functions/compose';
+import { sha256Hex } from '../../shared/auth/hash';
+import { buildConfig } from '../../shared/config/load';
+import type { StepLogger } from '../../shared/engine/define';
+import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
+import { createUndiciTransport } from '../../shared/node/undici-transport';
+import type { CloudConfig } from '../../shared/openstack/cloud-config';
+import { loadCloudConfig } from '../../shared/openstack/clouds-node';
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+export interface JobJson {
+  id: string;
+  kind: string;
+  state: string;
+  step: string | null;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string; step?: string } | null;
+  timedOut?: boolean;
+}
+
+export interface EventJson {
+  seq: number;
+  type: string;
+  step: string | null;
+  message: string | null;
+}
+
+export interface InProcessService {
+  service: Service;
+  store: SnapflowJobStore;
+  logs: Array<{ level: string; message: string }>;
+  request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
+  /** POST /v1/jobs; throws unless 202. */
+  submit(body: Record<string, unknown>): Promise<string>;
+  /** GET /v1/jobs/:id/wait, repeated until terminal or `timeoutMs` passes. */
+  wait(id: string, timeoutMs?: number): Promise<JobJson>;
+  events(id: string): Promise<EventJson[]>;
+  close(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  /** clouds.yaml environment (OS_CLIENT_CONFIG_FILE…); default process.env. */
+  env?: Record<string, string | undefined>;
+  cloudNames: string[];
+  mode: 'simulator' | 'cloud';
+  /** Safety-net tick period, as node-main.ts (5 s). */
+  tickMs?: number;
+}
+
+export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
+  const dir = mkdtempSync(join(tmpdir(), 'snapflow-inproc-'));
+  const config = await buildConfig({ env: {} });
+  const token = randomBytes(24).toString('base64url');
+  config.tokens.push({ name: 'lab-admin', sha256: await sha256Hex(token), scopes: ['admin'], targets: ['**'] });
+  const store = createJobStore(openSqliteJobDb(join(dir, 'snapflow.sqlite')));
+  await store.migrate();
+  const transport = createUndiciTransport();
+  const env = opts.env ?? process.env;
+  const cache = new Map<string, CloudConfig>();
+  const clouds = (name: string): CloudConfig | undefined => {
+    if (!opts.cloudNames.includes(name)) return undefined;
+    if (!cache.has(name)) cache.set(name, loadCloudConfig(name, { env }));
+    return cache.get(name);
+  };
+  const logs: InProcessService['logs'] = [];
+  const log: StepLogger = {
+    info: (message) => void logs.push({ level: 'info', message }),
+    warn: (message) => void logs.push({ level: 'warn', message }),
+    error: (message) => void logs.push({ level: 'error', message }),
+  };
+  const service = composeService({
+    config,
+    store,
+    clouds,
+    cloudNames: opts.cloudNames,
+    transport,
+    schedules: [],
+    mode: opts.mode,
+    owner: `in-process:${process.pid}:${randomUUID().slice(0, 8)}`,
+    log,
+  });
+  const safety = setInterval(() => void service.engine.tick().catch(() => undefined), opts.tickMs ?? 5_000);
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await service.app.request(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  return {
+    service,
+    store,
+    logs,
+    request,
+    async submit(body) {
+      const res = await request<{ id: string }>('POST', '/v1/jobs', body);
+      if (res.status !== 202) throw new Error(`POST /v1/jobs ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    },
+    async wait(id, timeoutMs = 300_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const left = Math.ceil((deadline - Date.now()) / 1000);
+        const res = await request<JobJson>('GET', `/v1/jobs/${id}/wait?timeout=${Math.max(1, Math.min(300, left))}`);
+        if (res.status !== 200) throw new Error(`wait ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+        if (!res.body.timedOut || Date.now() >= deadline) return res.body;
+      }
+    },
+    async events(id) {
+      const res = await request<{ events: EventJson[] }>('GET', `/v1/jobs/${id}/events?limit=1000`);
+      return res.body.events;
+    },
+    async close() {
+      clearInterval(safety);
+      await service.engine.close(10_000).catch(() => undefined);
+      await store.close().catch(() => undefined);
+      await transport.close?.();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
