@@ -1,5 +1,5 @@
 import { cloudConfigProblems, type CloudConfig } from './cloud-config';
-import { Compute } from './compute';
+import { Compute, type MicroversionCache } from './compute';
 import type { HttpOptions } from './http';
 import { Identity, type TokenCache } from './identity';
 import { ImageApi } from './image';
@@ -16,6 +16,8 @@ export interface OpenStackClientOptions {
   requestTimeoutMs?: number;
   /** Overrides clouds.yaml compute_api_version. */
   computeMicroversion?: string;
+  /** Share negotiated Nova microversions between clients (default: negotiate per client). */
+  versionCache?: MicroversionCache;
 }
 
 export interface OpenStackClient {
@@ -43,6 +45,7 @@ export function createOpenStackClient(cloud: CloudConfig, opts: OpenStackClientO
     identity,
     compute: new Compute(new ServiceClient(identity, 'compute', http), {
       microversion: opts.computeMicroversion ?? cloud.compute_api_version,
+      ...(opts.versionCache ? { versionCache: opts.versionCache } : {}),
     }),
     image: new ImageApi(new ServiceClient(identity, 'image', http), http),
     volume: new VolumeApi(new ServiceClient(identity, 'volume', http)),

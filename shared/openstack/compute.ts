@@ -63,7 +63,13 @@ export interface RebuildSpec {
 export interface ComputeOptions {
   /** Pin the microversion (clouds.yaml compute_api_version); otherwise negotiated. */
   microversion?: string;
+  /** Shared between clients: steps make a client each, and the version document rarely changes. */
+  versionCache?: MicroversionCache;
 }
+
+/** Negotiated microversions by compute endpoint (and pin), kept for VERSION_TTL_MS. */
+export type MicroversionCache = Map<string, { expiresAt: number; info: MicroversionInfo }>;
+const VERSION_TTL_MS = 10 * 60_000;
 
 export class Compute {
   private versions?: Promise<MicroversionInfo>;
@@ -261,6 +267,9 @@ export class Compute {
   private async negotiate(): Promise<MicroversionInfo> {
     // The version document lives at the versioned root, without a project id suffix.
     const endpoint = await this.svc.endpoint();
+    const key = `${endpoint}|${this.opts.microversion ?? ''}`;
+    const hit = this.opts.versionCache?.get(key);
+    if (hit && hit.expiresAt > Date.now()) return hit.info;
     const root = endpoint.replace(/\/(v2(\.1)?)\/[0-9a-f]{32}$/i, '/$1');
     const doc = await this.svc.json(versionDocSchema, 'GET', `${root}/`);
     const max = doc.version.version || '2.1';
@@ -268,7 +277,9 @@ export class Compute {
     // Older clouds get their max: createImage then answers with a Location header instead of a body.
     let current = this.opts.microversion ?? (atLeast(max, PREFERRED_MICROVERSION) ? PREFERRED_MICROVERSION : max);
     if (compareMicroversions(current, max) > 0) current = max;
-    return { current, max, min };
+    const info = { current, max, min };
+    this.opts.versionCache?.set(key, { expiresAt: Date.now() + VERSION_TTL_MS, info });
+    return info;
   }
 }
 

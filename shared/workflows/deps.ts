@@ -3,6 +3,7 @@
 // tests each build a WorkflowDeps and pass it to allWorkflows(deps).
 import type { StepContext } from '../engine/define';
 import { createOpenStackClient, type OpenStackClient } from '../openstack/client';
+import type { MicroversionCache } from '../openstack/compute';
 import type { CloudConfig } from '../openstack/cloud-config';
 import type { TokenCache } from '../openstack/identity';
 import type { CallObserver, Transport } from '../openstack/transport';
@@ -85,11 +86,15 @@ export interface OpenStackProviderOptions {
  * exact OpenStack requests a step made.
  */
 export function openstackProvider(opts: OpenStackProviderOptions): WorkflowDeps['openstack'] {
+  // One per provider: every step makes its own client, and without this each would fetch
+  // Nova's version document again (2-3 extra GETs per job).
+  const versionCache: MicroversionCache = new Map();
   return (cloudName, ctx) => {
     const cloud = opts.clouds(cloudName);
     if (!cloud) throw new NonRetryableError(`unknown cloud ${JSON.stringify(cloudName)}`, { code: 'unknown_cloud' });
     return createOpenStackClient(cloud, {
       transport: opts.transport,
+      versionCache,
       ...(opts.tokenCache ? { tokenCache: opts.tokenCache } : {}),
       ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
       ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
