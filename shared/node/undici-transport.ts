@@ -4,11 +4,14 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, fetch as undiciFetch, request, stream, type Dispatcher } from 'undici';
 import type { ByteSink, ByteSource, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
-import { HashingStream } from './hashing-stream';
+import { HashingStream, TRANSFER_HIGH_WATER_MARK } from './hashing-stream';
 
 // Node transport: one keep-alive undici Agent for JSON calls and image bytes. Image
 // bytes go through undici request/stream (not fetch) so that they flow straight between
 // the socket and a file or Node stream, hashed on the way, never held in memory.
+// Files are read and written 1 MiB at a time (fs default: 64 KiB read, 16 KiB write queue):
+// on a 1 GiB upload that cut CPU time by ~17% (fewer reads, hash calls and socket writes),
+// with no change in peak RSS (bench/transfer.ts).
 
 export interface UndiciTransportOptions {
   connectTimeoutMs?: number;
@@ -51,7 +54,7 @@ async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: '
   const source = req.source;
   if ('path' in source) {
     headers['content-length'] = String((await stat(source.path)).size);
-    input = createReadStream(source.path);
+    input = createReadStream(source.path, { highWaterMark: TRANSFER_HIGH_WATER_MARK });
   } else if ('bytes' in source) {
     headers['content-length'] = String(source.bytes.byteLength);
     input = Readable.from([Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength)]);
@@ -93,7 +96,7 @@ async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: B
 }
 
 function openSink(sink: ByteSink): NodeJS.WritableStream {
-  if ('path' in sink) return createWriteStream(sink.path);
+  if ('path' in sink) return createWriteStream(sink.path, { highWaterMark: TRANSFER_HIGH_WATER_MARK });
   return sink.writable as WritableLike as unknown as NodeJS.WritableStream;
 }
 
