@@ -2,7 +2,7 @@
 // and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
-import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
+import { createEngine, type Dispatch, type Engine, type EngineEvent } from '../shared/engine/engine';
 import type { StepLogger } from '../shared/engine/define';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../shared/metrics/snapflow-metrics';
@@ -52,6 +52,28 @@ export interface Service {
 
 const HEALTH_CACHE_MS = 30_000;
 
+/**
+ * One log line per transition, carrying the job id and the OpenStack request ids, so a log
+ * search for a request id from a Nova/Glance log leads to the job and step that made it.
+ */
+function logEvent(log: StepLogger, e: EngineEvent): void {
+  const { event, patch } = e;
+  const data = {
+    jobId: e.jobId,
+    kind: e.kind,
+    type: event.type,
+    step: event.step,
+    attempt: event.attempt,
+    state: patch.state,
+    ...(event.requestIds.length ? { requestIds: event.requestIds } : {}),
+    ...(patch.error ? { error: patch.error } : {}),
+  };
+  const line = `job ${event.type}${event.step ? ` ${event.step}` : ''}`;
+  if (patch.state === 'failed' || event.type.endsWith('.failed')) log.error(line, data);
+  else if (event.type.endsWith('.retry')) log.warn(line, data);
+  else log.info(line, data);
+}
+
 export function composeService(input: ServiceInput): Service {
   const now = input.now ?? Date.now;
   const metrics = createSnapflowMetrics();
@@ -81,6 +103,7 @@ export function composeService(input: ServiceInput): Service {
     onEvent: (e) => {
       notifier.onEvent(e);
       metrics.observeEngineEvent(e);
+      logEvent(input.log, e);
     },
   });
   const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
