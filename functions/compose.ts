@@ -17,6 +17,7 @@ import { jobRequestSchema } from '../shared/workflows/params';
 import { createApp } from './http/app';
 import type { HealthReport } from './http/app-deps';
 import { createJobNotifier } from './http/job-notifier';
+import { createJobNotifications, type JobNotifications } from './notifications';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
 import { createSnapshotService } from './snapshot-service';
 
@@ -39,6 +40,8 @@ export interface ServiceInput {
   now?: () => number;
   /** Multiplies retry/poll delays (tests only). */
   timeScale?: number;
+  /** Workers: keeps the isolate alive while job notifications are delivered. */
+  waitUntil?: (p: Promise<unknown>) => void;
 }
 
 export interface Service {
@@ -46,6 +49,8 @@ export interface Service {
   app: ReturnType<typeof createApp>;
   schedules: SchedulesRuntime;
   metrics: SnapflowMetrics;
+  /** Job-end notifications (settle() before shutting down). */
+  notifications: JobNotifications;
   /** Checks the job table and authenticates to every cloud (cached for 30 s). */
   health(): Promise<HealthReport>;
 }
@@ -91,6 +96,14 @@ export function composeService(input: ServiceInput): Service {
     now,
   };
   const workflows = allWorkflows(deps);
+  const notifications = createJobNotifications({
+    notifications: c.notifications,
+    schedules: input.schedules,
+    getJob: (id) => input.store.getJob(id),
+    fetch: deps.fetch,
+    log: input.log,
+    ...(input.waitUntil ? { waitUntil: input.waitUntil } : {}),
+  });
   const engine = createEngine({
     store: input.store,
     workflows,
@@ -102,6 +115,7 @@ export function composeService(input: ServiceInput): Service {
     now,
     onEvent: (e) => {
       notifier.onEvent(e);
+      notifications.onEvent(e);
       metrics.observeEngineEvent(e);
       logEvent(input.log, e);
     },
@@ -143,5 +157,5 @@ export function composeService(input: ServiceInput): Service {
     now,
     log: input.log,
   });
-  return { engine, app, schedules, metrics, health };
+  return { engine, app, schedules, metrics, notifications, health };
 }

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { schedule as cronSchedule } from 'node-cron';
 import { schedules as declaredSchedules } from '../schedules/schedules';
@@ -103,9 +104,12 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fatal(`invalid configuration:\n${err.message}`);
     throw err;
   }
+  // Next to this file, not the cwd: a service started from elsewhere must not silently lose
+  // the repo's schedules/*.yaml.
+  const schedulesDir = resolve(process.env.SNAPFLOW_SCHEDULES_DIR ?? fileURLToPath(new URL('../schedules', import.meta.url)));
   let schedules;
   try {
-    schedules = loadSchedulesNode(declaredSchedules, resolve('schedules'), { notificationNames: config.notifications.map((n) => n.name) });
+    schedules = loadSchedulesNode(declaredSchedules, schedulesDir, { notificationNames: config.notifications.map((n) => n.name) });
   } catch (err) {
     if (err instanceof ScheduleConfigError) fatal(`invalid schedules:\n${err.message}`);
     throw err;
@@ -133,6 +137,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: service.app.fetch, hostname: config.listen.host, port: config.listen.port });
   const base = `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${config.listen.port}`;
   log.info(`snapflow listening on ${base} (job table: ${store.dialect}, mode: ${clouds.mode}, clouds: ${clouds.names.join(', ') || 'none'})`);
+  log.info(`schedules from ${schedulesDir}: ${schedules.map((s) => `${s.name}${s.enabled ? '' : ' (disabled)'}`).join(', ') || 'none'}`);
   if (tokenFile) log.info(`no API token configured: an admin token was written to ${tokenFile} (export SNAPFLOW_TOKEN=$(cat ${tokenFile}))`);
 
   // Report unreachable clouds at once, loudly; the service still starts (schedules for
@@ -166,6 +171,7 @@ async function main(): Promise<void> {
     clearInterval(safety);
     server.close();
     await service.engine.close(10_000).catch(() => {});
+    await service.notifications.settle(5_000).catch(() => {});
     await store.close().catch(() => {});
     await transport.close?.();
     await clouds.close();

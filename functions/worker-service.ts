@@ -87,6 +87,8 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     // The Cron Trigger is the clock: an isolate may be gone in a minute, so a wait is never
     // kept as an in-process timer; the next tick claims it when it is due.
     wakeWithinMs: 0,
+    // notifications are sent after the response: keep the isolate alive for them too
+    waitUntil: (p) => opts.scopes.dispatch('notifications', () => p),
     log: opts.log,
   });
   return { service, store, config };
