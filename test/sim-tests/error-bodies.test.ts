@@ -2,18 +2,13 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../sim/server';
-import { startSimulator } from '../sim/server';
 import type { Session } from './helpers';
-import { client, login } from './helpers';
+import { login, openSimSession } from './helpers';
 
 let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
-beforeAll(async () => {
-  sim = await startSimulator();
-  s = await login(sim);
-  api = client(sim, s);
-});
+beforeAll(async () => ({ sim, s, api } = await openSimSession()));
 afterAll(async () => { await sim.close(); });
 
 const X = '00000000-0000-0000-0000-000000000000';

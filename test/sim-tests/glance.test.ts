@@ -3,18 +3,13 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../sim/server';
-import { startSimulator } from '../sim/server';
 import type { Session } from './helpers';
-import { client, login, waitFor } from './helpers';
+import { client, login, openSimSession, waitFor } from './helpers';
 
 let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
-beforeAll(async () => {
-  sim = await startSimulator();
-  s = await login(sim);
-  api = client(sim, s);
-});
+beforeAll(async () => ({ sim, s, api } = await openSimSession()));
 afterAll(async () => { await sim.close(); });
 
 const PATCH = { 'Content-Type': 'application/openstack-images-v2.1-json-patch' };

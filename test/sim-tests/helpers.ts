@@ -1,3 +1,4 @@
+import { startSimulator } from '../sim/server';
 import type { SimHandle } from '../sim/server';
 
 export interface Session { token: string; projectId: string; userId: string; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> }
@@ -47,4 +48,11 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     if (Date.now() > end) throw new Error('waitFor: deadline passed');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** A started simulator with an admin session and a client: the common start of these suites. */
+export async function openSimSession(): Promise<{ sim: SimHandle; s: Session; api: ReturnType<typeof client> }> {
+  const sim = await startSimulator();
+  const s = await login(sim);
+  return { sim, s, api: client(sim, s) };
 }
