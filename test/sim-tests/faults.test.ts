@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SimHandle } from '../sim/server';
 import type { Session } from './helpers';
-import { login, openSimSession } from './helpers';
+import { type client, login, openSimSession } from './helpers';
 
 let sim: SimHandle;
 let s: Session;
