@@ -20,6 +20,7 @@ import { createJobNotifier } from './http/job-notifier';
 import { createJobNotifications, type JobNotifications } from './notifications';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
 import { createSnapshotService } from './snapshot-service';
+import { createSubmitPreflight } from './submit-preflight';
 
 export interface ServiceInput {
   config: Config;
@@ -149,6 +150,7 @@ export function composeService(input: ServiceInput): Service {
     workflows,
     jobRequestSchema,
     auth: { tokens: c.tokens },
+    preflight: createSubmitPreflight({ hasCloud: (n) => input.clouds(n) !== undefined, openstack, store: input.store }),
     notifier,
     schedules,
     snapshots: createSnapshotService(openstack),

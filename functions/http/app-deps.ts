@@ -80,7 +80,7 @@ export interface AppLogger {
 
 export interface AppDeps {
   engine: Pick<Engine, 'submit' | 'cancel'>;
-  store: Pick<JobStore, 'getJob' | 'listJobs' | 'listEvents'>;
+  store: Pick<JobStore, 'getJob' | 'listJobs' | 'listEvents' | 'getJobByIdempotencyKey'>;
   /** Kinds and dry-run plans. */
   // any: workflows of every params type live in one list, as in createEngine
   workflows: readonly WorkflowDefinition<any>[];
@@ -93,6 +93,12 @@ export interface AppDeps {
   /** The job lockKey of a server, for `GET /v1/jobs?server=` (default: `<cloud>/<server>`, as shared/workflows/params.ts). */
   serverLockKey?: (q: { cloud?: string; server: string }) => string;
   auth: { tokens: readonly TokenEntry[] | (() => readonly TokenEntry[]) };
+  /**
+   * Checks a new (not replayed, not dry-run) submission against the world before it is
+   * queued: throws ApiError for an unknown server (404) or a server another job is busy
+   * with (409). Best effort: an unreachable cloud lets the job through (it retries).
+   */
+  preflight?: (req: JobRequestBase) => Promise<void>;
   /** Wire the same notifier into createEngine({ onEvent }) so long-polls wake at once. */
   notifier: JobNotifier;
   schedules: ScheduleService;

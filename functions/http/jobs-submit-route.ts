@@ -1,6 +1,7 @@
 // POST /v1/jobs: the v1 submission contract. Order of checks: auth (401/403 scope) →
 // Idempotency-Key → JSON → schema (400 with the field path) → targets (403) → dry run
-// (200, touches nothing) or submit (202 new / 200 replay / 409 different body).
+// (200, touches nothing) or preflight (404 unknown server / 409 busy server) → submit
+// (202 new / 200 replay / 409 different body).
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { requireAuth } from '../../shared/auth/middleware';
@@ -107,10 +108,14 @@ export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
       return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
     }
 
+    const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
+    // A replay answers with the first job even if the server is busy with that very job.
+    if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) await deps.preflight(req);
+
     let out: { job: Job; created: boolean };
     try {
       out = await deps.engine.submit(req.kind, params, {
-        idempotencyKey: key === null ? null : scopedIdempotencyKey(principal, key),
+        idempotencyKey: scopedKey,
         requestedBy: principal.name,
       });
     } catch (err) {

@@ -1,0 +1,52 @@
+// POST /v1/jobs preflight against the simulator and a real SQLite job table: what a caller
+// hears at once instead of a job that fails later.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../../functions/http/envelope';
+import { createSubmitPreflight } from '../../functions/submit-preflight';
+import { setup, type Harness } from './harness';
+
+async function rejection(p: Promise<void>): Promise<{ status: number; code: string; field?: string; details?: unknown } | 'passed'> {
+  try {
+    await p;
+    return 'passed';
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return { status: err.status, code: err.code, field: err.extra.field, ...(err.extra.details ? { details: err.extra.details } : {}) };
+  }
+}
+
+describe('submit preflight', () => {
+  let h: Harness;
+  let preflight: ReturnType<typeof createSubmitPreflight>;
+  beforeEach(async () => {
+    h = await setup();
+    preflight = createSubmitPreflight({ hasCloud: (n) => n === 'sim' || n === 'down', openstack: (c) => h.deps.openstack(c), store: h.store });
+  });
+  afterEach(async () => h.close());
+
+  it('names the field of an unknown cloud (400) and an unknown server (404)', async () => {
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'nope', server: 'web' }))).toMatchObject({ status: 400, code: 'unknown_cloud', field: 'cloud' });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'ghost' }))).toMatchObject({ status: 404, code: 'server_not_found', field: 'server' });
+  });
+
+  it('answers 409 for a server another job is busy with, and lets it through once that job ended', async () => {
+    h.sim.state.addServer({ name: 'web' });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' }))).toBe('passed');
+    const { job } = await h.engine.submit('snapshot', { cloud: 'sim', server: 'web' });
+    const busy = await rejection(preflight({ kind: 'rollback', cloud: 'sim', server: 'web' }));
+    expect(busy).toMatchObject({ status: 409, code: 'server_busy', field: 'server', details: { jobId: job.id, kind: 'snapshot' } });
+    expect((await h.finish(job.id)).state).toBe('succeeded');
+    expect(await rejection(preflight({ kind: 'rollback', cloud: 'sim', server: 'web' }))).toBe('passed');
+  });
+
+  it('answers 409 for a name two servers share', async () => {
+    h.sim.state.addServer({ name: 'twin' });
+    h.sim.state.addServer({ name: 'twin' });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'twin' }))).toMatchObject({ status: 409, code: 'server_ambiguous', field: 'server' });
+  });
+
+  it('lets the job through when the cloud does not answer (its own retries report it)', async () => {
+    h.sim.faults.add({ route: /\/v2\.1\/servers/, status: 503, times: 100 });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' }))).toBe('passed');
+  });
+});
