@@ -135,6 +135,26 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
       expect(await store.commit(job.id, 'B', done, ev('step.done'), t + 1_900)).toBe(false);
     });
 
+    it('takes expired leases and ready jobs in seq order, past running jobs ahead of the queue', async () => {
+      const kind = `k-${uid()}`;
+      const [a, b, c] = [await add(kind), await add(kind), await add(kind)];
+      const t = later();
+      const take = (owner: string, now: number, jobId?: string) =>
+        store.claim({ owner, leaseMs: 1_000, now, ...(jobId ? { jobId } : { kinds: [kind] }) });
+      expect((await take('A', t, b.id))?.id).toBe(b.id);
+      expect((await take('A', t + 500))?.id).toBe(a.id); // ready a: older than running b
+      // b's lease ran out: older than the queued c, so it comes first; a's lease still holds
+      expect(await take('B', t + 1_200)).toMatchObject({ id: b.id, attempt: 2, leaseOwner: 'B' });
+      expect((await take('B', t + 1_200))?.id).toBe(c.id);
+      expect(await take('B', t + 1_200)).toBeNull();
+      expect(await take('C', t + 1_600)).toMatchObject({ id: a.id, attempt: 2 });
+      // a newer ready job waits behind all the older expired leases
+      const d = await add(kind);
+      const order: (string | undefined)[] = [];
+      for (let i = 0; i < 5; i++) order.push((await take('D', t + 5_000))?.id);
+      expect(order).toEqual([a.id, b.id, c.id, d.id, undefined]);
+    });
+
     it('runs lock-key jobs one at a time in FIFO order', async () => {
       const kind = `k-${uid()}`;
       const lock = `srv-${uid()}`;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { JobDialect } from '../job-db';
 import type { JobTables } from '../schema';
 import * as m0001 from './0001-jobs';
+import * as m0002 from './0002-pg-claim-indexes';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Applied in order; append new numbered files here, never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [m0001];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002];

@@ -1,16 +1,24 @@
 // Claim: ONE atomic statement that picks the oldest claimable job and sets a lease.
-// Measured with `npx tsx bench/job-table.ts 4000` (BENCH_ROUNDS=3, best of 3; 2-core box
-// shared with other work, load ~7; one job = claim + complete = 2 transitions + 2 event rows):
-//                         jobs/s 1w / 4w    worker CPU/job 1w   PG CPU/job 1w
-//   snapflow PostgreSQL   1,483 / 1,702     0.31 ms             0.29 ms
-//   graphile-worker 0.16  2,144 / 1,798     0.25 ms             0.20 ms
-//     → snapflow/graphile-worker 0.69x (1 worker), 0.95x (4 worker processes)
-//   snapflow SQLite       3,852 / 2,379 jobs/s = 7,704 / 4,758 transitions/s
-// Run-to-run noise on that box is ±40% (single runs ranged 0.3x–1.7x); the CPU columns are
-// steadier: snapflow spends ~25% more CPU per job (it also writes two job_events rows per
-// job, a history graphile-worker does not keep).
+// Measured 2026-11-26 with `BENCH_ROUNDS=3 npx tsx bench/job-table.ts 4000` (best of 3; 2-core
+// box shared with other work, load 2–5; one job = claim + complete = 2 transitions + 2 event
+// rows), old and new code run back to back on the same box:
+//                                 jobs/s 1w / 4w   worker CPU/job 1w/4w   PG CPU/job 1w/4w
+//   graphile-worker 0.16 (run A)  1,938 / 2,535    0.31 / 0.50 ms        0.22 / 0.25 ms
+//   snapflow PG, 0001 indexes     1,533 / 2,142    0.34 / 0.57 ms        0.34 / 0.34 ms
+//   graphile-worker 0.16 (run B)  2,076 / 2,643    0.28 / 0.48 ms        0.21 / 0.25 ms
+//   snapflow PG, two-branch claim 1,526 / 2,094    0.33 / 0.56 ms        0.35 / 0.37 ms
+//     → snapflow/graphile-worker 0.74x (1 worker), 0.79x (4 workers); six runs of either
+//       version ranged 0.62x–0.86x (1w) and 0.77x–0.97x (4w): the bench cannot tell them apart
+//   snapflow SQLite               3,703 / 2,284 jobs/s = 7,405 / 4,568 transitions/s
+// The gap is the writes, not the scan: per job snapflow makes two non-HOT UPDATEs (the row
+// is kept) and two job_events INSERTs, graphile-worker one UPDATE and one DELETE. A/B on one
+// connection, PG CPU/job: snapflow 0.29 ms, its statements without the event CTEs 0.24 ms,
+// graphile-style UPDATE … SKIP LOCKED + DELETE on the same table 0.15–0.20 ms.
+// What the two-branch claim (0002 indexes) does change: with 4,000 claimed jobs still running
+// ahead of the queue head, a claim cost 0.65 ms of PG CPU (every running row heap-fetched and
+// rejected) and now 0.16 ms; each claim also writes one partial index entry instead of two.
 // Named prepared statements + the statement cache took PostgreSQL (1 worker) from 414 to
-// ~1,500 jobs/s; the partial (kind, seq) index over unfinished jobs keeps the scan O(queue).
+// ~1,500 jobs/s.
 import { sql } from 'kysely';
 import type { CompiledQuery, RawBuilder } from 'kysely';
 import type { JobDb } from '../job-db';
@@ -19,7 +27,8 @@ import { execPg } from '../pg-exec';
 import { rowToJob } from '../row-mapping';
 import type { ClaimOptions, Job, NewJobEvent } from '../types';
 import { EVENT_COLUMNS, eventSelect, insertEventSelect, textValue } from './event-insert';
-import { cachedQuery, slot } from './statement-cache';
+import type { Bind } from './event-insert';
+import { cachedQuery, Slot, slot } from './statement-cache';
 
 type Frag = RawBuilder<unknown>;
 const UNFINISHED = sql.raw(`('queued','running','waiting')`);
@@ -40,12 +49,23 @@ interface ClaimParams {
  * than concurrency_limit OTHER started unfinished jobs of that key.
  */
 export function claimableWhere(p: ClaimParams): Frag {
+  return sql`j.state in ${UNFINISHED}
+    and (${readyState(p)} or ${expiredState(p)})
+    and ${claimGates(p)}`;
+}
+
+function readyState(p: ClaimParams): Frag {
+  return sql`(j.state in ('queued','waiting') and (j.run_after <= ${p.now} or j.cancel_requested <> 0))`;
+}
+function expiredState(p: ClaimParams): Frag {
+  return sql`(j.state = 'running' and j.lease_expires_at <= ${p.now})`;
+}
+
+/** The lock-key FIFO, concurrency and kind/id filters every claimable job must also pass. */
+function claimGates(p: ClaimParams): Frag {
   const kinds = p.kinds.length > 0 ? sql`and j.kind in (${sql.join(p.kinds)})` : sql``;
   const only = p.jobId !== undefined ? sql`and j.id = ${p.jobId}` : sql``;
-  return sql`j.state in ${UNFINISHED}
-    and ((j.state in ('queued','waiting') and (j.run_after <= ${p.now} or j.cancel_requested <> 0))
-      or (j.state = 'running' and j.lease_expires_at <= ${p.now}))
-    and (j.lock_key is null or not exists (
+  return sql`(j.lock_key is null or not exists (
       select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED}))
     and (j.concurrency_key is null or j.concurrency_limit is null or (
       select count(*) from jobs k where k.concurrency_key = j.concurrency_key and k.id <> j.id
@@ -117,21 +137,32 @@ async function claimSqlite(jdb: JobDb, opts: ClaimOptions, now: number): Promise
  * concurrent claimers pass over each other's rows; the update and the events (lease.expired
  * before claimed, one INSERT … UNION ALL) are CTEs of the same statement (one round trip).
  *
+ * The candidate is the lower seq of two branches, each its own ordered SKIP LOCKED scan:
+ * ready jobs (partial index on queued/waiting, which a claimed job leaves) and expired
+ * leases (index on running jobs' expiry, normally an empty range). One scan over all
+ * unfinished jobs would heap-fetch and reject every running job older than the queue head
+ * on every claim. The branch that loses keeps its row locked until this statement commits,
+ * which only makes a concurrent claimer skip it for that instant, as SKIP LOCKED may anyway.
+ *
  * A concurrency-limited job that has not started yet is NOT taken by this fast path: two
  * claimers could each count the other's start as not yet committed and both start. Such a
  * candidate is handed to claimLimited(), which serialises starts per key.
  */
 function claimStatement(p: ClaimParams, allowFreshLimited: boolean): Frag {
   const fresh = allowFreshLimited ? sql`true` : sql`(jobs.concurrency_key is null or jobs.concurrency_limit is null or c.started_at is not null)`;
+  // constant event fields as literals: fewer parameters to bind and send on every claim
+  const lit: Bind = (v) => (v instanceof Slot ? v : sql.lit(v));
   const expired = eventSelect('postgres', { ...EXPIRED, at: p.now as number }, 0,
-    { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running'), step: sql`u.step`, attempt: sql`u.attempt - 1` },
-    sql`from u where u.prev_state = 'running'`);
+    { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running', lit), step: sql`u.step`, attempt: sql`u.attempt - 1` },
+    sql`from u where u.prev_state = 'running'`, lit);
   const claimed = eventSelect('postgres', { ...CLAIMED, at: p.now as number, message: p.owner as string }, 0,
-    { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running'), step: sql`u.step`, attempt: sql`u.attempt` },
-    sql`from u`);
-  return sql`with c as (
-      select j.id, j.state, j.started_at from jobs j where ${claimableWhere(p)}
-      order by j.seq limit 1 for update skip locked),
+    { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running', lit), step: sql`u.step`, attempt: sql`u.attempt` },
+    sql`from u`, lit);
+  const branch = (state: Frag) => sql`select j.id, j.state, j.started_at, j.seq from jobs j
+    where ${state} and ${claimGates(p)} order by j.seq limit 1 for update skip locked`;
+  return sql`with r as (${branch(readyState(p))}),
+    x as (${branch(expiredState(p))}),
+    c as (select * from r union all select * from x order by seq limit 1),
     u as (update jobs set ${claimSets(p, sql`c.state`)}
       from c where jobs.id = c.id and ${fresh}
       returning jobs.*, c.state as prev_state),

@@ -24,7 +24,7 @@ export function cachedQuery(
   let tpl = cache.get(key);
   if (!tpl) {
     if (cache.size >= MAX) cache.clear();
-    tpl = build().compile(db);
+    tpl = shareRepeatedSlots(build().compile(db));
     cache.set(key, tpl);
   }
   const parameters = tpl.parameters.map((p) => {
@@ -33,6 +33,33 @@ export function cachedQuery(
     return values[p.name];
   });
   return { ...tpl, parameters };
+}
+
+/**
+ * PostgreSQL ($n placeholders): every use of the same Slot becomes one parameter, so e.g. the
+ * claim binds `now` once instead of once per mention. SQLite/D1 `?` placeholders are
+ * positional and stay as they are. Placeholders inside quoted literals are left alone.
+ */
+function shareRepeatedSlots(tpl: CompiledQuery): CompiledQuery {
+  if (!tpl.sql.includes('$1')) return tpl;
+  const firstUse = new Map<string, number>();
+  const params: unknown[] = [];
+  const newIndex = tpl.parameters.map((p) => {
+    if (p instanceof Slot) {
+      const seen = firstUse.get(p.name);
+      if (seen !== undefined) return seen;
+      firstUse.set(p.name, params.length);
+    }
+    params.push(p);
+    return params.length - 1;
+  });
+  if (params.length === tpl.parameters.length) return tpl;
+  // split on quotes: odd pieces are inside a '…' literal ('' escapes give an empty even piece)
+  const text = tpl.sql
+    .split("'")
+    .map((piece, i) => (i % 2 === 1 ? piece : piece.replace(/\$(\d+)(?!\d)/g, (_, n: string) => `$${(newIndex[Number(n) - 1] ?? 0) + 1}`)))
+    .join("'");
+  return { ...tpl, sql: text, parameters: params };
 }
 
 /** Hands out sequential Slots while a statement is built, remembering each value. */
