@@ -39,18 +39,21 @@ const urlOrEnv = <T extends z.ZodRawShape>(shape: T) =>
       { message: 'needs exactly one of url, urlEnv' },
     );
 
+/** Fields of a token entry in the file and in SNAPFLOW_TOKENS alike. */
+const tokenFields = {
+  name: z.string().min(1).max(64),
+  hash: z
+    .string()
+    .regex(/^sha256:[0-9a-fA-F]{64}$/, { message: 'must be sha256:<64 hex digits>' })
+    .optional(),
+  secretEnv: envName.optional(),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+  /** globs over cloud/project/server; omitted: no target (fine for runner tokens) */
+  targets: z.array(targetPattern).default([]),
+};
+
 export const TokenFileSchema = z
-  .strictObject({
-    name: z.string().min(1).max(64),
-    hash: z
-      .string()
-      .regex(/^sha256:[0-9a-fA-F]{64}$/, { message: 'must be sha256:<64 hex digits>' })
-      .optional(),
-    secretEnv: envName.optional(),
-    scopes: z.array(z.enum(SCOPES)).min(1),
-    /** globs over cloud/project/server; omitted: no target (fine for runner tokens) */
-    targets: z.array(targetPattern).default([]),
-  })
+  .strictObject(tokenFields)
   .refine((t) => (t.hash === undefined) !== (t.secretEnv === undefined), {
     message: 'needs exactly one of hash, secretEnv',
   });
@@ -58,15 +61,8 @@ export const TokenFileSchema = z
 /** SNAPFLOW_TOKENS entries: the environment is a secret store, so `secret` is allowed. */
 export const TokenEnvSchema = z
   .strictObject({
-    name: z.string().min(1).max(64),
+    ...tokenFields,
     secret: z.string().min(16, { message: 'too short (16 characters minimum)' }).optional(),
-    hash: z
-      .string()
-      .regex(/^sha256:[0-9a-fA-F]{64}$/, { message: 'must be sha256:<64 hex digits>' })
-      .optional(),
-    secretEnv: envName.optional(),
-    scopes: z.array(z.enum(SCOPES)).min(1),
-    targets: z.array(targetPattern).default([]),
   })
   .refine((t) => [t.secret, t.hash, t.secretEnv].filter((x) => x !== undefined).length === 1, {
     message: 'needs exactly one of secret, hash, secretEnv',

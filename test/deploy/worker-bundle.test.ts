@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offlineWranglerEnv } from './wrangler-dev';
 import { offMachineCalls, STRACE, straceArgs } from './strace';
 
 // Bundles the Workers entry exactly as `wrangler deploy` would (--dry-run: nothing is
@@ -31,16 +32,7 @@ let straceLog: string | null = null;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'snapflow-bundle-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_SEND_ERROR_REPORTS: 'false',
-    // the banner is what triggers wrangler's npm update check
-    WRANGLER_HIDE_BANNER: 'true',
-    WRANGLER_LOG_PATH: join(dir, 'logs'),
-    CI: '1',
-  };
-  for (const k of ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID', 'CF_API_TOKEN', 'CF_ACCOUNT_ID']) delete env[k];
+  const env = offlineWranglerEnv(join(dir, 'logs'));
   const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'out'), '--metafile', join(dir, 'meta.json')];
   const straceOut = join(dir, 'strace.txt');
   const cmd = STRACE ? STRACE : process.execPath;

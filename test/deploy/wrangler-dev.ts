@@ -51,23 +51,32 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startWranglerDev(vars: Record<string, string>, startupMs = 60_000): Promise<WranglerDev> {
-  const dir = mkdtempSync(join(tmpdir(), 'snapflow-dev-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'dev.env'), Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
+/**
+ * The environment wrangler must run in here: nothing it does may leave the machine (no
+ * metrics, no error reports, no update check, no Request.cf download, no account).
+ */
+export function offlineWranglerEnv(logPath: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WRANGLER_SEND_METRICS: 'false',
     WRANGLER_SEND_ERROR_REPORTS: 'false',
     // the banner is what triggers wrangler's npm update check
     WRANGLER_HIDE_BANNER: 'true',
-    WRANGLER_LOG_PATH: join(dir, 'logs'),
+    WRANGLER_LOG_PATH: logPath,
     // miniflare would otherwise download the Request.cf object from workers.cloudflare.com
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     CI: '1',
   };
   for (const k of ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID', 'CF_API_TOKEN', 'CF_ACCOUNT_ID']) delete env[k];
+  return env;
+}
+
+export async function startWranglerDev(vars: Record<string, string>, startupMs = 60_000): Promise<WranglerDev> {
+  const dir = mkdtempSync(join(tmpdir(), 'snapflow-dev-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  writeFileSync(join(dir, 'dev.env'), Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
+  const env = offlineWranglerEnv(join(dir, 'logs'));
   const args = [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--test-scheduled',
     '--persist-to', join(dir, 'state'), '--env-file', join(dir, 'dev.env'), '--show-interactive-dev-session=false'];
   const straceOut = join(dir, 'strace.txt');
