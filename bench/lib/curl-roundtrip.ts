@@ -6,8 +6,10 @@ import { runMeasured, type MeasuredRun } from './peak-rss';
 // Two operator baselines from ONE set of curl transfers per round:
 //  - "curl": bytes only (curl's own time_total), the raw speed of the wire and of Glance;
 //  - "curl+verify": the same job snapflow does, by hand, each leg timed end to end:
-//      download: curl -o f; curl the image record; sha512sum f; md5sum f; compare both;
+//      download: curl -o f; curl the image record; sha512sum f; compare os_hash_value;
 //      upload:   sha512sum f; curl -T f; curl the image record; compare os_hash_value.
+//    sha512 only, as `openstack image save` (glanceclient) and snapflow check: Glance's
+//    multihash; its md5 `checksum` is legacy (see shared/openstack/image-integrity.ts).
 // The hash tools run one after the other (`&&`), as an operator types them. The token
 // travels in a 0600 header file (`-H @file`) so it never shows up in argv or in `ps`.
 
@@ -22,8 +24,8 @@ export interface CurlRoundtrip {
   /** curl+verify: the transfer plus the operator's hashing and image GET. */
   downloadVerified: CurlLeg;
   uploadVerified: CurlLeg;
-  /** Wall time of each hash tool over the file (downloads: sha512sum, md5sum; upload: sha512sum). */
-  toolMs: { sha512sum: number; md5sum: number; sha512sumUpload: number };
+  /** Wall time of sha512sum over the file (after the download, before the upload). */
+  toolMs: { sha512sum: number; sha512sumUpload: number };
 }
 
 export interface CurlArgs {
@@ -54,7 +56,7 @@ function curlRecordArgs(a: CurlArgs, id: string, out: string): string[] {
   return ['-sS', '-f', '-o', out, '-H', `@${a.headerFile}`, '-w', '%{http_code} %{time_total}', `${a.glance}/v2/images/${id}`];
 }
 
-const recordSchema = z.object({ os_hash_value: z.string().nullable().optional(), checksum: z.string().nullable().optional() });
+const recordSchema = z.object({ os_hash_value: z.string().nullable().optional() });
 
 interface LegOptions {
   timeoutMs: number;
@@ -69,9 +71,8 @@ export async function curlRoundtrip(a: CurlArgs, opts: LegOptions): Promise<Curl
     const srcRecord = await curl('GET image', curlRecordArgs(a, a.src, json), opts);
     const want = recordSchema.parse(JSON.parse(readFileSync(json, 'utf8')));
     const sha = await hashTool('sha512sum', a.file, opts);
-    const md5 = await hashTool('md5sum', a.file, opts);
-    if (sha.hex !== want.os_hash_value || md5.hex !== want.checksum) {
-      throw new VerifyMismatch(`curl+verify: downloaded file has sha512 ${sha.hex.slice(0, 16)}…, md5 ${md5.hex}; Glance says ${want.os_hash_value?.slice(0, 16)}…, ${want.checksum}`);
+    if (sha.hex !== want.os_hash_value) {
+      throw new VerifyMismatch(`curl+verify: downloaded file has sha512 ${sha.hex.slice(0, 16)}…; Glance says ${want.os_hash_value?.slice(0, 16)}…`);
     }
     const shaUp = await hashTool('sha512sum', a.file, opts);
     const upload = await curl('upload', curlUploadArgs(a), opts);
@@ -85,11 +86,11 @@ export async function curlRoundtrip(a: CurlArgs, opts: LegOptions): Promise<Curl
       download: { ms: download.ms, peakRssKiB: download.peakRssKiB },
       upload: { ms: upload.ms, peakRssKiB: upload.peakRssKiB },
       downloadVerified: {
-        ms: download.ms + srcRecord.ms + sha.ms + md5.ms,
-        peakRssKiB: peak(download.peakRssKiB, srcRecord.peakRssKiB, sha.peakRssKiB, md5.peakRssKiB),
+        ms: download.ms + srcRecord.ms + sha.ms,
+        peakRssKiB: peak(download.peakRssKiB, srcRecord.peakRssKiB, sha.peakRssKiB),
       },
       uploadVerified: { ms: shaUp.ms + upload.ms + dstRecord.ms, peakRssKiB: peak(shaUp.peakRssKiB, upload.peakRssKiB, dstRecord.peakRssKiB) },
-      toolMs: { sha512sum: sha.ms, md5sum: md5.ms, sha512sumUpload: shaUp.ms },
+      toolMs: { sha512sum: sha.ms, sha512sumUpload: shaUp.ms },
     };
   } finally {
     rmSync(json, { force: true });
@@ -107,7 +108,7 @@ async function curl(what: string, args: string[], opts: LegOptions): Promise<Cur
 }
 
 /** coreutils hash tool; timed by wall clock, start-up included (a few ms against seconds). */
-async function hashTool(tool: 'sha512sum' | 'md5sum', file: string, opts: LegOptions): Promise<CurlLeg & { hex: string }> {
+async function hashTool(tool: 'sha512sum', file: string, opts: LegOptions): Promise<CurlLeg & { hex: string }> {
   const run: MeasuredRun = await runMeasured(tool, [file], opts);
   const hex = /^([0-9a-f]+)\s/.exec(run.stdout)?.[1];
   if (run.code !== 0 || !hex) throw new Error(`${tool} failed (exit ${run.code ?? run.signal}): ${run.stderr.trim()}`);

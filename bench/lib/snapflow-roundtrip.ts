@@ -6,13 +6,14 @@ import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { createOpenStackClient } from '../../shared/openstack/client';
 import { loadCloudConfig } from '../../shared/openstack/clouds-node';
 import { IntegrityError } from '../../shared/openstack/errors';
+import type { TransferSummary } from '../../shared/openstack/image';
 import { readVmHwm } from './peak-rss';
 
 export interface RoundtripReport {
   downloadMs: number;
   uploadMs: number;
-  download: { bytes: number; sha512: string; md5: string };
-  upload: { bytes: number; sha512: string; md5: string };
+  download: TransferSummary;
+  upload: TransferSummary;
   /** Peak RSS of this process (VmHWM) over the whole run. */
   vmHwmKiB: number | undefined;
   /** VmHWM before the first image byte moved: Node + the client's modules + one auth (+ tsx when not bundled). */

@@ -67,17 +67,15 @@ export function summarise(samples: Sample[], bytes: number): Summary {
     row('', 'download MB/s', 'upload MB/s', 'peak RSS (max)'),
     row('snapflow (verifies)', sf.down.toFixed(1), sf.up.toFixed(1), mib(sf.rss)),
     row('A curl, bytes only', raw.down.toFixed(1), raw.up.toFixed(1), mib(raw.rss)),
-    row('B curl + sha512sum/md5sum', ver.down.toFixed(1), ver.up.toFixed(1), mib(ver.rss)),
+    row('B curl + sha512sum', ver.down.toFixed(1), ver.up.toFixed(1), mib(ver.rss)),
     row('snapflow / A', `${vsRaw.down.toFixed(3)}x`, `${vsRaw.up.toFixed(3)}x`, ''),
     row('snapflow / B', `${vsVer.down.toFixed(3)}x`, `${vsVer.up.toFixed(3)}x`, ''),
     '',
-    `  A = raw curl: moves the bytes, checks nothing (the wire and Glance's own speed; an unfair bar for a client`,
-    `      that must hash every byte: see the hashing ceiling below).`,
+    `  A = raw curl: moves the bytes, checks nothing (the wire and Glance's own speed).`,
     `  B = curl doing snapflow's job by hand, each leg timed end to end: download = curl -o f, GET the image record,`,
-    `      sha512sum f && md5sum f, compare; upload = sha512sum f, curl -T f, GET the record, compare os_hash_value.`,
-    `      (snapflow also checks md5 on upload, which B does not: B is, if anything, flattered.)`,
+    `      sha512sum f, compare os_hash_value; upload = sha512sum f, curl -T f, GET the record, compare os_hash_value.`,
     `  targets (>= ${RATIO_TARGET}x): vs A download ${mark(vsRaw.down)}, upload ${mark(vsRaw.up)};` +
       ` vs B download ${mark(vsVer.down)}, upload ${mark(vsVer.up)}; snapflow peak RSS <= ${RSS_TARGET_MIB} MiB: ${rssOk ? 'ok' : 'MISSED'}`,
   ];
-  return { lines, meetsTargets: vsVer.down >= RATIO_TARGET && vsVer.up >= RATIO_TARGET && rssOk };
+  return { lines, meetsTargets: vsRaw.down >= RATIO_TARGET && vsRaw.up >= RATIO_TARGET && rssOk };
 }

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import type { HashAlgorithm } from '../openstack/transport';
 
 /**
  * Queue depth on each side of the hasher. Node's 16 KiB default is smaller than one socket
@@ -9,29 +10,41 @@ import { Transform, type TransformCallback } from 'node:stream';
  */
 export const TRANSFER_HIGH_WATER_MARK = 1024 * 1024;
 
-/** Pass-through that computes sha512 + md5 and counts bytes of whatever flows through it. */
+export type Digests = Partial<Record<HashAlgorithm, string>>;
+
+export interface HashingOptions {
+  onProgress?: (bytes: number) => void;
+  highWaterMark?: number;
+}
+
+/**
+ * Pass-through that computes the given digests and counts the bytes of whatever flows through it.
+ * In line, on the main thread: hashing on a worker thread (1 MiB batches, transferred and
+ * returned) was measured on the 2-core lab box, 1 GiB download with sha512, 3 rounds: 340
+ * MB/s vs 334 MB/s in line, peak RSS 128 vs 111 MiB. With Glance on the same two cores
+ * there is no idle core for the worker to use.
+ */
 export class HashingStream extends Transform {
-  private readonly sha512 = createHash('sha512');
-  private readonly md5 = createHash('md5');
+  private readonly hashes: Array<[HashAlgorithm, Hash]>;
   bytes = 0;
 
-  constructor(
-    private readonly onProgress?: (bytes: number) => void,
-    highWaterMark = TRANSFER_HIGH_WATER_MARK,
-  ) {
-    super({ writableHighWaterMark: highWaterMark, readableHighWaterMark: highWaterMark });
+  constructor(algorithms: readonly HashAlgorithm[], private readonly opts: HashingOptions = {}) {
+    const hwm = opts.highWaterMark ?? TRANSFER_HIGH_WATER_MARK;
+    super({ writableHighWaterMark: hwm, readableHighWaterMark: hwm });
+    this.hashes = [...new Set(algorithms)].map((a) => [a, createHash(a)]);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    // Both digests in the same pass, while the chunk is hot in cache.
-    this.sha512.update(chunk);
-    this.md5.update(chunk);
+    // Every digest in the same pass, while the chunk is hot in cache.
+    for (const [, h] of this.hashes) h.update(chunk);
     this.bytes += chunk.length;
-    this.onProgress?.(this.bytes);
+    this.opts.onProgress?.(this.bytes);
     cb(null, chunk);
   }
 
-  digests(): { sha512: string; md5: string; bytes: number } {
-    return { sha512: this.sha512.copy().digest('hex'), md5: this.md5.copy().digest('hex'), bytes: this.bytes };
+  digests(): { digests: Digests; bytes: number } {
+    const digests: Digests = {};
+    for (const [a, h] of this.hashes) digests[a] = h.copy().digest('hex');
+    return { digests, bytes: this.bytes };
   }
 }

@@ -48,19 +48,21 @@ export function createUndiciTransport(opts: UndiciTransportOptions = {}): Transp
 }
 
 async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: 'PUT'; source: ByteSource }): Promise<TransferResult> {
-  const hasher = new HashingStream(req.onProgress);
   const headers: Record<string, string> = { ...req.headers };
   let input: Readable;
+  let size: number | undefined;
   const source = req.source;
   if ('path' in source) {
-    headers['content-length'] = String((await stat(source.path)).size);
+    size = (await stat(source.path)).size;
     input = createReadStream(source.path, { highWaterMark: TRANSFER_HIGH_WATER_MARK });
   } else if ('bytes' in source) {
-    headers['content-length'] = String(source.bytes.byteLength);
+    size = source.bytes.byteLength;
     input = Readable.from([Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength)]);
   } else {
     input = Readable.from(source.stream);
   }
+  if (size !== undefined) headers['content-length'] = String(size);
+  const hasher = new HashingStream(req.hashes, { onProgress: req.onProgress });
   // The source feeds the hasher, which is the request body; a source error aborts the request.
   input.on('error', (err) => hasher.destroy(err));
   input.pipe(hasher);
@@ -68,11 +70,12 @@ async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: '
   const ok = res.statusCode >= 200 && res.statusCode < 300;
   const errorBody = ok ? undefined : await readLimited(res.body);
   if (ok) await res.body.dump();
+  else hasher.destroy();
   return { status: res.statusCode, headers: toHeaders(res.headers), errorBody, ...hasher.digests() };
 }
 
 async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink }): Promise<TransferResult> {
-  const hasher = new HashingStream(req.onProgress);
+  let hasher: HashingStream | undefined;
   let status = 0;
   let headers = new Headers();
   let errorChunks: Buffer[] = [];
@@ -86,13 +89,17 @@ async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: B
     }
     // Only open (and so truncate) the destination once we know bytes are coming.
     const dest = openSink(req.sink);
+    hasher = new HashingStream(req.hashes, { onProgress: req.onProgress });
     written = pipeline(hasher, dest);
     written.catch(() => undefined); // surfaced below, after stream() settles
     return hasher;
+  }).catch((err: unknown) => {
+    hasher?.destroy();
+    throw err;
   });
   if (written) await written;
   const errorBody = errorChunks.length ? Buffer.concat(errorChunks).toString('utf8') : status >= 300 || status < 200 ? '' : undefined;
-  return { status, headers, errorBody, ...hasher.digests() };
+  return { status, headers, errorBody, ...(hasher?.digests() ?? { digests: {}, bytes: 0 }) };
 }
 
 function openSink(sink: ByteSink): NodeJS.WritableStream {

@@ -7,10 +7,12 @@ import {
   type ImageMember,
   type ImagePatchOp,
 } from './image-schemas';
-import { ConflictError, errorFromResponse, IntegrityError, OpenStackError, UnauthorizedError } from './errors';
+import { ConflictError, errorFromResponse, OpenStackError, UnauthorizedError } from './errors';
 import { notify, pathOf, transportError, type HttpOptions } from './http';
 import type { ServiceClient } from './service-client';
-import type { ByteSink, ByteSource, TransferResult } from './transport';
+import { DEFAULT_MULTIHASH, downloadHashes, isHashAlgorithm, uploadHashes, verifyHashes } from './image-integrity';
+import type { ExpectedDigests } from './image-integrity';
+import type { ByteSink, ByteSource, HashAlgorithm, TransferResult } from './transport';
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
@@ -34,25 +36,32 @@ export interface ListImagesOptions {
 
 export interface TransferOptions {
   signal?: AbortSignal;
-  /** Hashes the bytes must have, when the caller knows better than Glance (e.g. recorded earlier). */
-  expected?: { sha512?: string; md5?: string };
+  /** Digests the bytes must have, when the caller knows better than Glance (e.g. recorded earlier). */
+  expected?: ExpectedDigests;
   onProgress?: (bytes: number) => void;
 }
 
 export interface TransferSummary {
   bytes: number;
-  sha512: string;
-  md5: string;
+  /** Every digest computed while the bytes moved. */
+  digests: Partial<Record<HashAlgorithm, string>>;
+  /** The digests that matched Glance's record (and `expected`), strongest first; [] = size only. */
+  verified: HashAlgorithm[];
 }
 
 export class ImageApi {
+  /** The cloud's `hashing_algorithm`, as last seen on an image: what an upload computes. */
+  private multihash: HashAlgorithm = DEFAULT_MULTIHASH;
+
   constructor(
     private readonly svc: ServiceClient,
     private readonly http: HttpOptions,
   ) {}
 
   async get(id: string): Promise<Image> {
-    return this.svc.json(imageSchema, 'GET', await this.v2(`/images/${enc(id)}`));
+    const image = await this.svc.json(imageSchema, 'GET', await this.v2(`/images/${enc(id)}`));
+    if (image.os_hash_value && isHashAlgorithm(image.os_hash_algo)) this.multihash = image.os_hash_algo;
+    return image;
   }
 
   async create(spec: CreateImageSpec): Promise<Image> {
@@ -118,25 +127,27 @@ export class ImageApi {
 
   /**
    * Streams bytes into a queued image, hashing them on the way, then checks that Glance
-   * computed the same sha512/md5. Byte sources other than `bytes` need the Node transport.
+   * computed the same multihash (see image-integrity.ts for why not md5 as well) and size.
+   * Byte sources other than `bytes` need the Node transport.
    */
   async upload(id: string, source: ByteSource, opts: TransferOptions = {}): Promise<TransferSummary> {
     const url = await this.v2(`/images/${enc(id)}/file`);
     const replayable = !('stream' in source);
+    const hashes = uploadHashes(this.multihash, opts.expected);
     const result = await this.transfer('PUT', url, replayable, (headers) => {
       const transfer = this.http.transport.transfer;
-      if (transfer) return transfer.upload({ method: 'PUT', url, headers, source, ...opts });
-      return this.fetchUpload(url, headers, source, opts);
+      if (transfer) return transfer.upload({ method: 'PUT', url, headers, source, hashes, signal: opts.signal, onProgress: opts.onProgress });
+      return this.fetchUpload(url, headers, source, hashes, opts);
     });
     const image = await this.get(id);
-    verifyHashes(withExpected(image, opts), result, { service: 'image', method: 'PUT', path: pathOf(url) }, 'uploaded');
-    return { bytes: result.bytes, sha512: result.sha512, md5: result.md5 };
+    const verified = verifyHashes(image, result, { service: 'image', method: 'PUT', path: pathOf(url) }, 'uploaded', opts.expected);
+    return { bytes: result.bytes, digests: result.digests, verified };
   }
 
   /**
-   * Streams the image data into `sink` (never into memory) and verifies sha512
-   * (`os_hash_value`) and md5 (`checksum`) computed while streaming. On a mismatch the
-   * sink holds bad bytes: the caller discards it (IntegrityError).
+   * Streams the image data into `sink` (never into memory) and verifies the image's multihash
+   * (`os_hash_value`; md5 `checksum` only for an image without one) and size, computed while
+   * streaming. On a mismatch the sink holds bad bytes: the caller discards it (IntegrityError).
    */
   async download(id: string, sink: ByteSink, opts: TransferOptions = {}): Promise<TransferSummary> {
     const transfer = this.http.transport.transfer;
@@ -149,9 +160,11 @@ export class ImageApi {
       // Glance answers 204 with no bytes for a queued image: that must not look like an empty download.
       throw new ConflictError({ service: 'image', method: 'GET', path: pathOf(url) }, `image ${id} is ${image.status}, not active: nothing to download`);
     }
-    const result = await this.transfer('GET', url, true, (headers) => transfer.download({ url, headers, sink, ...opts }));
-    verifyHashes(withExpected(image, opts), result, { service: 'image', method: 'GET', path: pathOf(url) }, 'downloaded');
-    return { bytes: result.bytes, sha512: result.sha512, md5: result.md5 };
+    const hashes = downloadHashes(image, opts.expected);
+    const result = await this.transfer('GET', url, true, (headers) =>
+      transfer.download({ url, headers, sink, hashes, signal: opts.signal, onProgress: opts.onProgress }));
+    const verified = verifyHashes(image, result, { service: 'image', method: 'GET', path: pathOf(url) }, 'downloaded', opts.expected);
+    return { bytes: result.bytes, digests: result.digests, verified };
   }
 
   private async transfer(
@@ -191,21 +204,20 @@ export class ImageApi {
     }
   }
 
-  /** Workers path: only in-memory bytes, hashed with WebCrypto (no md5 there). */
-  private async fetchUpload(url: string, headers: Record<string, string>, source: ByteSource, opts: TransferOptions): Promise<TransferResult> {
+  /** Workers path: only in-memory bytes, hashed with WebCrypto (which has no md5 or sha224). */
+  private async fetchUpload(
+    url: string, headers: Record<string, string>, source: ByteSource, hashes: HashAlgorithm[], opts: TransferOptions,
+  ): Promise<TransferResult> {
     if (!('bytes' in source)) throw new Error('streaming upload from a file or stream needs the Node transport');
     const res = await this.http.transport.fetch(url, { method: 'PUT', headers, body: source.bytes, signal: opts.signal });
     const text = await res.text();
-    const digest = await crypto.subtle.digest('SHA-512', source.bytes);
+    const digests: TransferResult['digests'] = {};
+    for (const alg of hashes) {
+      const name = WEBCRYPTO_NAMES[alg];
+      if (name) digests[alg] = toHex(new Uint8Array(await crypto.subtle.digest(name, source.bytes)));
+    }
     opts.onProgress?.(source.bytes.byteLength);
-    return {
-      status: res.status,
-      headers: res.headers,
-      errorBody: res.ok ? undefined : text,
-      bytes: source.bytes.byteLength,
-      sha512: toHex(new Uint8Array(digest)),
-      md5: '',
-    };
+    return { status: res.status, headers: res.headers, errorBody: res.ok ? undefined : text, bytes: source.bytes.byteLength, digests };
   }
 
   private async root(): Promise<string> {
@@ -217,30 +229,7 @@ export class ImageApi {
   }
 }
 
-function withExpected(image: Image, opts: TransferOptions): Image {
-  const e = opts.expected;
-  if (!e) return image;
-  return {
-    ...image,
-    ...(e.sha512 ? { os_hash_algo: 'sha512', os_hash_value: e.sha512 } : {}),
-    ...(e.md5 ? { checksum: e.md5 } : {}),
-  };
-}
-
-export function verifyHashes(
-  image: Image,
-  got: TransferResult,
-  ctx: { service: 'image'; method: string; path: string },
-  what: string,
-): void {
-  const problems: string[] = [];
-  if (image.os_hash_algo === 'sha512' && image.os_hash_value && got.sha512 && image.os_hash_value !== got.sha512) {
-    problems.push(`sha512 ${got.sha512.slice(0, 16)}… != os_hash_value ${image.os_hash_value.slice(0, 16)}…`);
-  }
-  if (image.checksum && got.md5 && image.checksum !== got.md5) problems.push(`md5 ${got.md5} != checksum ${image.checksum}`);
-  if (typeof image.size === 'number' && image.size !== got.bytes) problems.push(`${got.bytes} bytes != size ${image.size}`);
-  if (problems.length) throw new IntegrityError(ctx, `${what} image ${image.id} does not match Glance: ${problems.join('; ')}`);
-}
+const WEBCRYPTO_NAMES: Partial<Record<HashAlgorithm, string>> = { sha512: 'SHA-512', sha384: 'SHA-384', sha256: 'SHA-256', sha1: 'SHA-1' };
 
 function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');

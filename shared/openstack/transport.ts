@@ -21,8 +21,13 @@ export interface WritableLike {
   once(event: 'drain' | 'error' | 'finish' | 'close', listener: (...args: unknown[]) => void): unknown;
 }
 
+/** Digests the transfer computes while the bytes move (Glance's `os_hash_algo` values, and md5). */
+export type HashAlgorithm = 'sha512' | 'sha384' | 'sha256' | 'sha224' | 'sha1' | 'md5';
+
 export interface TransferRequest {
   url: string;
+  /** Computed in one pass over each chunk; each one costs a core's worth of hashing speed. */
+  hashes: HashAlgorithm[];
   headers: Record<string, string>;
   signal?: AbortSignal;
   /** Called with the running byte count (for heartbeats); cheap, synchronous. */
@@ -35,8 +40,7 @@ export interface TransferResult {
   /** For non-2xx answers: the (small) error body, for the typed error. */
   errorBody?: string;
   bytes: number;
-  sha512: string;
-  md5: string;
+  digests: Partial<Record<HashAlgorithm, string>>;
 }
 
 /** Node-only hooks that move image bytes without buffering them. */

@@ -40,7 +40,8 @@ async function upload(ctx: Ctx): Promise<void> {
   img.status = 'saving';
   img.updatedAt = Date.now();
   const md5 = createHash('md5');
-  const sha = createHash('sha512');
+  const algo = s.hashingAlgorithm;
+  const sha = createHash(algo);
   let size = 0;
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -71,7 +72,7 @@ async function upload(ctx: Ctx): Promise<void> {
   await rename(part, path);
   Object.assign(img, {
     filePath: path, size, virtualSize: img.diskFormat === 'raw' ? size : null, checksum: md5.digest('hex'),
-    hashAlgo: 'sha512', hashValue: sha.digest('hex'), status: 'active', updatedAt: Date.now(),
+    hashAlgo: algo, hashValue: sha.digest('hex'), status: 'active', updatedAt: Date.now(),
   });
   empty(ctx, 204);
 }

@@ -167,10 +167,7 @@ export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequ
   writeFileSync(img.filePath, '');
   img.size = 0;
   img.virtualSize = null;
-  img.checksum = 'd41d8cd98f00b204e9800998ecf8427e';
-  img.hashAlgo = 'sha512';
-  img.hashValue =
-    'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e';
+  Object.assign(img, s.digestsOf(''));
   img.status = 'active';
   return img;
 }

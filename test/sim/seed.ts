@@ -16,6 +16,9 @@ export class SimSeed {
   get latency(): Latency { return this.raw.latency; }
   get keypairs(): Set<string> { return this.raw.keypairs; }
   get baseImageId(): string { return this.raw.baseImageId; }
+  /** Glance's `hashing_algorithm`: the os_hash_algo of image data stored from now on. */
+  get hashingAlgorithm(): string { return this.raw.hashingAlgorithm; }
+  set hashingAlgorithm(alg: string) { this.raw.hashingAlgorithm = alg; }
 
   projectId(name: string): string {
     const p = this.raw.projectByName(name);

@@ -1,5 +1,4 @@
 // Operations more than one service needs (Nova creates volumes and images, Cinder uploads images).
-import { createHash } from 'node:crypto';
 import { copyFile, writeFile } from 'node:fs/promises';
 import type { Ctx } from './router';
 import type { Bdm, Image, Volume, VolumeStatus } from './model';
@@ -66,14 +65,11 @@ export async function fillImageData(s: SimState, img: Image, src: Image | undefi
   const path = s.imagePath(img.id);
   if (src?.filePath && src.status === 'active') {
     await copyFile(src.filePath, path);
-    Object.assign(img, { size: src.size, checksum: src.checksum, hashAlgo: 'sha512', hashValue: src.hashValue });
+    Object.assign(img, { size: src.size, checksum: src.checksum, hashAlgo: src.hashAlgo, hashValue: src.hashValue });
   } else {
     const data = Buffer.from(fallback);
     await writeFile(path, data);
-    Object.assign(img, {
-      size: data.length, checksum: createHash('md5').update(data).digest('hex'), hashAlgo: 'sha512',
-      hashValue: createHash('sha512').update(data).digest('hex'),
-    });
+    Object.assign(img, { size: data.length, ...s.digestsOf(data) });
   }
   img.filePath = path;
   img.virtualSize = img.diskFormat === 'raw' ? img.size : null;

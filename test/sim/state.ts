@@ -53,6 +53,8 @@ export class SimState {
   /** key pair names Nova accepts as key_name (seed them; there is no os-keypairs API) */
   readonly keypairs = new Set<string>();
   baseImageId = '';
+  /** Glance's `hashing_algorithm` option: the multihash (os_hash_algo) of data stored from now on. */
+  hashingAlgorithm = 'sha512';
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   private seqNo = 0;
@@ -116,6 +118,15 @@ export class SimState {
     for (const t of this.tokens.values()) t.expiresAt = past;
   }
 
+  /** What Glance records for stored bytes: md5 `checksum` plus the multihash. */
+  digestsOf(data: Buffer | string): Pick<Image, 'checksum' | 'hashAlgo' | 'hashValue'> {
+    return {
+      checksum: createHash('md5').update(data).digest('hex'),
+      hashAlgo: this.hashingAlgorithm,
+      hashValue: createHash(this.hashingAlgorithm).update(data).digest('hex'),
+    };
+  }
+
   imagePath(id: string): string {
     return join(this.dir, `image-${id}`);
   }
@@ -134,9 +145,7 @@ export class SimState {
       writeFileSync(img.filePath, data);
       img.size = data.length;
       img.virtualSize = img.diskFormat === 'raw' ? data.length : null;
-      img.checksum = createHash('md5').update(data).digest('hex');
-      img.hashAlgo = 'sha512';
-      img.hashValue = createHash('sha512').update(data).digest('hex');
+      Object.assign(img, this.digestsOf(data));
       img.status = 'active';
     }
     this.images.set(img.id, img);

@@ -50,8 +50,8 @@ describe('undici transport', () => {
     async function* chunks() {
       for (let i = 0; i < data.length; i += 100_000) yield data.subarray(i, i + 100_000);
     }
-    const r = await t.transfer!.upload({ method: 'PUT', url: `${base}/file`, headers: {}, source: { stream: chunks() } });
-    expect(r).toMatchObject({ status: 204, bytes: data.length, sha512, md5 });
+    const r = await t.transfer!.upload({ method: 'PUT', url: `${base}/file`, headers: {}, hashes: ['sha512', 'md5'], source: { stream: chunks() } });
+    expect(r).toMatchObject({ status: 204, bytes: data.length, digests: { sha512, md5 } });
     expect(received).toBe(sha512);
     expect(r.headers.get('x-openstack-request-id')).toBe('req-put');
     await t.close();
@@ -68,8 +68,10 @@ describe('undici transport', () => {
         cb();
       },
     });
-    const r = await t.transfer!.download({ url: `${base}/file`, headers: {}, sink: { writable }, onProgress: (n) => progress.push(n) });
-    expect(r).toMatchObject({ status: 200, bytes: data.length, sha512, md5 });
+    const r = await t.transfer!.download({ url: `${base}/file`, headers: {}, hashes: ['sha256'], sink: { writable }, onProgress: (n) => progress.push(n) });
+    // only the digests asked for are computed
+    expect(r).toMatchObject({ status: 200, bytes: data.length, digests: { sha256: createHash('sha256').update(data).digest('hex') } });
+    expect(Object.keys(r.digests)).toEqual(['sha256']);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)).toBe(data.length);
@@ -86,7 +88,7 @@ describe('undici transport', () => {
         cb();
       },
     });
-    const r = await t.transfer!.download({ url: `${base}/missing`, headers: {}, sink: { writable } });
+    const r = await t.transfer!.download({ url: `${base}/missing`, headers: {}, hashes: [], sink: { writable } });
     expect(r.status).toBe(404);
     expect(r.errorBody).toContain('No image found');
     expect(wrote).toBe(false);
