@@ -3,6 +3,7 @@ import { migrateJobDb } from './migrate';
 import { claim } from './sql/claim';
 import { claimSlot } from './sql/claim-slot';
 import { commit, transition } from './sql/commit';
+import { commitAndClaim } from './sql/commit-and-claim';
 import { appendEvent, listEvents } from './sql/events';
 import { getJob, getJobByIdempotencyKey } from './sql/get-job';
 import { heartbeat } from './sql/heartbeat';
@@ -29,6 +30,7 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     claim: (opts) => claim(jdb, opts, t(opts.now)),
     heartbeat: (id, owner, leaseMs, progress, now) => heartbeat(jdb, id, owner, leaseMs, progress, t(now)),
     commit: (id, owner, patch, event, now) => commit(jdb, id, owner, patch, event, t(now)),
+    commitAndClaim: (id, owner, patch, event, next, now) => commitAndClaim(jdb, id, owner, patch, event, next, t(now)),
     transition: (id, from, patch, event, now) => transition(jdb, id, from, patch, event, t(now)),
     requestCancel: (id, event, now) => requestCancel(jdb, id, event, t(now)),
     appendEvent: (jobId, event) => appendEvent(jdb, jobId, event, t(event.at)),

@@ -151,6 +151,15 @@ export interface JobStore {
    */
   commit(id: string, owner: string, patch: JobPatch, event: NewJobEvent, now?: number): Promise<boolean>;
   /**
+   * commit(), then claim(next) for the same owner, atomically and in one round trip where the
+   * dialect allows: the worker's "this job is done or asleep, give me the next one". The next
+   * job is claimed whether or not the commit matched. Optional: a store without it gets
+   * commit() and claim() from the engine.
+   */
+  commitAndClaim?(
+    id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now?: number,
+  ): Promise<{ committed: boolean; next: Job | null }>;
+  /**
    * Guarded transition outside of a lease (e.g. cancel of a queued job):
    * UPDATE ... WHERE id = ? AND state = from. False when the state was not `from`.
    */

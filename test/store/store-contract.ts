@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import { registerCommitAndClaimContract } from './store-contract-commit-claim';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { done, ev, uid } from './store-contract-support';
 
@@ -211,5 +212,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
     });
 
     registerLifecycleContract({ store: () => store, add, later });
+    registerCommitAndClaimContract({ store: () => store, add, later });
   });
 }

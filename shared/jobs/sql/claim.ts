@@ -34,12 +34,19 @@ type Frag = RawBuilder<unknown>;
 const UNFINISHED = sql.raw(`('queued','running','waiting')`);
 
 /** Statement inputs: real values, or Slots when the statement is built for the cache. */
-interface ClaimParams {
+export interface ClaimParams {
   now: unknown;
   expires: unknown;
   owner: unknown;
   kinds: unknown[];
   jobId?: unknown;
+  /**
+   * PostgreSQL commit-and-claim (commit-and-claim.ts): the job whose commit is a CTE of the
+   * same statement. Its update is invisible to this statement's snapshot, so the job is
+   * excluded from the candidates, and `released` (SQL naming it when its commit matched and
+   * ended it) drops it from the lock FIFO and concurrency counts it no longer holds.
+   */
+  committing?: { id: unknown; released: Frag | null };
 }
 
 /**
@@ -65,12 +72,15 @@ function expiredState(p: ClaimParams): Frag {
 function claimGates(p: ClaimParams): Frag {
   const kinds = p.kinds.length > 0 ? sql`and j.kind in (${sql.join(p.kinds)})` : sql``;
   const only = p.jobId !== undefined ? sql`and j.id = ${p.jobId}` : sql``;
+  const c = p.committing;
+  const notSelf = c ? sql`and j.id <> ${c.id}` : sql``;
+  const released = (alias: string) => (c?.released ? sql`and ${sql.ref(`${alias}.id`)} is distinct from ${c.released}` : sql``);
   return sql`(j.lock_key is null or not exists (
-      select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED}))
+      select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED} ${released('o')}))
     and (j.concurrency_key is null or j.concurrency_limit is null or (
       select count(*) from jobs k where k.concurrency_key = j.concurrency_key and k.id <> j.id
-        and k.started_at is not null and k.state in ${UNFINISHED}) < j.concurrency_limit)
-    ${kinds} ${only}`;
+        and k.started_at is not null and k.state in ${UNFINISHED} ${released('k')}) < j.concurrency_limit)
+    ${kinds} ${only} ${notSelf}`;
 }
 
 // Column updates shared by both dialects; `attempt` counts claims of the current step,
@@ -91,17 +101,29 @@ const EXPIRED: NewJobEvent = {
 };
 const CLAIMED: NewJobEvent = { ...EXPIRED, type: 'claimed', message: null };
 
-/** Cached statement shape + this call's values. */
-function compiled(jdb: JobDb, name: string, opts: ClaimOptions, now: number, build: (p: ClaimParams) => Frag): CompiledQuery {
+/** The claim's Slots and this call's values for them. */
+export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParams; values: Record<string, unknown> } {
   const kinds = opts.kinds ?? [];
-  const shape = `${jdb.dialect}:claim:${name}:${kinds.length}:${opts.jobId !== undefined}`;
   const slots: ClaimParams = {
     now: slot('now'), expires: slot('expires'), owner: slot('owner'),
     kinds: kinds.map((_, i) => slot(`k${i}`)), jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
   };
   const values: Record<string, unknown> = { now, expires: now + opts.leaseMs, owner: opts.owner, jobId: opts.jobId };
   kinds.forEach((k, i) => (values[`k${i}`] = k));
-  return cachedQuery(jdb.db, shape, () => build(slots), values);
+  return { slots, values };
+}
+
+/** Everything about the claim options that changes the SQL text. */
+export function claimShape(opts: ClaimOptions): string {
+  return `${opts.kinds?.length ?? 0}:${opts.jobId !== undefined}`;
+}
+
+/** Cached statement shape + this call's values; `exclude`: a job id never to claim. */
+function compiled(jdb: JobDb, name: string, opts: ClaimOptions, now: number, build: (p: ClaimParams) => Frag, exclude?: string): CompiledQuery {
+  const { slots, values } = claimSlots(opts, now);
+  if (exclude === undefined) return cachedQuery(jdb.db, `${jdb.dialect}:claim:${name}:${claimShape(opts)}`, () => build(slots), values);
+  const p = { ...slots, committing: { id: slot('exclude'), released: null } };
+  return cachedQuery(jdb.db, `${jdb.dialect}:claim:${name}:${claimShape(opts)}:x`, () => build(p), { ...values, exclude });
 }
 
 export async function claim(jdb: JobDb, opts: ClaimOptions, now: number): Promise<Job | null> {
@@ -114,22 +136,30 @@ export async function claim(jdb: JobDb, opts: ClaimOptions, now: number): Promis
  * the three, so the candidate sub-select names the same row in each statement.
  */
 async function claimSqlite(jdb: JobDb, opts: ClaimOptions, now: number): Promise<Job | null> {
+  const rows = (await runAtomic(jdb, claimSqliteStatements(jdb, opts, now)))[2];
+  const row = rows?.[0];
+  return row ? rowToJob(jdb.dialect, row) : null;
+}
+
+/**
+ * The claim's statements for a SQLite/D1 atomic batch; the claimed row is the third's result.
+ * `exclude`: a job that must not be the one claimed (the job just committed in the same batch).
+ */
+export function claimSqliteStatements(jdb: JobDb, opts: ClaimOptions, now: number, exclude?: string): CompiledQuery[] {
   const cand = (p: ClaimParams) => sql`(select j.id from jobs j where ${claimableWhere(p)} order by j.seq limit 1)`;
   const expired = compiled(jdb, 'expired', opts, now, (p) => insertEventSelect(
     jdb.dialect, { ...EXPIRED, at: p.now as number }, 0,
     { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: sql`x.attempt` },
     sql`from jobs x where x.id = ${cand(p)} and x.state = 'running'`,
-  ));
+  ), exclude);
   const claimed = compiled(jdb, 'claimed', opts, now, (p) => insertEventSelect(
     jdb.dialect, { ...CLAIMED, at: p.now as number, message: p.owner as string }, 0,
     { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: nextAttempt('x') },
     sql`from jobs x where x.id = ${cand(p)}`,
-  ));
+  ), exclude);
   const update = compiled(jdb, 'update', opts, now, (p) => sql`update jobs set ${claimSets(p, sql`jobs.state`)}
-    where id = ${cand(p)} and state in ${UNFINISHED} returning *`);
-  const [, , rows] = await runAtomic(jdb, [expired, claimed, update]);
-  const row = rows?.[0];
-  return row ? rowToJob(jdb.dialect, row) : null;
+    where id = ${cand(p)} and state in ${UNFINISHED} returning *`, exclude);
+  return [expired, claimed, update];
 }
 
 /**
@@ -148,7 +178,7 @@ async function claimSqlite(jdb: JobDb, opts: ClaimOptions, now: number): Promise
  * claimers could each count the other's start as not yet committed and both start. Such a
  * candidate is handed to claimLimited(), which serialises starts per key.
  */
-function claimStatement(p: ClaimParams, allowFreshLimited: boolean): Frag {
+export function claimStatement(p: ClaimParams, allowFreshLimited: boolean, before?: { ctes: Frag; select: Frag }): Frag {
   const fresh = allowFreshLimited ? sql`true` : sql`(jobs.concurrency_key is null or jobs.concurrency_limit is null or c.started_at is not null)`;
   // constant event fields as literals: fewer parameters to bind and send on every claim
   const lit: Bind = (v) => (v instanceof Slot ? v : sql.lit(v));
@@ -160,19 +190,27 @@ function claimStatement(p: ClaimParams, allowFreshLimited: boolean): Frag {
     sql`from u`, lit);
   const branch = (state: Frag) => sql`select j.id, j.state, j.started_at, j.seq from jobs j
     where ${state} and ${claimGates(p)} order by j.seq limit 1 for update skip locked`;
-  return sql`with r as (${branch(readyState(p))}),
+  const ctes = sql`r as (${branch(readyState(p))}),
     x as (${branch(expiredState(p))}),
     c as (select * from r union all select * from x order by seq limit 1),
     u as (update jobs set ${claimSets(p, sql`c.state`)}
       from c where jobs.id = c.id and ${fresh}
       returning jobs.*, c.state as prev_state),
-    e as (${EVENT_COLUMNS} ${expired} union all ${claimed})
-    select c.id as candidate_id, u.* from c left join u on u.id = c.id`;
+    e as (${EVENT_COLUMNS} ${expired} union all ${claimed})`;
+  if (!before) return sql`with ${ctes} select c.id as candidate_id, u.* from c left join u on u.id = c.id`;
+  // one row even when nothing is claimable: the caller still needs the commit's answer
+  return sql`with ${before.ctes}, ${ctes}
+    select ${before.select}, c.id as candidate_id, u.* from (select 1) one left join c on true left join u on u.id = c.id`;
 }
 
 async function claimPostgres(jdb: JobDb, opts: ClaimOptions, now: number): Promise<Job | null> {
   const row = (await execPg(jdb, compiled(jdb, 'pg', opts, now, (p) => claimStatement(p, false))))[0];
-  if (!row) return null;
+  return claimedFromRow(jdb, row, opts, now);
+}
+
+/** The claim statement's row: the job it claimed, or the limited candidate it handed over. */
+export async function claimedFromRow(jdb: JobDb, row: Record<string, unknown> | undefined, opts: ClaimOptions, now: number): Promise<Job | null> {
+  if (!row || row.candidate_id === null || row.candidate_id === undefined) return null;
   if (row.id !== null && row.id !== undefined) return rowToJob(jdb.dialect, row);
   return claimLimited(jdb, { ...opts, jobId: row.candidate_id as string }, now);
 }

@@ -45,28 +45,33 @@ export async function guardedUpdateMatched(jdb: JobDb, u: GuardedUpdate): Promis
 }
 
 async function guardedUpdateRow(jdb: JobDb, u: GuardedUpdate, returning: Frag): Promise<Record<string, unknown> | undefined> {
-  const bind: Bind = u.cache ? u.cache.binder.bind : (v) => v;
-  const compile = (suffix: string, q: Frag): CompiledQuery =>
-    u.cache ? boundQuery(jdb.db, `${u.cache.key}:${suffix}`, q, u.cache.binder) : q.compile(jdb.db);
-  const setList = sql.join(u.sets, sql`, `);
-  const id = bind(u.id);
   if (jdb.dialect === 'postgres') {
+    const bind: Bind = u.cache ? u.cache.binder.bind : (v) => v;
+    const setList = sql.join(u.sets, sql`, `);
+    const id = bind(u.id);
     const ev = insertEventSelect(jdb.dialect, u.event, u.now, { jobId: sql`u.id`, ...u.eventCols }, sql`from u`, bind);
     const q = sql`with u as (update jobs set ${setList} where id = ${id} and ${u.guard} returning ${returning}),
       ev as (${ev}) select * from u`;
-    return (await execPg(jdb, compile('pg', q)))[0];
+    return (await execPg(jdb, compileGuarded(jdb, u, 'pg', q)))[0];
   }
-  const ev = insertEventSelect(
-    jdb.dialect,
-    u.event,
-    u.now,
-    { jobId: sql`jobs.id`, ...u.eventCols },
-    sql`from jobs where id = ${id} and ${u.guard}`,
-    bind,
-  );
-  const upd = sql`update jobs set ${setList} where id = ${id} and ${u.guard} returning ${returning}`;
-  const [, rows] = await runAtomic(jdb, [compile('ev', ev), compile('upd', upd)]);
+  const [, rows] = await runAtomic(jdb, guardedSqliteStatements(jdb, u, returning));
   return rows?.[0];
+}
+
+function compileGuarded(jdb: JobDb, u: GuardedUpdate, suffix: string, q: Frag): CompiledQuery {
+  return u.cache ? boundQuery(jdb.db, `${u.cache.key}:${suffix}`, q, u.cache.binder) : q.compile(jdb.db);
+}
+
+/**
+ * SQLite / D1: [INSERT event SELECT … FROM jobs WHERE <guard>, UPDATE … WHERE <guard>
+ * RETURNING], for one atomic batch (the update's rows are the second result).
+ */
+export function guardedSqliteStatements(jdb: JobDb, u: GuardedUpdate, returning: Frag): CompiledQuery[] {
+  const bind: Bind = u.cache ? u.cache.binder.bind : (v) => v;
+  const id = bind(u.id);
+  const ev = insertEventSelect(jdb.dialect, u.event, u.now, { jobId: sql`jobs.id`, ...u.eventCols }, sql`from jobs where id = ${id} and ${u.guard}`, bind);
+  const upd = sql`update jobs set ${sql.join(u.sets, sql`, `)} where id = ${id} and ${u.guard} returning ${returning}`;
+  return [compileGuarded(jdb, u, 'ev', ev), compileGuarded(jdb, u, 'upd', upd)];
 }
 
 /**
