@@ -16,6 +16,8 @@ export interface Dispatcher {
   /** Nothing running (scheduled runs are ignored: after stop() they are no-ops). */
   settle(timeoutMs?: number): Promise<void>;
   stop(): void;
+  /** After stop(): nothing new may start. */
+  stopped(): boolean;
 }
 
 export const defaultDispatch: Dispatch = (_jobId, run) => {
@@ -117,6 +119,7 @@ export function createDispatcher(custom: Dispatch | undefined, log: StepLogger):
     },
     drain: (timeoutMs = 30_000) => waitQuiet(true, timeoutMs),
     settle: (timeoutMs = 30_000) => waitQuiet(false, timeoutMs),
+    stopped: () => stopped,
     stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

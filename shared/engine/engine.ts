@@ -2,9 +2,9 @@
 // the next state, and immediately dispatches the next step. OpenStack-agnostic and free of
 // Node built-ins (it runs in Workers too); the job table is whatever JobStore it is given.
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
-import { TERMINAL_STATES } from '../jobs/types';
 import type { ErrorClassifier } from './classify';
-import { cancelNeedsCleanup, currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
+import { cancelJob } from './cancel';
+import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
 import { InvalidParamsError, UnknownKindError } from './errors';
 import { executeStep } from './run-step';
@@ -41,6 +41,13 @@ export interface EngineOptions {
    * off, e.g. on Workers where the cron tick is the only clock).
    */
   wakeWithinMs?: number;
+  /**
+   * Hand-over (default on, when the store has commitAndClaim): the commit of a step that ends
+   * its job or puts it to sleep also claims the next runnable job, which then runs at once. A
+   * freed lock or concurrency slot is used right away instead of at the next safety tick, and
+   * a worker draining a backlog makes one round trip per job instead of two.
+   */
+  handOver?: boolean;
   log?: StepLogger;
 }
 
@@ -154,7 +161,7 @@ export function createEngine(opts: EngineOptions): Engine {
   async function apply(job: Job, d: Decision): Promise<RunOutcome> {
     // job.step is null until the first commit of a fresh job; always name the step we ran.
     const patch: JobPatch = d.patch.step === undefined && d.event.step !== null ? { ...d.patch, step: d.event.step } : d.patch;
-    const ok = await store.commit(job.id, owner, patch, d.event, d.event.at);
+    const ok = await commitStep(job, patch, d);
     const out: RunOutcome = { jobId: job.id, kind: job.kind, step: d.event.step, type: d.event.type, state: d.patch.state, committed: ok };
     if (!ok) {
       log.warn('lease lost before commit; step result discarded', { jobId: job.id, step: d.event.step, type: d.event.type });
@@ -164,6 +171,18 @@ export function createEngine(opts: EngineOptions): Engine {
     if (d.next.kind === 'dispatch') chain(job.id);
     else if (d.next.kind === 'wake') wakeAt(job.id, d.next.at);
     return out;
+  }
+
+  /** The commit, plus (hand-over) the claim of the next job, which is then started. */
+  async function commitStep(job: Job, patch: JobPatch, d: Decision): Promise<boolean> {
+    const handOver = (opts.handOver ?? true) && d.next.kind !== 'dispatch' && store.commitAndClaim && !dispatcher.stopped();
+    if (!handOver) return store.commit(job.id, owner, patch, d.event, d.event.at);
+    const r = await store.commitAndClaim!(job.id, owner, patch, d.event, { owner, leaseMs, kinds, now: now() }, d.event.at);
+    // Through the dispatch hook like any chained step (on Workers it is ctx.waitUntil). Were the
+    // engine stopped meanwhile, the lease runs out and another handler reclaims the job.
+    const next = r.next;
+    if (next) dispatcher.dispatch(next.id, () => runClaimed(next));
+    return r.committed;
   }
 
   async function runClaimed(job: Job): Promise<RunOutcome> {
@@ -252,31 +271,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return outs.filter((o): o is RunOutcome => o !== null);
     },
 
-    async cancel(id) {
-      const job = await store.getJob(id);
-      if (!job || (TERMINAL_STATES as readonly string[]).includes(job.state)) return job;
-      const t = now();
-      const base = { step: job.step, attempt: job.attempt, requestIds: [], data: null, at: t };
-      const wf = byKind.get(job.kind);
-      const idle = job.state === 'queued' || job.state === 'waiting';
-      if (idle && wf !== undefined && !cancelNeedsCleanup(job, wf)) {
-        // Nothing created and no step in flight: stop it right here. The guarded transition
-        // loses (false) if a handler claimed it meanwhile; then the flag below takes over.
-        const ev: NewJobEvent = { ...base, type: 'cancelled', fromState: job.state, toState: 'cancelled', message: 'cancelled' };
-        if (await store.transition(id, job.state, { state: 'cancelled' }, ev, t)) {
-          emit({ jobId: id, kind: job.kind, event: ev, patch: { state: 'cancelled' } });
-          return store.getJob(id);
-        }
-      }
-      const ev: NewJobEvent = { ...base, type: 'cancel.requested', fromState: job.state, toState: job.state, message: 'cancel requested' };
-      const after = await store.requestCancel(id, ev, t);
-      if (after?.cancelRequested) emit({ jobId: id, kind: job.kind, event: ev, patch: { state: after.state } });
-      // A running step finishes first (its commit sees the flag). A queued/waiting job unwinds
-      // now: the store's claim treats cancel_requested as due, so its cleanup does not sit out
-      // the rest of a wait (up to the wait's whole run_after).
-      if (after && after.state !== 'running' && !(TERMINAL_STATES as readonly string[]).includes(after.state)) chain(id);
-      return after;
-    },
+    cancel: (id) => cancelJob({ store, now, workflowOf: (k) => byKind.get(k), emit, chain }, id),
 
     drain: (timeoutMs) => dispatcher.drain(timeoutMs),
 
