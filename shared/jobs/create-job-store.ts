@@ -12,7 +12,10 @@ import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
 import type { JobStore, ScheduleSlotStore } from './types';
 
-export type SnapflowJobStore = JobStore & ScheduleSlotStore & { readonly dialect: JobDialect };
+export type SnapflowJobStore = JobStore & ScheduleSlotStore & {
+  readonly dialect: JobDialect;
+  commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
+};
 
 /**
  * The job store over any of the three dialect handles (open-sqlite-node, open-postgres-node,

@@ -3,6 +3,7 @@ import type { JobDialect } from '../job-db';
 import type { JobTables } from '../schema';
 import * as m0001 from './0001-jobs';
 import * as m0002 from './0002-pg-claim-indexes';
+import * as m0003 from './0003-pg-events-key';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Applied in order; append new numbered files here, never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];

@@ -178,7 +178,9 @@ export function claimSqliteStatements(jdb: JobDb, opts: ClaimOptions, now: numbe
  * claimers could each count the other's start as not yet committed and both start. Such a
  * candidate is handed to claimLimited(), which serialises starts per key.
  */
-export function claimStatement(p: ClaimParams, allowFreshLimited: boolean, before?: { ctes: Frag; select: Frag }): Frag {
+export function claimStatement(
+  p: ClaimParams, allowFreshLimited: boolean, before?: { ctes: Frag; select: Frag; events: Frag },
+): Frag {
   const fresh = allowFreshLimited ? sql`true` : sql`(jobs.concurrency_key is null or jobs.concurrency_limit is null or c.started_at is not null)`;
   // constant event fields as literals: fewer parameters to bind and send on every claim
   const lit: Bind = (v) => (v instanceof Slot ? v : sql.lit(v));
@@ -196,7 +198,7 @@ export function claimStatement(p: ClaimParams, allowFreshLimited: boolean, befor
     u as (update jobs set ${claimSets(p, sql`c.state`)}
       from c where jobs.id = c.id and ${fresh}
       returning jobs.*, c.state as prev_state),
-    e as (${EVENT_COLUMNS} ${expired} union all ${claimed})`;
+    e as (${EVENT_COLUMNS} ${before ? sql`${before.events} union all ` : sql``}${expired} union all ${claimed})`;
   if (!before) return sql`with ${ctes} select c.id as candidate_id, u.* from c left join u on u.id = c.id`;
   // one row even when nothing is claimable: the caller still needs the commit's answer
   return sql`with ${before.ctes}, ${ctes}

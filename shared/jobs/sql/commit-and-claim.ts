@@ -7,7 +7,7 @@ import { assertTransition } from '../transitions';
 import { TERMINAL_STATES } from '../types';
 import type { ClaimOptions, Job, JobPatch, NewJobEvent } from '../types';
 import { claimedFromRow, claimShape, claimSlots, claimSqliteStatements, claimStatement } from './claim';
-import { insertEventSelect, textValue } from './event-insert';
+import { eventSelect, textValue } from './event-insert';
 import { guardedSqliteStatements, patchSets, patchShape } from './guarded-update';
 import { Binder, cachedQuery } from './statement-cache';
 
@@ -71,11 +71,11 @@ export async function commitAndClaim(
 
   const { slots, values } = claimSlots(claim, now);
   const committingId = b(id);
-  const ev = insertEventSelect(jdb.dialect, event, now, { jobId: sql`d.id`, ...commit.eventCols }, sql`from d`, b);
   const before = {
-    ctes: sql`d as (update jobs set ${sql.join(commit.sets, sql`, `)} where id = ${committingId} and ${commit.guard} returning id),
-      de as (${ev})`,
+    ctes: sql`d as (update jobs set ${sql.join(commit.sets, sql`, `)} where id = ${committingId} and ${commit.guard} returning id)`,
     select: sql`(select d.id from d) as committed_id`,
+    // the commit's event goes into the claim's one INSERT, ahead of the claim's events
+    events: eventSelect(jdb.dialect, event, now, { jobId: sql`d.id`, ...commit.eventCols }, sql`from d`, b),
   };
   const params = { ...slots, committing: { id: committingId, released: ends ? sql`(select d.id from d)` : null } };
   const q = cachedQuery(jdb.db, `${shape}:pg`, () => claimStatement(params, false, before), { ...binder.values, ...values });
