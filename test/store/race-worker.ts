@@ -1,12 +1,14 @@
 // A job-table worker PROCESS for the race tests: inserts the shared idempotency keys, then
 // claims and commits two-step jobs of RACE_KIND until none are left, and prints one JSON
-// summary line. Env: RACE_DIALECT (sqlite|postgres), RACE_TARGET (file path or URL),
+// summary line. Workers with an odd number hand over like the engine does (commitAndClaim:
+// each commit also claims the next job); the others commit, then claim. Env: RACE_DIALECT (sqlite|postgres), RACE_TARGET (file path or URL),
 // RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS (comma list), RACE_OWNER, RACE_GO (barrier file).
 import { existsSync, writeFileSync } from 'node:fs';
 import { createJobStore } from '../../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
+import type { Job, JobPatch, NewJobEvent } from '../../shared/jobs/types';
 
 const env = (k: string): string => {
   const v = process.env[k];
@@ -50,8 +52,12 @@ async function main(): Promise<void> {
   const commits: Array<{ job: string; step: number; attempt: number; ok: boolean }> = [];
   const deadline = Date.now() + 90_000;
   let idle = 0;
+  const claimOpts = { owner, leaseMs: 120_000, kinds: [kind] };
+  const handOver = Number(/^w(\d+)-/.exec(owner)?.[1] ?? 0) % 2 === 1;
+  let held: Job | null = null;
   while (Date.now() < deadline) {
-    const job = await store.claim({ owner, leaseMs: 120_000, kinds: [kind] });
+    const job: Job | null = held ?? (await store.claim(claimOpts));
+    held = null;
     if (!job) {
       // SKIP LOCKED can come back empty while rows are merely locked: stop only once idle
       // claims coincide with no unfinished job left.
@@ -63,17 +69,16 @@ async function main(): Promise<void> {
     idle = 0;
     ran.push({ job: job.id, step: job.stepIndex, attempt: job.attempt });
     const last = job.stepIndex >= 1;
-    const ok = await store.commit(
-      job.id,
-      owner,
-      last ? { state: 'succeeded', result: { by: owner } } : { state: 'queued', stepIndex: 1, step: 'two', context: { one: owner } },
-      { type: 'step.done', fromState: 'running', toState: null, step: job.step, attempt: job.attempt, message: owner,
-        requestIds: [`req-${job.id}-${job.stepIndex}`], data: null },
-    );
+    const patch: JobPatch = last ? { state: 'succeeded', result: { by: owner } } : { state: 'queued', stepIndex: 1, step: 'two', context: { one: owner } };
+    const event: NewJobEvent = { type: 'step.done', fromState: 'running', toState: null, step: job.step, attempt: job.attempt, message: owner,
+      requestIds: [`req-${job.id}-${job.stepIndex}`], data: null };
+    let ok: boolean;
+    if (handOver) ({ committed: ok, next: held } = await store.commitAndClaim(job.id, owner, patch, event, claimOpts));
+    else ok = await store.commit(job.id, owner, patch, event);
     commits.push({ job: job.id, step: job.stepIndex, attempt: job.attempt, ok });
   }
   await store.close();
-  process.stdout.write(`${JSON.stringify({ owner, inserted, ran, commits })}\n`);
+  process.stdout.write(`${JSON.stringify({ owner, handOver, inserted, ran, commits })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ interface Summary {
   inserted: Array<{ key: string; id: string; created: boolean }>;
   ran: Array<{ job: string; step: number; attempt: number }>;
   commits: Array<{ job: string; step: number; attempt: number; ok: boolean }>;
+  handOver: boolean;
 }
 
 const WORKERS = 4;
@@ -86,6 +87,9 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
   expect(ran.size).toBe(JOBS * 2);
   for (const owners of ran.values()) expect(owners).toHaveLength(1);
   expect(summaries.filter((s) => s.ran.length > 0).length).toBeGreaterThan(1);
+  // both ways of taking the next job were in the race
+  expect(summaries.filter((s) => s.handOver && s.commits.length > 0).length).toBeGreaterThan(0);
+  expect(summaries.filter((s) => !s.handOver && s.commits.length > 0).length).toBeGreaterThan(0);
 
   for (const id of ids) {
     const job = await store.getJob(id);
