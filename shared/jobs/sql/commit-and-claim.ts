@@ -3,12 +3,12 @@ import type { JobDb } from '../job-db';
 import { runAtomic } from '../atomic';
 import { execPg } from '../pg-exec';
 import { rowToJob } from '../row-mapping';
-import { assertTransition } from '../transitions';
 import { TERMINAL_STATES } from '../types';
 import type { ClaimOptions, Job, JobPatch, NewJobEvent } from '../types';
 import { claimedFromRow, claimShape, claimSlots, claimSqliteStatements, claimStatement } from './claim';
-import { eventSelect, textValue } from './event-insert';
-import { guardedSqliteStatements, patchSets, patchShape } from './guarded-update';
+import { leaseCommit } from './commit';
+import { eventSelect } from './event-insert';
+import { guardedSqliteStatements, patchShape } from './guarded-update';
 import { Binder, cachedQuery } from './statement-cache';
 
 export interface CommitAndClaimResult {
@@ -45,17 +45,9 @@ export async function commitAndClaim(
   claim: ClaimOptions,
   now: number,
 ): Promise<CommitAndClaimResult> {
-  assertTransition('running', patch.state);
   const binder = new Binder();
   const b = binder.bind;
-  const commit = {
-    id,
-    guard: sql`state = 'running' and lease_owner = ${b(owner)}`,
-    sets: patchSets(jdb.dialect, patch, now, b),
-    event,
-    eventCols: { fromState: textValue('running', b), toState: textValue(patch.state, b) },
-    now,
-  };
+  const commit = leaseCommit(jdb.dialect, id, owner, patch, event, now, b);
   const ends = TERMINAL_STATES.includes(patch.state);
   const shape = `${jdb.dialect}:commit-claim:${patchShape(jdb.dialect, patch)}:${claimShape(claim)}`;
 

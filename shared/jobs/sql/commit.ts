@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import type { JobDb } from '../job-db';
+import type { JobDb, JobDialect } from '../job-db';
 import { assertTransition } from '../transitions';
 import type { JobPatch, JobState, NewJobEvent } from '../types';
-import { guardedUpdateMatched, patchSets, patchShape } from './guarded-update';
-import { textValue } from './event-insert';
+import { guardedUpdateMatched, patchSets, patchShape, type GuardedUpdate } from './guarded-update';
+import { textValue, type Bind } from './event-insert';
 import { Binder } from './statement-cache';
 
 /**
@@ -20,18 +20,29 @@ export async function commit(
   event: NewJobEvent,
   now: number,
 ): Promise<boolean> {
-  assertTransition('running', patch.state);
   const binder = new Binder();
-  const b = binder.bind;
   return guardedUpdateMatched(jdb, {
-    id,
-    guard: sql`state = 'running' and lease_owner = ${b(owner)}`,
-    sets: patchSets(jdb.dialect, patch, now, b),
-    event,
-    eventCols: { fromState: textValue('running', b), toState: textValue(patch.state, b) },
-    now,
+    ...leaseCommit(jdb.dialect, id, owner, patch, event, now, binder.bind),
     cache: { key: `${jdb.dialect}:commit:${patchShape(jdb.dialect, patch)}`, binder },
   });
+}
+
+/**
+ * The guarded update of a step's commit: only while `owner` holds the lease, and only along
+ * TRANSITIONS (checked here, before any SQL exists). Values go through `bind`.
+ */
+export function leaseCommit(
+  dialect: JobDialect, id: string, owner: string, patch: JobPatch, event: NewJobEvent, now: number, bind: Bind,
+): GuardedUpdate {
+  assertTransition('running', patch.state);
+  return {
+    id,
+    guard: sql`state = 'running' and lease_owner = ${bind(owner)}`,
+    sets: patchSets(dialect, patch, now, bind),
+    event,
+    eventCols: { fromState: textValue('running', bind), toState: textValue(patch.state, bind) },
+    now,
+  };
 }
 
 /** A guarded change outside any lease (cancel of a queued/waiting job, admin actions). */
