@@ -12,6 +12,22 @@ export const TRANSFER_HIGH_WATER_MARK = 1024 * 1024;
 
 export type Digests = Partial<Record<HashAlgorithm, string>>;
 
+/** The digests of one transfer, all updated from the same chunk while it is hot in cache. */
+export class DigestSet {
+  private readonly hashes: Array<[HashAlgorithm, Hash]>;
+  constructor(algorithms: readonly HashAlgorithm[]) {
+    this.hashes = [...new Set(algorithms)].map((a) => [a, createHash(a)]);
+  }
+  update(chunk: Buffer): void {
+    for (const [, h] of this.hashes) h.update(chunk);
+  }
+  digests(): Digests {
+    const out: Digests = {};
+    for (const [a, h] of this.hashes) out[a] = h.copy().digest('hex');
+    return out;
+  }
+}
+
 export interface HashingOptions {
   onProgress?: (bytes: number) => void;
   highWaterMark?: number;
@@ -25,26 +41,23 @@ export interface HashingOptions {
  * there is no idle core for the worker to use.
  */
 export class HashingStream extends Transform {
-  private readonly hashes: Array<[HashAlgorithm, Hash]>;
+  private readonly hashes: DigestSet;
   bytes = 0;
 
   constructor(algorithms: readonly HashAlgorithm[], private readonly opts: HashingOptions = {}) {
     const hwm = opts.highWaterMark ?? TRANSFER_HIGH_WATER_MARK;
     super({ writableHighWaterMark: hwm, readableHighWaterMark: hwm });
-    this.hashes = [...new Set(algorithms)].map((a) => [a, createHash(a)]);
+    this.hashes = new DigestSet(algorithms);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    // Every digest in the same pass, while the chunk is hot in cache.
-    for (const [, h] of this.hashes) h.update(chunk);
+    this.hashes.update(chunk);
     this.bytes += chunk.length;
     this.opts.onProgress?.(this.bytes);
     cb(null, chunk);
   }
 
   digests(): { digests: Digests; bytes: number } {
-    const digests: Digests = {};
-    for (const [a, h] of this.hashes) digests[a] = h.copy().digest('hex');
-    return { digests, bytes: this.bytes };
+    return { digests: this.hashes.digests(), bytes: this.bytes };
   }
 }

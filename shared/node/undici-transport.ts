@@ -1,9 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { Agent, fetch as undiciFetch, request, stream, type Dispatcher } from 'undici';
 import type { ByteSink, ByteSource, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
+import { HashingFileSink } from './hashing-file-sink';
 import { HashingStream, TRANSFER_HIGH_WATER_MARK } from './hashing-stream';
 
 // Node transport: one keep-alive undici Agent for JSON calls and image bytes. Image
@@ -75,7 +76,7 @@ async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: '
 }
 
 async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink }): Promise<TransferResult> {
-  let hasher: HashingStream | undefined;
+  let sink: HashingFileSink | HashingStream | undefined;
   let status = 0;
   let headers = new Headers();
   let errorChunks: Buffer[] = [];
@@ -88,23 +89,25 @@ async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: B
       return collector(errorChunks);
     }
     // Only open (and so truncate) the destination once we know bytes are coming.
-    const dest = openSink(req.sink);
-    hasher = new HashingStream(req.hashes, { onProgress: req.onProgress });
-    written = pipeline(hasher, dest);
+    if ('path' in req.sink) {
+      // a file: hashed in line, written behind (hashing-file-sink.ts)
+      const file = new HashingFileSink(req.sink.path, req.hashes, req.onProgress);
+      sink = file;
+      written = finished(file);
+    } else {
+      const hasher = new HashingStream(req.hashes, { onProgress: req.onProgress });
+      sink = hasher;
+      written = pipeline(hasher, req.sink.writable as WritableLike as unknown as NodeJS.WritableStream);
+    }
     written.catch(() => undefined); // surfaced below, after stream() settles
-    return hasher;
+    return sink;
   }).catch((err: unknown) => {
-    hasher?.destroy();
+    sink?.destroy();
     throw err;
   });
   if (written) await written;
   const errorBody = errorChunks.length ? Buffer.concat(errorChunks).toString('utf8') : status >= 300 || status < 200 ? '' : undefined;
-  return { status, headers, errorBody, ...(hasher?.digests() ?? { digests: {}, bytes: 0 }) };
-}
-
-function openSink(sink: ByteSink): NodeJS.WritableStream {
-  if ('path' in sink) return createWriteStream(sink.path, { highWaterMark: TRANSFER_HIGH_WATER_MARK });
-  return sink.writable as WritableLike as unknown as NodeJS.WritableStream;
+  return { status, headers, errorBody, ...(sink?.digests() ?? { digests: {}, bytes: 0 }) };
 }
 
 function collector(into: Buffer[]): Writable {
