@@ -8,8 +8,10 @@ import { DigestSet, type Digests } from './hashing-stream';
 // main thread hashes the next chunks; at most MAX_IN_FLIGHT bytes are queued, and the socket
 // waits beyond that (backpressure, no buffering of the image). Each batch names its file
 // offset, so batches finishing out of order on the thread pool still land in place.
-// Measured on the lab, 1 GiB, sha512, same process alternating: a hashing Transform piped
-// into fs.createWriteStream 317-328 MB/s; this sink 372-418 MB/s (bench/transfer.ts).
+// Measured on the lab, 1 GiB, sha512, one process alternating the two designs (6 runs each,
+// warm): a hashing Transform piped into fs.createWriteStream 303-328 MB/s and 2.9-3.2 s of
+// CPU; this sink 372-418 MB/s and 2.7-3.0 s. In bench/transfer.ts, where each leg runs in a
+// fresh process between curl legs, the two are within the noise (323-344 vs 334 MB/s).
 
 const BATCH_BYTES = 1024 * 1024;
 const MAX_IN_FLIGHT = 4 * BATCH_BYTES;
