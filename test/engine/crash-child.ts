@@ -35,6 +35,10 @@ const engine = createEngine({
   workflows: [crashWorkflow(new GlanceLite(cloud), mark)],
   owner: `child-${process.pid}`,
   leaseMs: 400,
+  // The cases share one SQLite file and run at once: with hand-over, one case's engine could
+  // take another case's job between two of its steps (right in production, where any instance
+  // runs any job) and that child would never reach its kill point.
+  handOver: false,
   newId: () => jobId,
   log: { info: () => {}, warn: () => {}, error: (m, d) => console.error(m, d) },
   onEvent: (e) => {

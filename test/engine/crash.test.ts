@@ -75,7 +75,10 @@ describe('crash injection (real child process, SIGKILL, SQLite, simulator)', () 
     await runChildUntil(join(dir, 'jobs.db'), jobId, killAt, cloud);
 
     const glance = new GlanceLite(cloud);
-    const engine = createEngine({ store, workflows: [crashWorkflow(glance, async () => {})], owner: 'survivor', leaseMs: 5_000, log: quietLog });
+    // no hand-over: each survivor must finish its own case's job only (see crash-child.ts)
+    const engine = createEngine({
+      store, workflows: [crashWorkflow(glance, async () => {})], owner: 'survivor', leaseMs: 5_000, log: quietLog, handOver: false,
+    });
     try {
       // The dead child's lease (400 ms) must expire before the survivor can claim the job.
       const deadline = Date.now() + 10_000;
