@@ -153,8 +153,9 @@ export interface JobStore {
   /**
    * commit(), then claim(next) for the same owner, atomically and in one round trip where the
    * dialect allows: the worker's "this job is done or asleep, give me the next one". The next
-   * job is claimed whether or not the commit matched. Optional: a store without it gets
-   * commit() and claim() from the engine.
+   * job is claimed whether or not the commit matched. It may leave jobs with an expired lease
+   * to claim(), which the engine's tick and idle paths call. Optional: a store without it
+   * gets commit() and claim() from the engine.
    */
   commitAndClaim?(
     id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now?: number,

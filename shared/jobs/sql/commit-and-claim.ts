@@ -32,7 +32,8 @@ export interface CommitAndClaimResult {
  *   claim reads the snapshot from before the commit, so the committed job is kept out of the
  *   candidates, and when the commit ended it (terminal state) it no longer counts in its
  *   lock's FIFO or its concurrency key; a job that only went to sleep keeps both. If the
- *   commit did not match (lease lost), nothing is excluded beyond the job itself.
+ *   commit did not match (lease lost), nothing is excluded beyond the job itself. Only ready
+ *   jobs are candidates: expired leases are for claim() (see claimStatement).
  * - SQLite / D1: the commit's two statements and the claim's three in one atomic batch; the
  *   claim sees the commit, as a second transaction would.
  */
