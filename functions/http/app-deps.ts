@@ -85,7 +85,7 @@ export interface AppDeps {
   // any: workflows of every params type live in one list, as in createEngine
   workflows: readonly WorkflowDefinition<any>[];
   /** The v1 job submission contract: a discriminated union on `kind`, strict objects. */
-  jobRequestSchema: z.ZodType<JobRequestBase>;
+  jobRequestSchema: z.ZodType;
   /** Engine params of a validated request (default: the request without `kind` and `dryRun`). */
   toParams?: (req: JobRequestBase) => unknown;
   /** Targets a request touches, each checked with canTarget (default: source, plus `to.cloud` for a move). */

@@ -1,21 +1,23 @@
 // createApp: snapflow's HTTP API as one runtime-agnostic Hono app, served by
 // @hono/node-server on Node and as the Workers `fetch` handler. Everything stateful is
-// injected (AppDeps), so both entry points (and the tests) build it the same way.
-import { Hono } from 'hono';
+// injected (AppDeps), so both entry points (and the tests) build it the same way. Every
+// route is a declaration in the route table (api-route.ts).
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { allowedMethods, type AnyRoute, registerRoutes } from './api-route';
 import type { AppDeps } from './app-deps';
 import type { AppEnv } from './app-env';
 import { ApiError } from './envelope';
-import { registerHealthRoutes } from './health-routes';
-import { registerJobsRoutes } from './jobs-routes';
-import { registerSubmitRoute } from './jobs-submit-route';
-import { registerWaitRoute } from './jobs-wait-route';
-import { httpMetricsMiddleware, registerMetricsRoute } from './metrics';
-import { registerOpenApiRoute } from './openapi';
-import { registerSchedulesRoutes } from './schedules-routes';
-import { registerSnapshotsRoutes } from './snapshots-routes';
+import { healthRoute } from './health-routes';
+import { jobsRoutes } from './jobs-routes';
+import { submitRoute } from './jobs-submit-route';
+import { waitRoute } from './jobs-wait-route';
+import { httpMetricsMiddleware, metricsRoute } from './metrics';
+import { openApiRoutes } from './openapi';
+import { schedulesRoutes } from './schedules-routes';
+import { snapshotsRoutes } from './snapshots-routes';
 
 export type { AppDeps } from './app-deps';
 export type { AppEnv } from './app-env';
@@ -25,9 +27,25 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const consoleLog = { error: (m: string, d?: Record<string, unknown>) => console.error(`[http] ${m}`, d ?? '') };
 
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export function apiRoutes(deps: AppDeps, app: OpenAPIHono<AppEnv>): AnyRoute[] {
+  return [
+    submitRoute(deps),
+    ...jobsRoutes(deps),
+    waitRoute(deps),
+    ...schedulesRoutes(deps),
+    ...snapshotsRoutes(deps),
+    healthRoute(deps),
+    metricsRoute(deps),
+    ...openApiRoutes(app),
+  ];
+}
+
+export type SnapflowApp = OpenAPIHono<AppEnv> & { routeTable: readonly AnyRoute[] };
+
+export function createApp(deps: AppDeps): SnapflowApp {
   const log = deps.log ?? consoleLog;
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', requestId());
   app.use('*', httpMetricsMiddleware(deps));
@@ -39,19 +57,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
 
-  const v1 = new Hono<AppEnv>();
-  registerSubmitRoute(v1, deps);
-  registerWaitRoute(v1, deps);
-  registerJobsRoutes(v1, deps);
-  registerSchedulesRoutes(v1, deps);
-  registerSnapshotsRoutes(v1, deps);
-  app.route('/v1', v1);
+  const routes = apiRoutes(deps, app);
+  registerRoutes(app, routes, { tokens: deps.auth.tokens });
 
-  registerHealthRoutes(app, deps);
-  registerMetricsRoute(app, deps);
-  registerOpenApiRoute(app, deps);
-
-  app.notFound((c) => c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).body(c.var.requestId), 404));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allow = allowedMethods(routes, path);
+    if (allow.length > 0) {
+      c.header('Allow', allow.join(', '));
+      return c.json(new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${path} (allowed: ${allow.join(', ')})`).body(c.var.requestId), 405);
+    }
+    return c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${path}`).body(c.var.requestId), 404);
+  });
 
   app.onError((err, c) => {
     const rid = c.var.requestId;
@@ -67,5 +84,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(new ApiError(500, 'internal', `internal error (request id ${rid})`).body(rid), 500);
   });
 
-  return app;
+  return Object.assign(app, { routeTable: routes });
 }

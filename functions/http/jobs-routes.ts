@@ -1,16 +1,15 @@
 // Reading and cancelling jobs: GET /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events,
 // POST /v1/jobs/:id/cancel. (Submission: jobs-submit-route.ts; long-poll: jobs-wait-route.ts.)
-import type { Hono } from 'hono';
-import { requireAuth } from '../../shared/auth/middleware';
-import { canTarget, describeTarget } from '../../shared/auth/principal';
+// Every read is filtered by the token's targets (job-access.ts).
+import { z } from 'zod';
 import { TERMINAL_STATES, type Job } from '../../shared/jobs/types';
+import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';
-import type { AppEnv } from './app-env';
 import { decodeJobCursor, encodeJobCursor } from './cursor';
-import { badRequest, conflict, forbidden, notFound } from './envelope';
+import { badRequest, conflict, notFound } from './envelope';
+import { visibleJobOr404, visibleJobsPage } from './job-access';
 import { toEventView, toJobView } from './job-view';
-import { eventsQuery, listJobsQuery } from './schemas';
-import { parseWith } from './validate';
+import { eventsQuery, eventsReply, jobListReply, jobReply, listJobsQuery } from './schemas';
 
 /** Same shape as shared/workflows/params.ts serverLockKey: `<cloud>/<server>`. */
 export function defaultServerLockKey(q: { cloud?: string; server: string }): string {
@@ -21,61 +20,97 @@ export function defaultServerLockKey(q: { cloud?: string; server: string }): str
 
 export const isTerminal = (job: Job) => (TERMINAL_STATES as readonly string[]).includes(job.state);
 
-/** The job or a 404 (unknown ids and ids too long to be ours look the same). */
-export async function jobOr404(deps: AppDeps, id: string): Promise<Job> {
-  const job = id.length <= 200 ? await deps.store.getJob(id) : null;
-  if (!job) throw notFound(`job "${id.slice(0, 200)}"`);
-  return job;
-}
+export const jobIdParams = z.object({ id: z.string().describe('job id') });
 
-export function registerJobsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  const read = requireAuth({ tokens: deps.auth.tokens, scope: 'read' });
-  const submit = requireAuth({ tokens: deps.auth.tokens, scope: 'submit' });
+const notFoundDoc = { description: 'unknown job (or one the token may not see)', schema: errorReply };
+
+export function jobsRoutes(deps: AppDeps): AnyRoute[] {
   const serverLockKey = deps.serverLockKey ?? defaultServerLockKey;
 
-  app.get('/jobs', read, async (c) => {
-    const q = parseWith(listJobsQuery, c.req.query(), 'query');
-    if (q.cloud !== undefined && q.server === undefined) throw badRequest('invalid_query', 'cloud: only together with server', 'cloud');
-    const before = q.cursor === undefined ? undefined : decodeJobCursor(q.cursor);
-    const lockKey = q.server === undefined ? undefined : serverLockKey({ server: q.server, ...(q.cloud !== undefined ? { cloud: q.cloud } : {}) });
-    // One extra row tells whether there is a next page without a count query.
-    const rows = await deps.store.listJobs({
-      ...(q.state ? { state: q.state } : {}),
-      ...(q.kind ? { kind: q.kind } : {}),
-      ...(lockKey !== undefined ? { lockKey } : {}),
-      ...(before !== undefined ? { before } : {}),
-      limit: q.limit + 1,
-    });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const next = rows.length > q.limit && last ? encodeJobCursor(last.seq) : null;
-    return c.json({ jobs: page.map(toJobView), next });
+  const list = defineRoute({
+    method: 'get',
+    path: '/v1/jobs',
+    summary: 'List jobs, newest first (only those the token may target)',
+    scope: 'read',
+    targets: 'filtered',
+    query: listJobsQuery,
+    responses: {
+      200: { description: 'a page of jobs; pass `next` as `cursor` for the next page', schema: jobListReply },
+      400: { description: 'invalid query', schema: errorReply },
+      ...authResponses(),
+    },
+    async handle(c, { query: q }) {
+      if (q.cloud !== undefined && q.server === undefined) throw badRequest('invalid_query', 'cloud: only together with server', 'cloud');
+      const before = q.cursor === undefined ? undefined : decodeJobCursor(q.cursor);
+      const lockKey = q.server === undefined ? undefined : serverLockKey({ server: q.server, ...(q.cloud !== undefined ? { cloud: q.cloud } : {}) });
+      const page = await visibleJobsPage(
+        deps.store,
+        c.var.principal,
+        { ...(q.state ? { state: q.state } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(lockKey !== undefined ? { lockKey } : {}) },
+        { limit: q.limit, ...(before !== undefined ? { before } : {}) },
+      );
+      return c.json({ jobs: page.jobs.map(toJobView), next: page.nextBefore === null ? null : encodeJobCursor(page.nextBefore) });
+    },
   });
 
-  app.get('/jobs/:id', read, async (c) => {
-    return c.json(toJobView(await jobOr404(deps, c.req.param('id'))));
+  const get = defineRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    summary: 'Get a job',
+    scope: 'read',
+    targets: 'hidden',
+    params: jobIdParams,
+    responses: { 200: { description: 'the job', schema: jobReply }, ...authResponses(), 404: notFoundDoc },
+    async handle(c, { params }) {
+      return c.json(toJobView(await visibleJobOr404(deps.store, params.id, c.var.principal)));
+    },
   });
 
-  app.get('/jobs/:id/events', read, async (c) => {
-    const q = parseWith(eventsQuery, c.req.query(), 'query');
-    const job = await jobOr404(deps, c.req.param('id'));
-    const events = await deps.store.listEvents(job.id, q.after, q.limit);
-    const last = events[events.length - 1];
-    return c.json({ events: events.map(toEventView), next: events.length === q.limit && last ? last.seq : null });
+  const events = defineRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}/events',
+    summary: "A job's events, oldest first",
+    scope: 'read',
+    targets: 'hidden',
+    params: jobIdParams,
+    query: eventsQuery,
+    responses: {
+      200: { description: 'events after `after`', schema: eventsReply },
+      400: { description: 'invalid query', schema: errorReply },
+      ...authResponses(),
+      404: notFoundDoc,
+    },
+    async handle(c, { params, query: q }) {
+      const job = await visibleJobOr404(deps.store, params.id, c.var.principal);
+      const rows = await deps.store.listEvents(job.id, q.after, q.limit);
+      const last = rows[rows.length - 1];
+      return c.json({ events: rows.map(toEventView), next: rows.length === q.limit && last ? last.seq : null });
+    },
   });
 
-  app.post('/jobs/:id/cancel', submit, async (c) => {
-    const job = await jobOr404(deps, c.req.param('id'));
-    const p = job.params as { cloud?: unknown; server?: unknown } | null;
-    if (p && typeof p.cloud === 'string') {
-      const target = { cloud: p.cloud, server: typeof p.server === 'string' ? p.server : '*' };
-      if (!canTarget(c.var.principal, target)) throw forbidden(`token "${c.var.principal.name}" may not target ${describeTarget(target)}`);
-    }
-    if (isTerminal(job)) throw conflict('job_finished', `job ${job.id} already ${job.state}`);
-    const after = await deps.engine.cancel(job.id);
-    if (!after) throw notFound(`job "${job.id}"`);
-    // It may have finished on its own between the read and the cancel.
-    if (isTerminal(after) && after.state !== 'cancelled') throw conflict('job_finished', `job ${job.id} already ${after.state}`);
-    return c.json(toJobView(after), 202);
+  const cancel = defineRoute({
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    summary: 'Cancel a job (cleanup runs if it already created something)',
+    scope: 'submit',
+    targets: 'hidden',
+    params: jobIdParams,
+    responses: {
+      202: { description: 'cancel accepted', schema: jobReply },
+      ...authResponses(),
+      404: notFoundDoc,
+      409: { description: 'job already finished', schema: errorReply },
+    },
+    async handle(c, { params }) {
+      const job = await visibleJobOr404(deps.store, params.id, c.var.principal);
+      if (isTerminal(job)) throw conflict('job_finished', `job ${job.id} already ${job.state}`);
+      const after = await deps.engine.cancel(job.id);
+      if (!after) throw notFound(`job "${job.id}"`);
+      // It may have finished on its own between the read and the cancel.
+      if (isTerminal(after) && after.state !== 'cancelled') throw conflict('job_finished', `job ${job.id} already ${after.state}`);
+      return c.json(toJobView(after), 202);
+    },
   });
+
+  return [list, get, events, cancel];
 }

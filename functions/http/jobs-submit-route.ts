@@ -2,18 +2,17 @@
 // Idempotency-Key → JSON → schema (400 with the field path) → targets (403) → dry run
 // (200, touches nothing) or preflight (404 unknown server / 409 busy server) → submit
 // (202 new / 200 replay / 409 different body).
-import type { Hono } from 'hono';
-import type { z } from 'zod';
-import { requireAuth } from '../../shared/auth/middleware';
+import { z } from 'zod';
 import { canTarget, describeTarget, type Principal, type Target } from '../../shared/auth/principal';
 import { planOf, type WorkflowDefinition } from '../../shared/engine/define';
 import { InvalidParamsError, UnknownKindError } from '../../shared/engine/errors';
 import type { Job } from '../../shared/jobs/types';
+import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps, JobRequestBase } from './app-deps';
-import type { AppEnv } from './app-env';
 import { badRequest, conflict, forbidden } from './envelope';
+import { requestTargets } from './job-access';
 import { toSubmitView } from './job-view';
-import { idempotencyKeyHeader } from './schemas';
+import { dryRunReply, idempotencyKeyHeader, submitReply } from './schemas';
 import { invalidInput, parseWith, readJsonObject } from './validate';
 
 /** Default engine params: the request minus the HTTP-level fields. */
@@ -24,14 +23,7 @@ export function defaultToParams(req: JobRequestBase): unknown {
 
 /** Default targets: the source server, and for a move the destination cloud. */
 export function defaultTargetsOf(req: JobRequestBase): Target[] {
-  const server = req.server ?? '*';
-  const targets: Target[] = [{ cloud: req.cloud, server }];
-  const to = req.to as { cloud?: unknown } | undefined;
-  if (to && typeof to.cloud === 'string') {
-    const newName = typeof req.newName === 'string' ? req.newName : server;
-    targets.push({ cloud: to.cloud, server: newName });
-  }
-  return targets;
+  return requestTargets(req);
 }
 
 /**
@@ -69,7 +61,7 @@ function workflowParams(wf: WorkflowDefinition<any>, raw: unknown): unknown {
   return r.data;
 }
 
-export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
+export function submitRoute(deps: AppDeps): AnyRoute {
   const toParams = deps.toParams ?? defaultToParams;
   const targetsOf = deps.targetsOf ?? defaultTargetsOf;
   const byKind = new Map(deps.workflows.map((wf) => [wf.kind, wf]));
@@ -80,7 +72,26 @@ export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
     return wf;
   }
 
-  app.post('/jobs', requireAuth({ tokens: deps.auth.tokens, scope: 'submit' }), async (c) => {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/jobs',
+    summary: 'Submit a job (or a dry run with "dryRun": true)',
+    scope: 'submit',
+    targets: 'forbidden',
+    headers: z.object({
+      'Idempotency-Key': idempotencyKeyHeader.optional().describe('the same key again returns the first job (200); a different body is a 409'),
+    }),
+    body: deps.jobRequestSchema,
+    responses: {
+      202: { description: 'job accepted', schema: submitReply },
+      200: { description: 'dry run plan, or the job an earlier request with the same Idempotency-Key made', schema: z.union([dryRunReply, submitReply]) },
+      400: { description: 'invalid body (error.field names the path), unknown cloud', schema: errorReply },
+      ...authResponses(),
+      404: { description: 'unknown server', schema: errorReply },
+      409: { description: 'server busy or ambiguous; idempotency_mismatch', schema: errorReply },
+      415: { description: 'body is not application/json', schema: errorReply },
+    },
+    async handle(c) {
     const principal = c.var.principal;
     const rawKey = c.req.header('Idempotency-Key');
     let key: string | null = null;
@@ -131,5 +142,6 @@ export function registerSubmitRoute(app: Hono<AppEnv>, deps: AppDeps): void {
     }
     c.header('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
     return c.json(toSubmitView(job), created ? 202 : 200);
+    },
   });
 }

@@ -1,12 +1,13 @@
-// GET /v1/schedules (read) and POST /v1/schedules/:name/run (admin).
-import type { Hono } from 'hono';
-import { requireAuth } from '../../shared/auth/middleware';
+// GET /v1/schedules (read) and POST /v1/schedules/:name/run (admin). A schedule is shown
+// to, and run by, only tokens that may target every server it snapshots (a selector
+// schedule: any server of its cloud); others see it as absent.
+import { z } from 'zod';
+import { canTarget, type Principal, type Target } from '../../shared/auth/principal';
+import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps, ScheduleInfo } from './app-deps';
-import type { AppEnv } from './app-env';
 import { badRequest, notFound } from './envelope';
 import { jobLinks } from './job-view';
-import { emptyQuery, scheduleNameParam } from './schemas';
-import { parseWith } from './validate';
+import { emptyQuery, scheduleNameParam, scheduleRunReply, schedulesReply } from './schemas';
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -29,26 +30,61 @@ export function toScheduleView(s: ScheduleInfo) {
   };
 }
 
-export function registerSchedulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.get('/schedules', requireAuth({ tokens: deps.auth.tokens, scope: 'read' }), async (c) => {
-    parseWith(emptyQuery, c.req.query(), 'query');
-    const list = await deps.schedules.list();
-    return c.json({ schedules: list.map(toScheduleView) });
+function scheduleTargets(s: ScheduleInfo): Target[] {
+  const servers = s.target.servers && !s.target.selector ? s.target.servers : ['*'];
+  return servers.map((server) => ({ cloud: s.target.cloud, server }));
+}
+
+export function mayUseSchedule(principal: Principal, s: ScheduleInfo): boolean {
+  return scheduleTargets(s).every((t) => canTarget(principal, t));
+}
+
+export function schedulesRoutes(deps: AppDeps): AnyRoute[] {
+  const list = defineRoute({
+    method: 'get',
+    path: '/v1/schedules',
+    summary: 'List schedules with their next run (only those the token may target)',
+    scope: 'read',
+    targets: 'filtered',
+    query: emptyQuery,
+    responses: { 200: { description: 'schedules', schema: schedulesReply }, ...authResponses() },
+    async handle(c) {
+      const all = await deps.schedules.list();
+      return c.json({ schedules: all.filter((s) => mayUseSchedule(c.var.principal, s)).map(toScheduleView) });
+    },
   });
 
-  app.post('/schedules/:name/run', requireAuth({ tokens: deps.auth.tokens, scope: 'admin' }), async (c) => {
-    const name = c.req.param('name');
-    if (!scheduleNameParam.safeParse(name).success) throw badRequest('invalid_path', 'name: not a schedule name', 'name');
-    const out = await deps.schedules.runNow(name, c.var.principal);
-    if (!out) throw notFound(`schedule "${name}"`);
-    return c.json(
-      {
-        schedule: out.schedule,
-        slot: out.slot ?? null,
-        jobs: out.jobs.map((j) => ({ id: j.id, server: j.server, created: j.created, links: jobLinks(j.id) })),
-        errors: out.errors ?? [],
-      },
-      202,
-    );
+  const run = defineRoute({
+    method: 'post',
+    path: '/v1/schedules/{name}/run',
+    summary: 'Run a schedule now',
+    scope: 'admin',
+    targets: 'hidden',
+    params: z.object({ name: z.string() }),
+    responses: {
+      202: { description: 'jobs submitted', schema: scheduleRunReply },
+      400: { description: 'invalid schedule name', schema: errorReply },
+      ...authResponses(),
+      404: { description: 'unknown schedule (or one the token may not target)', schema: errorReply },
+    },
+    async handle(c, { params }) {
+      const name = params.name;
+      if (!scheduleNameParam.safeParse(name).success) throw badRequest('invalid_path', 'name: not a schedule name', 'name');
+      const schedule = (await deps.schedules.list()).find((s) => s.name === name);
+      if (!schedule || !mayUseSchedule(c.var.principal, schedule)) throw notFound(`schedule "${name}"`);
+      const out = await deps.schedules.runNow(name, c.var.principal);
+      if (!out) throw notFound(`schedule "${name}"`);
+      return c.json(
+        {
+          schedule: out.schedule,
+          slot: out.slot ?? null,
+          jobs: out.jobs.map((j) => ({ id: j.id, server: j.server, created: j.created, links: jobLinks(j.id) })),
+          errors: out.errors ?? [],
+        },
+        202,
+      );
+    },
   });
+
+  return [list, run];
 }

@@ -34,14 +34,16 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], input?: unknown)
 }
 
 /** The 400 for a failed parse: `field` is the first problem, `details` lists them all. */
-export function invalidInput(issues: readonly z.core.$ZodIssue[], where: 'body' | 'query', input?: unknown) {
+export type InputPart = 'body' | 'query' | 'path';
+
+export function invalidInput(issues: readonly z.core.$ZodIssue[], where: InputPart, input?: unknown) {
   const problems = problemsOf(issues, input);
   const first = problems[0] ?? { field: '', message: 'invalid input' };
   const message = first.field ? `${first.field}: ${first.message}` : `invalid ${where}: ${first.message}`;
-  return badRequest(where === 'body' ? 'invalid_body' : 'invalid_query', message, first.field, problems);
+  return badRequest(`invalid_${where}`, message, first.field, problems);
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: InputPart): z.output<S> {
   const r = schema.safeParse(value);
   if (!r.success) throw invalidInput(r.error.issues, where, value);
   return r.data;

@@ -41,10 +41,20 @@ describe('GET /v1/jobs/:id and events', () => {
     expect(await errorOf(await get(h, `/v1/jobs/${'x'.repeat(500)}`))).toEqual({ status: 404, code: 'not_found' });
   });
 
-  it('needs a token (401) but any read-scoped one', async () => {
+  it('needs a read-scoped token (401) whose targets cover the job (404 otherwise, as for an unknown id)', async () => {
     const j = await submit({ kind: 'snapshot', cloud: 'prod', server: 'web' });
+    const mine = await submit({ kind: 'snapshot', cloud: 'prod', server: 'ci-runner' });
     expect((await h.app.request(`/v1/jobs/${j.id}`)).status).toBe(401);
-    expect((await get(h, `/v1/jobs/${j.id}`, TOKENS.ci)).status).toBe(200);
+    expect((await get(h, `/v1/jobs/${j.id}`, TOKENS.reader)).status).toBe(200);
+    expect((await get(h, `/v1/jobs/${mine.id}`, TOKENS.ci)).status).toBe(200);
+    for (const path of [`/v1/jobs/${j.id}`, `/v1/jobs/${j.id}/events`, `/v1/jobs/${j.id}/wait?timeout=1`]) {
+      expect(await errorOf(await get(h, path, TOKENS.ci))).toEqual({ status: 404, code: 'not_found' });
+    }
+    const listed = (await (await get(h, '/v1/jobs', TOKENS.ci)).json()) as { jobs: { id: string }[] };
+    expect(listed.jobs.map((x) => x.id)).toContain(mine.id);
+    expect(listed.jobs.map((x) => x.id)).not.toContain(j.id);
+    const byServer = (await (await get(h, '/v1/jobs?cloud=prod&server=web', TOKENS.ci)).json()) as { jobs: unknown[] };
+    expect(byServer.jobs).toEqual([]);
   });
 
   it('lists events oldest first, paged with `after`', async () => {
@@ -147,14 +157,14 @@ describe('POST /v1/jobs/:id/cancel', () => {
     expect((await settled(j.id)).state).toBe('cancelled');
   });
 
-  it('409 for a finished job, 404 for an unknown one, 403 without submit scope or target', async () => {
+  it('409 for a finished job, 404 for an unknown one or one outside the token\'s targets, 403 without submit scope', async () => {
     const j = await submit({ kind: 'snapshot', cloud: 'prod', server: 'web' });
     await settled(j.id);
     const cancel = (id: string, token = TOKENS.submitter) => h.app.request(`/v1/jobs/${id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     expect(await errorOf(await cancel(j.id))).toEqual({ status: 409, code: 'job_finished' });
     expect(await errorOf(await cancel('nope'))).toEqual({ status: 404, code: 'not_found' });
     expect(await errorOf(await cancel(j.id, TOKENS.reader))).toEqual({ status: 403, code: 'forbidden' });
-    expect(await errorOf(await cancel(j.id, TOKENS.ci))).toEqual({ status: 403, code: 'forbidden' });
+    expect(await errorOf(await cancel(j.id, TOKENS.ci))).toEqual({ status: 404, code: 'not_found' });
     expect((await h.app.request(`/v1/jobs/${j.id}/cancel`, { method: 'POST' })).status).toBe(401);
   });
 });

@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  app.request('/v1/jobs', { method: 'POST', headers: { Authorization: `Bearer ${TOKENS.submitter}`, ...headers }, body: JSON.stringify(body) });
+  app.request('/v1/jobs', { method: 'POST', headers: { Authorization: `Bearer ${TOKENS.submitter}`, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 async function fieldOf(res: Response): Promise<{ status: number; field?: string; message: string }> {
   const b = (await res.json()) as ErrorJson;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeService, type Service } from '../../functions/compose';
 import { sha256Hex } from '../../shared/auth/hash';
+import type { TokenEntry } from '../../shared/auth/tokens';
 import { buildConfig } from '../../shared/config/load';
 import type { StepLogger } from '../../shared/engine/define';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
@@ -15,6 +16,7 @@ import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import type { CloudConfig } from '../../shared/openstack/cloud-config';
 import { loadCloudConfig } from '../../shared/openstack/clouds-node';
+import { ScheduleSchema, type ScheduleInput } from '../../shared/schedule/schema';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -58,13 +60,16 @@ export interface InProcessOptions {
   mode: 'simulator' | 'cloud';
   /** Safety-net tick period, as node-main.ts (5 s). */
   tickMs?: number;
+  /** API tokens besides the service's own admin token (auth tests). */
+  tokens?: TokenEntry[];
+  schedules?: ScheduleInput[];
 }
 
 export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-inproc-'));
   const config = await buildConfig({ env: {} });
   const token = randomBytes(24).toString('base64url');
-  config.tokens.push({ name: 'lab-admin', sha256: await sha256Hex(token), scopes: ['admin'], targets: ['**'] });
+  config.tokens.push({ name: 'lab-admin', sha256: await sha256Hex(token), scopes: ['admin'], targets: ['**'] }, ...(opts.tokens ?? []));
   const store = createJobStore(openSqliteJobDb(join(dir, 'snapflow.sqlite')));
   await store.migrate();
   const transport = createUndiciTransport();
@@ -87,7 +92,7 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
     clouds,
     cloudNames: opts.cloudNames,
     transport,
-    schedules: [],
+    schedules: (opts.schedules ?? []).map((s) => ScheduleSchema.parse(s)),
     mode: opts.mode,
     owner: `in-process:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
