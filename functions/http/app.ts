@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): SnapflowApp {
     '/v1/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(new ApiError(413, 'body_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`).body(c.var.requestId), 413),
+      onError: (c) => c.json(new ApiError(413, 'body_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`, { field: 'body' }).body(c.var.requestId), 413),
     }),
   );
 

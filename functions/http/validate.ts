@@ -21,25 +21,35 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
   return typeof v === 'object' && v !== null && (v as Record<PropertyKey, unknown>)[path[path.length - 1]!] === undefined;
 }
 
-/** One problem per issue; an unknown key names the key itself ("to.y"), not its parent. */
-export function problemsOf(issues: readonly z.core.$ZodIssue[], input?: unknown): FieldProblem[] {
+/** A dotted path; a key that is empty or contains a dot is written `["a.b"]` so the path stays unambiguous. */
+export function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map(String)
+    .map((k, i) => (k === '' || k.includes('.') || k.includes('[') ? `[${JSON.stringify(k)}]` : i === 0 ? k : `.${k}`))
+    .join('');
+}
+
+/**
+ * One problem per issue; an unknown key names the key itself ("to.y"), not its parent. A
+ * problem with the whole input (not an object, a rule across fields) names the input part.
+ */
+export function problemsOf(issues: readonly z.core.$ZodIssue[], input?: unknown, where = ''): FieldProblem[] {
+  const named = (segments: readonly PropertyKey[]) => fieldPath(segments) || where;
   return issues.flatMap((issue) => {
-    const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => ({ field: [...path, k].join('.'), message: 'unknown field' }));
+      return issue.keys.map((k) => ({ field: named([...issue.path, k]), message: 'unknown field' }));
     }
     const missing = input !== undefined && issue.code !== 'custom' && isMissing(input, issue.path);
-    return [{ field: path.join('.'), message: missing ? 'required' : issue.message }];
+    return [{ field: named(issue.path), message: missing ? 'required' : issue.message }];
   });
 }
 
-/** The 400 for a failed parse: `field` is the first problem, `details` lists them all. */
 export type InputPart = 'body' | 'query' | 'path';
 
 export function invalidInput(issues: readonly z.core.$ZodIssue[], where: InputPart, input?: unknown) {
-  const problems = problemsOf(issues, input);
-  const first = problems[0] ?? { field: '', message: 'invalid input' };
-  const message = first.field ? `${first.field}: ${first.message}` : `invalid ${where}: ${first.message}`;
+  const problems = problemsOf(issues, input, where);
+  const first = problems[0] ?? { field: where, message: 'invalid input' };
+  const message = first.field === where ? `invalid ${where}: ${first.message}` : `${first.field}: ${first.message}`;
   return badRequest(`invalid_${where}`, message, first.field, problems);
 }
 
@@ -52,15 +62,15 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
 /** The request body as JSON, or a 400 (empty, not JSON, or not an object). */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text();
-  if (text.trim() === '') throw badRequest('invalid_json', 'request body must be a JSON object');
+  if (text.trim() === '') throw badRequest('invalid_json', 'request body must be a JSON object', 'body');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw badRequest('invalid_json', 'request body is not valid JSON');
+    throw badRequest('invalid_json', 'request body is not valid JSON', 'body');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('invalid_json', 'request body must be a JSON object');
+    throw badRequest('invalid_json', 'request body must be a JSON object', 'body');
   }
   return value as Record<string, unknown>;
 }

@@ -61,9 +61,9 @@ describe('POST /v1/jobs', () => {
     await expectError(await postJson(h, '/v1/jobs', { ...snap, server: '' }), 400, 'invalid_body', 'server');
     await expectError(await postJson(h, '/v1/jobs', { ...snap, properties: { a: 1 } }), 400, 'invalid_body', 'properties.a');
     await expectError(await postJson(h, '/v1/jobs', { ...snap, dryRun: 'yes' }), 400, 'invalid_body', 'dryRun');
-    await expectError(await postJson(h, '/v1/jobs', '{"kind":'), 400, 'invalid_json');
-    await expectError(await postJson(h, '/v1/jobs', ''), 400, 'invalid_json');
-    await expectError(await postJson(h, '/v1/jobs', '[1,2]'), 400, 'invalid_json');
+    await expectError(await postJson(h, '/v1/jobs', '{"kind":'), 400, 'invalid_json', 'body');
+    await expectError(await postJson(h, '/v1/jobs', ''), 400, 'invalid_json', 'body');
+    await expectError(await postJson(h, '/v1/jobs', '[1,2]'), 400, 'invalid_json', 'body');
     await expectError(await postJson(h, '/v1/jobs', snap, TOKENS.submitter, { 'Idempotency-Key': 'k'.repeat(201) }), 400, 'invalid_header', 'Idempotency-Key');
     await expectError(await postJson(h, '/v1/jobs', snap, TOKENS.submitter, { 'Idempotency-Key': 'has space' }), 400, 'invalid_header', 'Idempotency-Key');
     expect(await h.store.listJobs({})).toEqual([]);
@@ -78,7 +78,7 @@ describe('POST /v1/jobs', () => {
 
   it('rejects an oversized body with 413', async () => {
     const res = await postJson(h, '/v1/jobs', { ...snap, properties: { big: 'x'.repeat(70_000) } });
-    await expectError(res, 413, 'body_too_large');
+    await expectError(res, 413, 'body_too_large', 'body');
   });
 
   it('checks targets with canTarget: 403 naming the target', async () => {
