@@ -1,10 +1,10 @@
 // What a step's run(ctx) returns. Steps never sleep: a wait or retry is committed as
 // state `waiting` with a run_after and the engine comes back to the step later.
 
-export interface DoneResult {
+export interface DoneResult<Patch = Record<string, unknown>> {
   kind: 'done';
   /** Shallow-merged into the job context; later steps read it. */
-  patch?: Record<string, unknown>;
+  patch?: Patch;
 }
 
 export interface WaitResult {
@@ -31,7 +31,9 @@ export interface FailResult {
 
 export type StepResult = DoneResult | WaitResult | RetryResult | FailResult;
 
-export function done(patch?: Record<string, unknown>): DoneResult {
+export function done(): DoneResult<never>;
+export function done<Patch extends Record<string, unknown>>(patch: Patch | undefined): DoneResult<Patch>;
+export function done<Patch extends Record<string, unknown>>(patch?: Patch): DoneResult<Patch> {
   return patch === undefined ? { kind: 'done' } : { kind: 'done', patch };
 }
 

@@ -1,0 +1,159 @@
+// Typed steps and the workflow builder. A step declares the zod schemas of what it reads
+// (`input`, over the job's params and the outputs of earlier steps) and what it produces
+// (`output`). The builder threads the context type through the steps in order, so a step
+// that reads a field no earlier step (nor the params) provides does not compile, and a
+// step placed under a condition only contributes optional fields. The same placements
+// decide, at run time, whether a step runs (`when` over params and config, `skipIf` over
+// the context) and give the dry-run plan, so there is one source of truth per workflow.
+import type { z } from 'zod';
+import type { RetryPolicy, WaitPolicy } from './backoff';
+import { defineStep, defineWorkflow, type AnyStep, type StepContext, type WorkflowDefinition } from './define';
+import { NonRetryableError } from './errors';
+import { done, type DoneResult, type FailResult, type RetryResult, type WaitResult } from './results';
+
+export type Fields = Record<string, unknown>;
+
+export type TypedResult<Out> = DoneResult<Partial<Out>> | WaitResult | RetryResult | FailResult;
+
+export interface StepSpec<In, Out extends Fields> {
+  name: string;
+  /** What the step reads, from `{ ...params, ...context }`. */
+  input: z.ZodType<In>;
+  /** What its done() patch may hold; checked when it commits. */
+  output: z.ZodType<Out>;
+  retry: RetryPolicy;
+  wait?: WaitPolicy;
+  /** ms; the engine aborts ctx.signal and counts it as a retryable timeout. */
+  timeout: number;
+  /** Creates or changes something in a cloud: once it ran, a cancel or failure runs cleanup. */
+  mutating?: boolean;
+  /** Only reads: it also runs in a dry run submitted as a job (the others are skipped). */
+  readOnly?: boolean;
+  run(ctx: StepContext<In>): TypedResult<Out> | Promise<TypedResult<Out>>;
+}
+
+/**
+ * A step as workflows compose it. `accepts` exists only in the type: it makes a step usable
+ * wherever the context has at least the fields its input needs (and no other way round).
+ */
+export interface Step<In, Out extends Fields> {
+  readonly name: string;
+  readonly spec: StepSpec<any, Out>;
+  readonly accepts?: (input: In) => void;
+}
+
+export function step<In, Out extends Fields>(spec: StepSpec<In, Out>): Step<In, Out> {
+  return { name: spec.name, spec: spec as StepSpec<any, Out> };
+}
+
+export interface Placement<P, C, Cfg> {
+  /** Whether the step belongs to this job at all (and to its plan); default always. */
+  when?: (params: P, config: Cfg) => boolean;
+  /** Decided at run time from what earlier steps found (e.g. only if this job stopped the server). */
+  skipIf?: (context: C) => boolean;
+}
+
+interface Placed {
+  step: Step<unknown, Fields>;
+  placement: Placement<any, any, any>;
+}
+
+export interface WorkflowOptions<P, C> {
+  /** At most one unfinished job per key runs at a time (e.g. `<cloud>/<server id>`). */
+  lockKey?(params: P): string | null | undefined;
+  concurrency?(params: P): { key: string; limit: number } | null | undefined;
+  deadlineMs?: number;
+  cleanupDeadlineMs?: number;
+  /** The job's `result` on success. */
+  result?(context: C, params: P): Fields;
+}
+
+function isDryRun(params: unknown): boolean {
+  return typeof params === 'object' && params !== null && (params as { dryRun?: unknown }).dryRun === true;
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+function runtimeStep(placed: Placed, config: unknown): AnyStep {
+  const { spec } = placed.step;
+  const { when, skipIf } = placed.placement;
+  return defineStep({
+    name: spec.name,
+    retry: spec.retry,
+    ...(spec.wait ? { wait: spec.wait } : {}),
+    timeout: spec.timeout,
+    ...(spec.mutating ? { mutating: true } : {}),
+    async run(ctx) {
+      const params = (typeof ctx.params === 'object' && ctx.params !== null ? ctx.params : {}) as Fields;
+      const all = { ...params, ...ctx.context };
+      if (when && !when(params, config)) return done();
+      if (isDryRun(params) && !spec.readOnly) return done();
+      if (skipIf?.(all)) return done();
+      const parsed = spec.input.safeParse(all);
+      if (!parsed.success) {
+        throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesText(parsed.error)}`, { code: 'invalid_input' });
+      }
+      const result = await spec.run({ ...ctx, input: parsed.data });
+      if (result.kind === 'done' && result.patch !== undefined) {
+        const out = spec.output.safeParse(result.patch);
+        if (!out.success) {
+          throw new NonRetryableError(`step "${spec.name}" produced an invalid output: ${issuesText(out.error)}`, { code: 'invalid_output' });
+        }
+      }
+      return result as DoneResult | WaitResult | RetryResult | FailResult;
+    },
+  });
+}
+
+export class WorkflowBuilder<P extends Fields, C extends Fields, Cfg> {
+  private constructor(
+    private readonly kind: string,
+    private readonly params: z.ZodType<P>,
+    private readonly config: Cfg,
+    private readonly placed: readonly Placed[],
+    private readonly cleanups: readonly Placed[],
+  ) {}
+
+  static start<P extends Fields, Cfg>(kind: string, params: z.ZodType<P>, config: Cfg): WorkflowBuilder<P, P, Cfg> {
+    return new WorkflowBuilder<P, P, Cfg>(kind, params, config, [], []);
+  }
+
+  /** The next step; its outputs are in the context of every later step. */
+  step<O extends Fields>(s: Step<C, O>): WorkflowBuilder<P, C & O, Cfg> {
+    return new WorkflowBuilder(this.kind, this.params, this.config, [...this.placed, { step: s as Step<unknown, Fields>, placement: {} }], this.cleanups);
+  }
+
+  /** A step that may not run: later steps see its outputs as optional. */
+  maybe<O extends Fields>(s: Step<C, O>, placement: Placement<P, C, Cfg>): WorkflowBuilder<P, C & Partial<O>, Cfg> {
+    return new WorkflowBuilder(this.kind, this.params, this.config, [...this.placed, { step: s as Step<unknown, Fields>, placement }], this.cleanups);
+  }
+
+  /** Run (phase 'cleanup') when the job is cancelled or fails after a mutating step ran: the context may be partial. */
+  cleanup<O extends Fields>(s: Step<P & Partial<C>, O>, placement: Placement<P, P & Partial<C>, Cfg> = {}): WorkflowBuilder<P, C, Cfg> {
+    return new WorkflowBuilder(this.kind, this.params, this.config, this.placed, [...this.cleanups, { step: s as Step<unknown, Fields>, placement }]);
+  }
+
+  build(opts: WorkflowOptions<P, C> = {}): WorkflowDefinition<P> {
+    const config = this.config;
+    const placed = this.placed;
+    return defineWorkflow<P>({
+      kind: this.kind,
+      params: this.params,
+      steps: placed.map((p) => runtimeStep(p, config)),
+      ...(this.cleanups.length ? { cleanup: this.cleanups.map((p) => runtimeStep(p, config)) } : {}),
+      ...(opts.lockKey ? { lockKey: opts.lockKey } : {}),
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+      ...(opts.cleanupDeadlineMs !== undefined ? { cleanupDeadlineMs: opts.cleanupDeadlineMs } : {}),
+      plan: (p) => placed.filter((x) => !x.placement.when || x.placement.when(p, config)).map((x) => x.step.name),
+      ...(opts.result ? { result: (c, p) => opts.result!(c as C, p) } : {}),
+    });
+  }
+}
+
+/** `workflow('snapshot', paramsSchema, config).step(…).maybe(…, { when }).build({ … })` */
+export function workflow<P extends Fields, Cfg>(kind: string, params: z.ZodType<P>, config: Cfg): WorkflowBuilder<P, P, Cfg> {
+  return WorkflowBuilder.start(kind, params, config);
+}
