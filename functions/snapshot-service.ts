@@ -1,20 +1,36 @@
 // GET /v1/snapshots: snapflow's images in one cloud entry, optionally of one server (by id
 // or exact name), newest first, with the policy they were made for and their job.
 import type { OpenStackClient } from '../shared/openstack/client';
+import { ConflictError, NotFoundError } from '../shared/openstack/errors';
 import { imageProperty, type Image } from '../shared/openstack/image-schemas';
 import { SNAPFLOW_TAGS } from '../shared/workflows/tags';
 import type { SnapshotInfo, SnapshotService } from './http/app-deps';
+import { ApiError, badRequest } from './http/envelope';
 
 export function createSnapshotService(openstack: (cloud: string) => OpenStackClient): SnapshotService {
   return {
     async list({ cloud, server }) {
-      const os = openstack(cloud);
+      // An unknown cloud or server is the caller's mistake (a 4xx naming it, as POST /v1/jobs
+      // answers), not an internal error.
+      let os: OpenStackClient;
+      try {
+        os = openstack(cloud);
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'unknown_cloud') throw badRequest('unknown_cloud', `cloud: "${cloud}" is not a configured cloud`, 'cloud');
+        throw err;
+      }
       let serverId: string | undefined;
       let serverName: string | null = null;
       if (server !== undefined) {
-        const s = await os.compute.resolveServer(server);
-        serverId = s.id;
-        serverName = s.name;
+        try {
+          const s = await os.compute.resolveServer(server);
+          serverId = s.id;
+          serverName = s.name;
+        } catch (err) {
+          if (err instanceof NotFoundError) throw new ApiError(404, 'server_not_found', `server: no server "${server}" in cloud "${cloud}"`, { field: 'server' });
+          if (err instanceof ConflictError) throw new ApiError(409, 'server_ambiguous', `server: ${err.serverMessage ?? err.message}; use the server id`, { field: 'server' });
+          throw err;
+        }
       }
       // Only images snapflow tagged: a filter on snapflow_server when we know the server,
       // otherwise every image that carries a snapflow_job tag (checked again below).
