@@ -31,8 +31,8 @@ function normaliseUrl(raw: string, from: string): string {
     throw new CliError(EXIT.usage, `${from}: not a URL: ${raw}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(EXIT.usage, `${from}: must be an http:// or https:// URL`);
-  // credentials in the URL would end up in error messages
-  if (u.username || u.password) throw new CliError(EXIT.usage, `${from}: put the token in SNAPFLOW_TOKEN or the config file, not in the URL`);
+  // the URL is quoted in error messages: nothing secret may ride in it
+  if (u.username || u.password || u.search || u.hash) throw new CliError(EXIT.usage, `${from}: the service's base URL only (put the token in SNAPFLOW_TOKEN or the config file)`);
   return u.href.replace(/\/+$/, '');
 }
 

@@ -12,6 +12,7 @@ import { SUBMIT_KINDS } from './submit-kinds';
 
 const TIMEOUT_MAX_S = 7 * 86_400;
 const DEFAULT_TIMEOUT_S = 3600;
+const CLOUD_HELP = 'a clouds.yaml entry on the service (default: SNAPFLOW_CLOUD, the config file)';
 
 const HELP_AFTER = `
 Connection: --url, SNAPFLOW_URL or the config file's url (default http://127.0.0.1:8080);
@@ -23,8 +24,12 @@ Exit codes: 0 ok / job succeeded, 1 job failed, 2 usage error or not confirmed,
 3 job cancelled, 4 timed out waiting, 5 not authenticated or forbidden (401/403),
 6 service unreachable, 7 request rejected (400/404/409), 8 service error (5xx).`;
 
+/** --json as parsed, for printing a refusal's envelope */
+let jsonOutput = false;
+
 async function client(cmd: Command) {
   const g = cmd.optsWithGlobals<GlobalOptions>();
+  jsonOutput = g.json === true;
   const [{ resolveConnection }, { createApiClient }] = await Promise.all([import('./connection'), import('./api-client')]);
   const conn = await resolveConnection(g);
   return { api: createApiClient(conn), json: g.json === true, conn };
@@ -53,7 +58,11 @@ function buildProgram(): Command {
     .addHelpText('after', HELP_AFTER);
 
   for (const k of SUBMIT_KINDS) {
-    const cmd = program.command(k.kind).description(k.summary).argument('<server>', 'server name or id').option('--cloud <cloud>', 'cloud (a clouds.yaml entry on the service)');
+    const cmd = program
+      .command(k.kind)
+      .description(k.summary)
+      .argument('<server>', 'server name or id')
+      .option('--cloud <cloud>', CLOUD_HELP);
     k.options(cmd);
     cmd
       .option('--idempotency-key <key>', 'the same key submits once: a repeat returns the first job')
@@ -84,7 +93,7 @@ function buildProgram(): Command {
     .option('--state <state>', 'queued, running, waiting, succeeded, failed or cancelled')
     .option('--kind <kind>', 'job kind')
     .option('--server <server>', 'jobs of this server (with --cloud)')
-    .option('--cloud <cloud>', 'cloud of --server')
+    .option('--cloud <cloud>', `cloud of --server; ${CLOUD_HELP}`)
     .option('--limit <n>', 'jobs per page', positiveInt(200))
     .option('--all', 'follow the cursor to the last page')
     .action(async (opts, self: Command) => {
@@ -139,7 +148,7 @@ function buildProgram(): Command {
     .command('snapshots')
     .description("snapflow's images of a server (or of a cloud), with policy and age")
     .argument('[server]', 'server name')
-    .option('--cloud <cloud>', 'cloud')
+    .option('--cloud <cloud>', CLOUD_HELP)
     .action(async (server: string | undefined, opts: { cloud?: string }, self: Command) => {
       const { api, json, conn } = await client(self);
       await (await import('./read-commands')).listSnapshots(api, cloudOf(opts.cloud, conn.cloud), server, json);
@@ -174,7 +183,7 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof CliError) {
-      if (err.body !== undefined && process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(err.body, null, 2)}\n`);
+      if (err.body !== undefined && jsonOutput) process.stdout.write(`${JSON.stringify(err.body, null, 2)}\n`);
       process.stderr.write(`snapflow: ${err.message}\n`);
       process.exitCode = err.exitCode;
       return;

@@ -14,8 +14,6 @@ const POLL_SLACK_MS = 30_000;
 /** Connection failures in a row tolerated while waiting (a service restart), with backoff. */
 const RETRIES = 4;
 
-export const DEFAULT_WAIT_TIMEOUT_S = 3600;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One long-poll, retried across short outages of the service until `deadline`. */
