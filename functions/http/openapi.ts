@@ -71,7 +71,7 @@ export function routeDocs(jobRequest: z.ZodType): RouteDoc[] {
     },
     {
       method: 'get', path: '/v1/snapshots', summary: 'List snapflow snapshots with policy and age', scope: 'read', query: s.snapshotsQuery,
-      responses: { '200': ['snapshots', s.snapshotsReply], '400': ['invalid query', E], ...authErrors },
+      responses: { '200': ['snapshots', s.snapshotsReply], '400': ['invalid query or unknown cloud', E], ...authErrors, '404': ['unknown server', E], '409': ['several servers have that name', E] },
     },
     { method: 'get', path: '/healthz', summary: 'Health, and whether it runs against the simulator', scope: null, responses: { '200': ['healthy or degraded', s.healthReply], '503': ['down', s.healthReply] } },
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics', scope: null, responses: { '200': ['text exposition format 0.0.4', 'text/plain'] } },
