@@ -55,13 +55,21 @@ export function ttyView(): WatchView {
     restoreLive();
   };
 
+  /** The bar of a finished phase gives way to a line saying how far it got. */
+  function retireBar(): void {
+    if (bar === null) return;
+    bar.stop();
+    bar = null;
+    const p = last?.payload as { phase: string; amount: string; rate: string } | undefined;
+    if (p) out.write(`  ${p.phase} ${p.amount}${p.rate ? `, ${p.rate}` : ''}\n`);
+    barPhase = null;
+    last = null;
+  }
+
   async function showBar(p: ByteProgress & { total: number }, rate: number | null): Promise<void> {
+    if (bar !== null && barPhase !== p.phase) retireBar();
     const payload = { phase: p.phase, amount: `${formatBytes(p.done)} / ${formatBytes(p.total)}`, rate: rate === null ? '' : formatRate(rate) };
     last = { total: p.total, done: p.done, payload };
-    if (bar !== null && barPhase !== p.phase) {
-      bar.stop();
-      bar = null;
-    }
     if (bar === null) {
       if (liveText) out.write(CLEAR_LINE);
       bar = await newBar();
@@ -71,14 +79,6 @@ export function ttyView(): WatchView {
     }
     bar.setTotal(p.total);
     bar.update(p.done, payload);
-  }
-
-  function dropBar(): void {
-    if (bar === null) return;
-    bar.stop();
-    bar = null;
-    barPhase = null;
-    last = null;
   }
 
   return {
@@ -111,14 +111,14 @@ export function ttyView(): WatchView {
         await showBar({ ...p, total: p.total }, tracker.rate(p.phase, p.done));
         return;
       }
-      dropBar();
+      retireBar();
       const now = Date.now();
       const doing = p ? `${p.phase} ${formatBytes(p.done)}` : `${job.state}${job.step ? ` ${job.step}` : ''} ${formatDuration(now - stepSince)}`;
       liveText = `  ${tracker.waitingFor(now) ?? doing}`;
       drawLive();
     },
     end(job, timedOut) {
-      dropBar();
+      retireBar();
       if (liveText) out.write(CLEAR_LINE);
       liveText = '';
       printLine(jobOutcomeLine(job));

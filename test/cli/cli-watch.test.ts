@@ -52,6 +52,8 @@ describe('watch', () => {
     expect(out).toMatch(/✓ wait-image-active {2}(waited )?\d/);
     expect(out).toMatch(/upload \[[█░]+\] 25% 256\.0 MiB \/ 1\.00 GiB/);
     expect(out).toMatch(/upload \[[█░]+\] 75% 768\.0 MiB \/ 1\.00 GiB [\d.]+ MiB\/s/);
+    // the finished transfer's bar leaves a line behind
+    expect(out).toMatch(/ {2}upload 768\.0 MiB \/ 1\.00 GiB, [\d.]+ MiB\/s\r?\n/);
     expect(out).toContain(`${ESC}[2K`);
     expect(out).toContain(`snapshot job ${id} on sim/web succeeded`);
   });
