@@ -48,6 +48,13 @@ describe('errors', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('something that is not snapflow answering: exit 8', async () => {
+    const notSnapflow = svc.hook.url.replace(/\/hook$/, '');
+    const r = await runCli(cli, ['jobs'], { env: { ...env, SNAPFLOW_URL: notSnapflow } });
+    expect(r.code).toBe(8);
+    expect(oneLine(r.stderr)).toBe(`snapflow: unexpected reply from ${notSnapflow}/v1/jobs: HTTP 204 (not snapflow's API? check SNAPFLOW_URL)\n`);
+  });
+
   it('401: exit 5, says where the token came from, never prints it', async () => {
     const bad = 'not-the-right-token-abcdef';
     const r = await runCli(cli, ['jobs'], { env: { ...env, SNAPFLOW_TOKEN: bad } });
