@@ -59,7 +59,7 @@ export async function submitJob(api: ApiClient, k: SubmitKind, server: string, f
     if (o.json) printJson(plan);
     else {
       printLine(`dry run: ${k.kind} of ${target} would run (nothing was submitted):`);
-      plan.plan.forEach((step, i) => printLine(`  ${i + 1}. ${step}`));
+      for (const [i, step] of plan.plan.entries()) printLine(`  ${i + 1}. ${step}`);
     }
     return EXIT.ok;
   }

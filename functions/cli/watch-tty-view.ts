@@ -37,9 +37,9 @@ export function ttyView(): WatchView {
   let currentStep: string | null = null;
   let waitedFor: { step: string | null; since: number } | null = null;
 
-  const fit = (s: string) => (out.columns && s.length >= out.columns ? `${s.slice(0, out.columns - 2)}…` : s);
+  const clip = (s: string) => (out.columns && s.length >= out.columns ? `${s.slice(0, out.columns - 2)}…` : s);
   const drawLive = () => {
-    if (bar === null && liveText) out.write(`${CLEAR_LINE}${fit(liveText)}`);
+    if (bar === null && liveText) out.write(`${CLEAR_LINE}${clip(liveText)}`);
   };
   const clearLive = () => {
     if (bar !== null) bar.stop();
@@ -51,7 +51,7 @@ export function ttyView(): WatchView {
   };
   const above = (line: string) => {
     clearLive();
-    out.write(`${fit(line)}\n`);
+    out.write(`${clip(line)}\n`);
     restoreLive();
   };
 
