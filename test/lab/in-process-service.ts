@@ -43,6 +43,8 @@ export interface EventJson {
 export interface InProcessService {
   service: Service;
   store: SnapflowJobStore;
+  /** the admin token `request` uses (scope admin, every target) */
+  token: string;
   logs: Array<{ level: string; message: string }>;
   request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
   /** POST /v1/jobs; throws unless 202. */
@@ -60,14 +62,18 @@ export interface InProcessOptions {
   mode: 'simulator' | 'cloud';
   /** Safety-net tick period, as node-main.ts (5 s). */
   tickMs?: number;
+  /** Content of a snapflow config file (validated by buildConfig as if read from one). */
+  configFile?: unknown;
   /** API tokens besides the service's own admin token (auth tests). */
   tokens?: TokenEntry[];
   schedules?: ScheduleInput[];
+  /** Multiplies retry/poll delays (tests only, as composeService). */
+  timeScale?: number;
 }
 
 export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-inproc-'));
-  const config = await buildConfig({ env: {} });
+  const config = await buildConfig(opts.configFile !== undefined ? { file: opts.configFile, source: 'test config', env: {} } : { env: {} });
   const token = randomBytes(24).toString('base64url');
   config.tokens.push({ name: 'lab-admin', sha256: await sha256Hex(token), scopes: ['admin'], targets: ['**'] }, ...(opts.tokens ?? []));
   const store = createJobStore(openSqliteJobDb(join(dir, 'snapflow.sqlite')));
@@ -96,6 +102,7 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
     mode: opts.mode,
     owner: `in-process:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
+    ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
   });
   const safety = setInterval(() => void service.engine.tick().catch(() => undefined), opts.tickMs ?? 5_000);
 
@@ -109,6 +116,7 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
   return {
     service,
     store,
+    token,
     logs,
     request,
     async submit(body) {
