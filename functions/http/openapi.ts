@@ -67,7 +67,7 @@ export function routeDocs(jobRequest: z.ZodType): RouteDoc[] {
     },
     {
       method: 'post', path: '/v1/schedules/{name}/run', summary: "Run a schedule now", scope: 'admin', pathParams: ['name'],
-      responses: { '202': ['jobs submitted', s.scheduleRunReply], ...authErrors, '404': ['unknown schedule', E] },
+      responses: { '202': ['jobs submitted', s.scheduleRunReply], ...authErrors, '404': ['unknown schedule', E], '422': ['no job started: every target failed (details.errors)', E] },
     },
     {
       method: 'get', path: '/v1/snapshots', summary: 'List snapflow snapshots with policy and age', scope: 'read', query: s.snapshotsQuery,

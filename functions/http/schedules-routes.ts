@@ -3,7 +3,8 @@ import type { Hono } from 'hono';
 import { requireAuth } from '../../shared/auth/middleware';
 import type { AppDeps, ScheduleInfo } from './app-deps';
 import type { AppEnv } from './app-env';
-import { badRequest, notFound } from './envelope';
+import { redactUrlSecrets } from '../../shared/config/redact-text';
+import { ApiError, badRequest, notFound } from './envelope';
 import { jobLinks } from './job-view';
 import { emptyQuery, scheduleNameParam } from './schemas';
 import { parseWith } from './validate';
@@ -41,12 +42,22 @@ export function registerSchedulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     if (!scheduleNameParam.safeParse(name).success) throw badRequest('invalid_path', 'name: not a schedule name', 'name');
     const out = await deps.schedules.runNow(name, c.var.principal);
     if (!out) throw notFound(`schedule "${name}"`);
+    const errors = (out.errors ?? []).map((e) => ({ ...e, message: redactUrlSecrets(e.message) }));
+    // Nothing started and something failed (an unknown or unusable cloud, targets that
+    // could not be resolved): the run did not happen, so no 202. A run that started some
+    // jobs is accepted with the failures listed.
+    if (out.jobs.length === 0 && errors.length > 0) {
+      throw new ApiError(422, 'schedule_run_failed', `schedule "${name}" started no job: ${errors.map((e) => e.message).join('; ')}`, {
+        field: 'name',
+        details: { schedule: out.schedule, slot: out.slot ?? null, errors },
+      });
+    }
     return c.json(
       {
         schedule: out.schedule,
         slot: out.slot ?? null,
         jobs: out.jobs.map((j) => ({ id: j.id, server: j.server, created: j.created, links: jobLinks(j.id) })),
-        errors: out.errors ?? [],
+        errors,
       },
       202,
     );
