@@ -27,7 +27,7 @@ async function expectOneClearLine(s: Running, ...fragments: string[]): Promise<s
 
 // Generous deadlines: each case is a fresh Node process compiling the entry with tsx,
 // which takes a while on a busy machine.
-describe.concurrent('start-up errors: one line naming the setting and the path, exit 78', { timeout: 120_000 }, () => {
+describe('start-up errors: one line naming the setting and the path, exit 78', { timeout: 120_000 }, () => {
   it('a port in use', async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
