@@ -2,6 +2,8 @@
 // and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
+import { redactUrlSecrets } from '../shared/config/redact-text';
+import { NonRetryableError } from '../shared/engine/errors';
 import { createEngine, type Dispatch, type Engine, type EngineEvent } from '../shared/engine/engine';
 import type { StepLogger } from '../shared/engine/define';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
@@ -25,9 +27,15 @@ import { createSubmitPreflight } from './submit-preflight';
 export interface ServiceInput {
   config: Config;
   store: SnapflowJobStore;
-  /** clouds.yaml entries by name (undefined for an unknown name). */
+  /** clouds.yaml entries by name (undefined for an unknown or unusable name). */
   clouds(name: string): CloudConfig | undefined;
+  /** Every defined cloud, usable or not (health reports each). */
   cloudNames: readonly string[];
+  /**
+   * Why a defined cloud cannot be used (its entry is broken: the file, the cloud and the
+   * key at fault, never a value); undefined for a usable or unknown cloud.
+   */
+  cloudProblem?(name: string): string | undefined;
   transport: Transport;
   schedules: readonly Schedule[];
   /** 'simulator' when every OpenStack call goes to the built-in simulator. */
@@ -86,7 +94,14 @@ export function composeService(input: ServiceInput): Service {
   const notifier = createJobNotifier();
   const tokenCache = createTokenCache();
   const onCall: CallObserver = (call) => metrics.observeOpenStackCall(call);
-  const provider = openstackProvider({ clouds: input.clouds, transport: input.transport, tokenCache, onCall });
+  const anyCloud = openstackProvider({ clouds: input.clouds, transport: input.transport, tokenCache, onCall });
+  // A job (or a schedule) for a cloud whose entry is broken fails at once, naming the fault,
+  // instead of "unknown cloud" or retries against a cloud it can never reach.
+  const provider: WorkflowDeps['openstack'] = (cloud, ctx) => {
+    const problem = input.cloudProblem?.(cloud);
+    if (problem) throw new NonRetryableError(`cloud "${cloud}" is unusable: ${problem}`, { code: 'cloud_unusable' });
+    return anyCloud(cloud, ctx);
+  };
   const openstack = (cloud: string): OpenStackClient => provider(cloud);
 
   const c = input.config;
@@ -124,19 +139,24 @@ export function composeService(input: ServiceInput): Service {
   const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
 
   let cached: { at: number; report: HealthReport } | null = null;
+  // Never rejects: it runs unattended at start-up and on every /healthz. Messages are
+  // redacted once more, since /healthz answers without a token.
   async function health(): Promise<HealthReport> {
     if (cached && now() - cached.at < HEALTH_CACHE_MS) return cached.report;
-    const db = await input.store
-      .listJobs({ limit: 1 })
+    const failed = (err: unknown) => redactUrlSecrets(err instanceof Error ? err.message : String(err));
+    const db = await Promise.resolve()
+      .then(() => input.store.listJobs({ limit: 1 }))
       .then(() => ({ ok: true, dialect: input.store.dialect }))
-      .catch((err: Error) => ({ ok: false, dialect: input.store.dialect, message: err.message }));
+      .catch((err: unknown) => ({ ok: false, dialect: input.store.dialect, message: failed(err) }));
     const clouds = await Promise.all(
-      input.cloudNames.map((name) =>
-        openstack(name)
-          .identity.token()
+      input.cloudNames.map((name) => {
+        const problem = input.cloudProblem?.(name);
+        if (problem) return { name, ok: false, message: `unusable: ${redactUrlSecrets(problem)}` };
+        return Promise.resolve()
+          .then(() => openstack(name).identity.token())
           .then(() => ({ name, ok: true }))
-          .catch((err: Error) => ({ name, ok: false, message: err.message })),
-      ),
+          .catch((err: unknown) => ({ name, ok: false, message: failed(err) }));
+      }),
     );
     const ok = db.ok && clouds.every((x) => x.ok);
     const report: HealthReport = { status: !db.ok ? 'down' : ok ? 'ok' : 'degraded', mode: input.mode, clouds, db };
@@ -150,7 +170,12 @@ export function composeService(input: ServiceInput): Service {
     workflows,
     jobRequestSchema,
     auth: { tokens: c.tokens },
-    preflight: createSubmitPreflight({ hasCloud: (n) => input.clouds(n) !== undefined, openstack, store: input.store }),
+    preflight: createSubmitPreflight({
+      hasCloud: (n) => input.clouds(n) !== undefined,
+      ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
+      openstack,
+      store: input.store,
+    }),
     notifier,
     schedules,
     snapshots: createSnapshotService(openstack),

@@ -12,6 +12,8 @@ import { ApiError, badRequest } from './http/envelope';
 
 export interface PreflightDeps {
   hasCloud(name: string): boolean;
+  /** Why a configured cloud is unusable (a broken clouds.yaml entry), else undefined. */
+  cloudProblem?(name: string): string | undefined;
   openstack(cloud: string): OpenStackClient;
   store: Pick<JobStore, 'listJobs'>;
 }
@@ -24,6 +26,8 @@ const RECENT = 20;
 
 export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase) => Promise<void> {
   return async (req) => {
+    const problem = deps.cloudProblem?.(req.cloud);
+    if (problem) throw badRequest('cloud_unusable', `cloud: "${req.cloud}" is configured but unusable: ${problem}`, 'cloud');
     if (!deps.hasCloud(req.cloud)) throw badRequest('unknown_cloud', `cloud: "${req.cloud}" is not a configured cloud`, 'cloud');
     if (typeof req.server !== 'string') return;
     const server = req.server;

@@ -58,17 +58,28 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
+  const clouds = parseWorkerClouds(env[CLOUDS_BINDING]);
+  problems.push(...clouds.problems);
   let schedules: Schedule[] = [];
   try {
     const sources = (opts.schedules ?? declaredSchedules).map((input) => ({ input, origin: 'schedules/schedules.ts' }));
-    schedules = validateSchedules(sources, config ? { notificationNames: config.notifications.map((n) => n.name) } : {});
+    schedules = validateSchedules(sources, {
+      ...(config ? { notificationNames: config.notifications.map((n) => n.name) } : {}),
+      // an unreadable binding is reported once, above, not once per schedule
+      ...(clouds.problems.length === 0
+        ? { clouds: { names: clouds.clouds.names, problem: clouds.clouds.problem, warn: (line: string) => opts.log.warn(line) } }
+        : {}),
+    });
   } catch (err) {
     if (!(err instanceof ScheduleConfigError)) throw err;
     problems.push(...err.problems);
   }
-  const clouds = parseWorkerClouds(env[CLOUDS_BINDING]);
-  problems.push(...clouds.problems);
   if (problems.length > 0 || !config) throw new WorkerConfigError(problems);
+
+  for (const name of clouds.clouds.names) {
+    const problem = clouds.clouds.problem(name);
+    if (problem) opts.log.error(`cloud "${name}" is unusable, its jobs are refused: ${problem}`);
+  }
 
   const store = createJobStore(openD1JobDb(d1Binding(env, config)));
   await store.migrate();
@@ -78,6 +89,7 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     store,
     clouds: clouds.clouds.get,
     cloudNames: clouds.clouds.names,
+    cloudProblem: clouds.clouds.problem,
     transport: globalFetchTransport(),
     schedules,
     // There is no simulator in Workers: every call goes to a configured cloud.

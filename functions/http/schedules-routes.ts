@@ -3,9 +3,10 @@
 // schedule: any server of its cloud); others see it as absent.
 import { z } from 'zod';
 import { canTarget, type Principal, type Target } from '../../shared/auth/principal';
+import { redactUrlSecrets } from '../../shared/config/redact-text';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps, ScheduleInfo } from './app-deps';
-import { badRequest, notFound } from './envelope';
+import { ApiError, badRequest, notFound } from './envelope';
 import { jobLinks } from './job-view';
 import { emptyQuery, scheduleNameParam, scheduleRunReply, schedulesReply } from './schemas';
 
@@ -66,6 +67,7 @@ export function schedulesRoutes(deps: AppDeps): AnyRoute[] {
       400: { description: 'invalid schedule name', schema: errorReply },
       ...authResponses(),
       404: { description: 'unknown schedule (or one the token may not target)', schema: errorReply },
+      422: { description: 'the run started no job: every target failed (error.details.errors)', schema: errorReply },
     },
     async handle(c, { params }) {
       const name = params.name;
@@ -74,12 +76,22 @@ export function schedulesRoutes(deps: AppDeps): AnyRoute[] {
       if (!schedule || !mayUseSchedule(c.var.principal, schedule)) throw notFound(`schedule "${name}"`);
       const out = await deps.schedules.runNow(name, c.var.principal);
       if (!out) throw notFound(`schedule "${name}"`);
+      const errors = (out.errors ?? []).map((e) => ({ ...e, message: redactUrlSecrets(e.message) }));
+      // Nothing started and something failed (an unknown or unusable cloud, targets that
+      // could not be resolved): the run did not happen, so no 202. A run that started some
+      // jobs is accepted with the failures listed.
+      if (out.jobs.length === 0 && errors.length > 0) {
+        throw new ApiError(422, 'schedule_run_failed', `schedule "${name}" started no job: ${errors.map((e) => e.message).join('; ')}`, {
+          field: 'name',
+          details: { schedule: out.schedule, slot: out.slot ?? null, errors },
+        });
+      }
       return c.json(
         {
           schedule: out.schedule,
           slot: out.slot ?? null,
           jobs: out.jobs.map((j) => ({ id: j.id, server: j.server, created: j.created, links: jobLinks(j.id) })),
-          errors: out.errors ?? [],
+          errors,
         },
         202,
       );

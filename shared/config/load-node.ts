@@ -1,8 +1,8 @@
 // Node-only: reads the configuration file. Workers use configFromEnv (load.ts).
 import { existsSync, readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { buildConfig, ConfigError } from './load';
 import type { Config, Env } from './load';
+import { parseYamlText } from './yaml-errors';
 
 export const DEFAULT_CONFIG_FILE = 'snapflow.yaml';
 
@@ -15,17 +15,9 @@ export function readConfigFile(path: string): unknown {
     const code = (err as { code?: string }).code ?? 'read error';
     throw new ConfigError([`${path}: cannot read the configuration file (${code})`]);
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    // yaml's messages quote the offending line, which could hold a pasted secret
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error (${e.code})`;
-      }),
-    );
-  }
-  return doc.toJS() ?? undefined;
+  const parsed = parseYamlText(text, path);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  return parsed.value ?? undefined;
 }
 
 /**

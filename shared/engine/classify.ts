@@ -2,6 +2,7 @@
 // serialisable JobError. Errors are duck-typed rather than imported so the engine stays
 // independent of the OpenStack client: its typed errors carry `status`, `service`,
 // `requestId`, and OverLimit carries `retryAfter` (seconds).
+import { redactUrlSecrets } from '../config/redact-text';
 import type { JobError } from '../jobs/types';
 import { NonRetryableError, RetryAfterError } from './errors';
 
@@ -49,10 +50,14 @@ function isNetwork(b: Bag): boolean {
   return cause !== null && cause !== b && isNetwork(cause);
 }
 
-/** Serialisable, size-capped view of an error. Messages come from our own errors, which never carry secrets. */
+/**
+ * Serialisable, size-capped view of an error. Messages come from our own errors, which
+ * never carry secrets; URLs in them are redacted once more because this is the one way
+ * into the job table's errors and events.
+ */
 export function toJobError(err: unknown, fallbackCode = 'error'): JobError {
   const b = asBag(err);
-  const rawMessage = b !== null && typeof b.message === 'string' ? b.message : String(err);
+  const rawMessage = redactUrlSecrets(b !== null && typeof b.message === 'string' ? b.message : String(err));
   const message = rawMessage.length > MESSAGE_MAX ? `${rawMessage.slice(0, MESSAGE_MAX)}…` : rawMessage;
   if (b === null) return { code: fallbackCode, message };
   const status = num(b.status);

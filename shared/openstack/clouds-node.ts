@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYamlText } from '../config/yaml-errors';
 import { cloudEntryToConfig, describeConfigIssues, type CloudConfig } from './cloud-config';
 
 // Node-only: reads clouds.yaml / secure.yaml / OS_* the way openstacksdk does and yields
@@ -48,26 +48,66 @@ export function findConfigFile(kind: 'clouds' | 'secure', opts: CloudsEnv = {}):
   return paths.find((p) => existsSync(p));
 }
 
-const fileSchema = z.object({ clouds: z.record(z.string(), z.record(z.string(), z.unknown())).default({}) }).loose();
+// Entries are checked one by one (cloudEntryToConfig): one broken entry makes that cloud
+// unusable, not the whole file.
+const fileSchema = z.object({ clouds: z.record(z.string(), z.unknown()).default({}) }).loose();
 
-function readCloudsFile(path: string): Record<string, Record<string, unknown>> {
-  let doc: unknown;
+function readCloudsFile(path: string): Record<string, unknown> {
+  let text: string;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    // YAML errors quote the offending line, which can be a password: keep only the position.
-    const pos = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
-    throw new CloudConfigError(`${path}: not valid YAML${pos ? ` (line ${pos})` : ''}`);
+    throw new CloudConfigError(`${path}: cannot read the file (${(err as { code?: string }).code ?? 'read error'})`);
   }
-  const parsed = fileSchema.safeParse(doc);
-  if (!parsed.success) throw new CloudConfigError(`${path}: ${describeConfigIssues(parsed.error).slice(0, 5).join('; ')}`);
-  return parsed.data.clouds;
+  const parsed = parseYamlText(text, path);
+  if (!parsed.ok) throw new CloudConfigError(parsed.problems.join('; '));
+  const file = fileSchema.safeParse(parsed.value ?? {});
+  if (!file.success) throw new CloudConfigError(`${path}: ${describeConfigIssues(file.error).slice(0, 5).join('; ')}`);
+  return file.data.clouds;
 }
 
 /** Names of the clouds defined in the clouds.yaml that would be used. */
 export function listCloudNames(opts: CloudsEnv = {}): string[] {
   const file = findConfigFile('clouds', opts);
   return file ? Object.keys(readCloudsFile(file)) : [];
+}
+
+/** Every configured cloud, each either usable or with the reason it is not. */
+export interface CloudSet {
+  /** The clouds.yaml in use (undefined: plain OS_* variables, or nothing configured). */
+  file: string | undefined;
+  names: string[];
+  clouds: Map<string, CloudConfig>;
+  /** `<file>: clouds.<name>.<key>: <problem>` per unusable cloud; never a value. */
+  unusable: Map<string, string>;
+}
+
+/**
+ * Loads every cloud of the clouds.yaml in use (or the `envvars` cloud of plain OS_*
+ * variables when there is no clouds.yaml). A broken entry is reported in `unusable` and
+ * the others still load; only a file that cannot be read or parsed at all throws.
+ */
+export function loadAllClouds(opts: CloudsEnv = {}): CloudSet {
+  const env = opts.env ?? process.env;
+  const set: CloudSet = { file: findConfigFile('clouds', opts), names: [], clouds: new Map(), unusable: new Map() };
+  const add = (name: string, load: () => CloudConfig) => {
+    set.names.push(name);
+    try {
+      set.clouds.set(name, load());
+    } catch (err) {
+      if (!(err instanceof CloudConfigError)) throw err;
+      set.unusable.set(name, err.message);
+    }
+  };
+  if (!set.file) {
+    if (env.OS_AUTH_URL) add(ENVVARS_CLOUD, () => loadCloudConfig(ENVVARS_CLOUD, opts));
+    return set;
+  }
+  const entries = readCloudsFile(set.file);
+  const secureFile = findConfigFile('secure', opts);
+  const secure = secureFile ? readCloudsFile(secureFile) : {};
+  for (const name of Object.keys(entries)) add(name, () => fromEntries(name, set.file!, entries, secureFile, secure));
+  return set;
 }
 
 /**
@@ -87,13 +127,25 @@ export function loadCloudConfig(name?: string, opts: CloudsEnv = {}): CloudConfi
   if (!file) {
     throw new CloudConfigError(`cloud ${wanted}: no clouds.yaml found (looked in ${configSearchPath('clouds', opts).join(', ')})`);
   }
-  const entry = readCloudsFile(file)[wanted];
-  if (!entry) throw new CloudConfigError(`${file}: clouds.${wanted} is not defined`);
   const secureFile = findConfigFile('secure', opts);
-  const secure = secureFile ? readCloudsFile(secureFile)[wanted] : undefined;
+  return fromEntries(wanted, file, readCloudsFile(file), secureFile, secureFile ? readCloudsFile(secureFile) : {});
+}
+
+function fromEntries(
+  name: string,
+  file: string,
+  entries: Record<string, unknown>,
+  secureFile: string | undefined,
+  secureEntries: Record<string, unknown>,
+): CloudConfig {
+  const entry = entries[name];
+  if (entry === undefined) throw new CloudConfigError(`${file}: clouds.${name} is not defined`);
+  if (!isRecord(entry)) throw new CloudConfigError(`${file}: clouds.${name}: expected a mapping of settings (auth, region_name, …)`);
+  const secure = secureEntries[name];
+  if (secure !== undefined && !isRecord(secure)) throw new CloudConfigError(`${secureFile}: clouds.${name}: expected a mapping of settings`);
   const merged = secure ? deepMerge(entry, secure) : entry;
   const where = secure ? `${file} (+ ${secureFile})` : file;
-  return finish(merged, where, wanted, `clouds.${wanted}.`);
+  return finish(merged, where, name, `clouds.${name}.`);
 }
 
 function finish(raw: Record<string, unknown>, where: string, name: string, prefix = ''): CloudConfig {

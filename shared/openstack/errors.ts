@@ -1,3 +1,4 @@
+import { redactUrlSecrets } from '../config/redact-text';
 import { parseErrorMessage } from './error-body';
 
 export type ServiceName = 'identity' | 'compute' | 'image' | 'volume';
@@ -12,7 +13,11 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
-/** Base of every error the OpenStack client throws. Messages never contain secrets. */
+/**
+ * Base of every error the OpenStack client throws. Messages never contain secrets: the
+ * client puts none in, and any URL in the text (a transport error's, or one a service
+ * echoed back) loses its userinfo and query string here, where every message is built.
+ */
 export class OpenStackError extends Error {
   readonly service: ServiceName;
   readonly method: string;
@@ -24,11 +29,13 @@ export class OpenStackError extends Error {
   /** Stable code for job records (`openstack.not_found`, ...). */
   readonly code: string = 'openstack.error';
 
-  constructor(ctx: ErrorContext, serverMessage: string) {
-    const where = `${ctx.service} ${ctx.method} ${ctx.path}`;
+  constructor(ctx: ErrorContext, rawServerMessage: string) {
+    const serverMessage = redactUrlSecrets(rawServerMessage);
+    const where = redactUrlSecrets(`${ctx.service} ${ctx.method} ${ctx.path}`);
     const status = ctx.status ? ` -> ${ctx.status}` : '';
     const rid = ctx.requestId ? ` [${ctx.requestId}]` : '';
-    super(`${where}${status}${rid}: ${serverMessage || 'no message'}`, ctx.cause ? { cause: ctx.cause } : undefined);
+    // no `cause`: undici's errors name the full URL, and loggers print causes
+    super(`${where}${status}${rid}: ${serverMessage || 'no message'}`);
     this.name = new.target.name;
     this.service = ctx.service;
     this.method = ctx.method;
@@ -91,6 +98,13 @@ export class NetworkError extends OpenStackError {
   override get retryable(): boolean {
     return true;
   }
+}
+/**
+ * The request could not even be made (the URL is malformed or carries credentials): a
+ * configuration problem, not the network, so it is not retried.
+ */
+export class InvalidRequestError extends OpenStackError {
+  override readonly code = 'openstack.invalid_request';
 }
 /** A response that does not match what the API documents (schema drift, bad proxy). */
 export class InvalidResponseError extends OpenStackError {

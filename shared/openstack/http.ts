@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   errorFromResponse,
+  InvalidRequestError,
   InvalidResponseError,
   NetworkError,
   OpenStackError,
@@ -40,11 +41,13 @@ export interface SendResult {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** The path of a URL: no userinfo, no query string (neither may reach a message). */
 export function pathOf(url: string): string {
   try {
     return new URL(url).pathname;
   } catch {
-    return url.split('?')[0] ?? url;
+    const noQuery = url.split(/[?#]/)[0] ?? '';
+    return noQuery.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '') || '/';
   }
 }
 
@@ -92,6 +95,8 @@ export function notify(
   }
 }
 
+const BAD_URL = /URL that includes credentials|Failed to parse URL|Invalid URL/i;
+
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -99,7 +104,12 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
-/** Maps fetch/undici failures (which wrap the real reason in `cause`) to Timeout or Network. */
+/**
+ * Maps fetch/undici failures (which wrap the real reason in `cause`) to Timeout or Network;
+ * a request that could not be built at all (fetch's TypeError for a malformed URL or one
+ * with credentials) to InvalidRequest, which is not retried. Messages are redacted by
+ * OpenStackError: undici's own name the full URL.
+ */
 export function transportError(
   err: unknown,
   ctx: { service: ServiceName; method: string; path: string },
@@ -114,6 +124,12 @@ export function transportError(
     .map((e) => (e instanceof Error ? e.message : String(e)))
     .filter(Boolean)
     .join(': ');
+  const first = chain[0] as { name?: unknown; message?: unknown } | undefined;
+  // only fetch's own words for an unusable URL: Workers' fetch also throws TypeErrors for
+  // plain network trouble, which must stay retryable
+  if (first?.name === 'TypeError' && BAD_URL.test(String(first.message))) {
+    return new InvalidRequestError(ctx, `the request could not be made (${detail})`);
+  }
   if (names.includes('TimeoutError') || codes.some((c) => TIMEOUT_CODES.has(c))) {
     const after = timeoutMs && names.includes('TimeoutError') ? ` after ${timeoutMs} ms` : '';
     return new TimeoutError({ ...ctx, cause: err }, `timed out${after} (${detail})`);

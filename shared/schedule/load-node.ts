@@ -2,7 +2,7 @@
 // alone, since there is no file system to read from.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseYamlText } from '../config/yaml-errors';
 import { validateSchedules, ScheduleConfigError } from './load';
 import type { ScheduleSource, ValidateOptions } from './load';
 import type { Schedule } from './schema';
@@ -20,16 +20,12 @@ export function readScheduleFiles(dir: string): ScheduleSource[] {
   const problems: string[] = [];
   for (const file of files) {
     const origin = join(dir, file);
-    const doc = parseDocument(readFileSync(origin, 'utf8'));
-    if (doc.errors.length > 0) {
-      // yaml's own messages quote the source line; report only the position.
-      for (const e of doc.errors) {
-        const pos = e.linePos?.[0];
-        problems.push(`${origin}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error (${e.code})`);
-      }
+    const parsed = parseYamlText(readFileSync(origin, 'utf8'), origin);
+    if (!parsed.ok) {
+      problems.push(...parsed.problems);
       continue;
     }
-    const data: unknown = doc.toJS();
+    const data: unknown = parsed.value;
     if (data === null || data === undefined) continue;
     const list =
       Array.isArray(data) ? data

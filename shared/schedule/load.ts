@@ -20,9 +20,26 @@ function labelOf(input: unknown, index: number): string {
   return typeof name === 'string' && name !== '' ? `schedule "${name}"` : `schedule #${index + 1}`;
 }
 
+export interface ScheduleClouds {
+  /** every cloud entry defined (usable or not) */
+  names: readonly string[];
+  /** why a defined cloud cannot be used (a broken clouds.yaml entry), else undefined */
+  problem?(name: string): string | undefined;
+  /** told about each enabled schedule whose cloud is defined but unusable */
+  warn?(line: string): void;
+}
+
 export interface ValidateOptions {
   /** names of the notifications the configuration defines (checks `notify.to`) */
   notificationNames?: readonly string[];
+  /**
+   * The configured clouds (checks `target.cloud` of enabled schedules). A cloud that is
+   * not defined at all is a typo in the schedule: an error, like any other bad field. A
+   * cloud that is defined but unusable is a clouds.yaml problem: that must not stop the
+   * service (other clouds keep working), so the schedule only gets a warning and each of
+   * its slots records the cloud's problem.
+   */
+  clouds?: ScheduleClouds;
 }
 
 /**
@@ -32,6 +49,7 @@ export interface ValidateOptions {
 export function validateSchedules(sources: readonly ScheduleSource[], opts: ValidateOptions = {}): Schedule[] {
   const problems: string[] = [];
   const out: Schedule[] = [];
+  const warnings: string[] = [];
   const seen = new Map<string, string>();
   sources.forEach((src, index) => {
     const label = labelOf(src.input, index);
@@ -56,8 +74,19 @@ export function validateSchedules(sources: readonly ScheduleSource[], opts: Vali
         }
       });
     }
+    if (opts.clouds && s.enabled) {
+      const cloud = s.target.cloud;
+      if (!opts.clouds.names.includes(cloud)) {
+        const known = opts.clouds.names.length ? `configured clouds: ${opts.clouds.names.join(', ')}` : 'no cloud is configured';
+        problems.push(`${prefix}: target.cloud: unknown cloud "${cloud}" (${known})`);
+        return;
+      }
+      const problem = opts.clouds.problem?.(cloud);
+      if (problem) warnings.push(`${prefix}: target.cloud: cloud "${cloud}" is unusable, the schedule's slots will fail: ${problem}`);
+    }
     out.push(s);
   });
   if (problems.length > 0) throw new ScheduleConfigError(problems);
+  for (const w of warnings) opts.clouds?.warn?.(w);
   return out;
 }

@@ -79,6 +79,25 @@ describe('validateSchedules', () => {
     ]);
   });
 
+  it('checks the target cloud of enabled schedules: unknown is an error, defined but unusable a warning', () => {
+    const warnings: string[] = [];
+    const clouds = { names: ['prod', 'broken'], problem: (n: string) => (n === 'broken' ? 'clouds.yaml: clouds.broken.auth.pasword: unknown key' : undefined), warn: (l: string) => void warnings.push(l) };
+    const sources = [
+      { input: valid, origin: 'a.yaml' },
+      { input: { ...valid, name: 'off', enabled: false, target: { cloud: 'nowhere', servers: ['x'] } }, origin: 'a.yaml' },
+      { input: { ...valid, name: 'b', target: { cloud: 'broken', servers: ['x'] } }, origin: 'b.yaml' },
+    ];
+    expect(validateSchedules(sources, { clouds }).map((s) => s.name)).toEqual(['nightly', 'off', 'b']);
+    expect(warnings).toEqual([
+      'b.yaml: schedule "b": target.cloud: cloud "broken" is unusable, the schedule\'s slots will fail: clouds.yaml: clouds.broken.auth.pasword: unknown key',
+    ]);
+    warnings.length = 0;
+    const typo = { input: { ...valid, name: 'typo', target: { cloud: 'prdo', servers: ['x'] } }, origin: 'c.yaml' };
+    expect(() => validateSchedules([...sources, typo], { clouds })).toThrow('c.yaml: schedule "typo": target.cloud: unknown cloud "prdo" (configured clouds: prod, broken)');
+    // a start that fails says why once, without warnings that do not matter any more
+    expect(warnings).toEqual([]);
+  });
+
   it('ships a valid example schedule', () => {
     const loaded = validateSchedules(declared.map((input) => ({ input })));
     const nightly = loaded.find((s) => s.name === 'nightly');

@@ -141,17 +141,31 @@ describe('functions/worker.ts in workerd with D1', () => {
     expect(await cronAt('2026-11-26T12:04:59Z')).toEqual([]);
   });
 
-  it('answers 503 naming the broken setting, never its value, when SNAPFLOW_CLOUDS is invalid', async () => {
+  it('a broken SNAPFLOW_CLOUDS entry makes that cloud unusable (health, 400 at submission), never the deployment', async () => {
     const w = createWorker();
-    const broken = baseEnv({ SNAPFLOW_CLOUDS: `{"prod":{"auth":{"auth_url":"not a url","password":"${DEAD_PASSWORD}"}}}` });
-    const r = await call(w, broken, '/healthz', { auth: false });
-    expect(r.status).toBe(503);
-    expect(r.json().error.code).toBe('misconfigured');
-    expect(r.json().error.details).toEqual(expect.arrayContaining([expect.stringMatching(/^SNAPFLOW_CLOUDS: prod\.auth\.auth_url: /)]));
-    expect(r.text).not.toContain(DEAD_PASSWORD);
+    const clouds = JSON.parse(DEAD_CLOUDS) as Record<string, unknown>;
+    clouds.prod = { auth: { auth_url: 'not a url', password: DEAD_PASSWORD } };
+    const bindings = baseEnv({ SNAPFLOW_CLOUDS: JSON.stringify(clouds) });
+    const health = await call(w, bindings, '/healthz', { auth: false });
+    expect(health.status).toBe(200);
+    expect(health.json().clouds).toEqual(
+      expect.arrayContaining([{ name: 'prod', ok: false, message: expect.stringMatching(/^unusable: SNAPFLOW_CLOUDS: prod\.auth\.auth_url: /) }]),
+    );
+    const sub = await call(w, bindings, '/v1/jobs', { method: 'POST', body: JSON.stringify({ kind: 'snapshot', cloud: 'prod', server: 'web' }) });
+    expect(sub.status).toBe(400);
+    expect(sub.json().error).toMatchObject({ code: 'cloud_unusable', field: 'cloud' });
+    expect(health.text + sub.text).not.toContain(DEAD_PASSWORD);
+  });
+
+  it('answers 503 naming the broken setting, never its value, when SNAPFLOW_CLOUDS cannot be read or a schedule names no cloud', async () => {
     const notJson = await call(createWorker(), baseEnv({ SNAPFLOW_CLOUDS: `{"prod": ${DEAD_PASSWORD}` }), '/v1/jobs');
     expect(notJson.status).toBe(503);
+    expect(notJson.json().error.code).toBe('misconfigured');
     expect(notJson.text).toMatch(/SNAPFLOW_CLOUDS: not valid JSON/);
     expect(notJson.text).not.toContain(DEAD_PASSWORD);
+    const w = createWorker({ schedules: [{ name: 'typo', cron: '@daily', target: { cloud: 'deadd', servers: ['web'] } }] });
+    const r = await call(w, baseEnv({ SNAPFLOW_CLOUDS: DEAD_CLOUDS }), '/healthz', { auth: false });
+    expect(r.status).toBe(503);
+    expect(r.json().error.details).toEqual(['schedules/schedules.ts: schedule "typo": target.cloud: unknown cloud "deadd" (configured clouds: dead)']);
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CloudConfigError, configSearchPath, listCloudNames, loadCloudConfig } from '../../../shared/openstack/clouds-node';
+import { CloudConfigError, configSearchPath, listCloudNames, loadAllClouds, loadCloudConfig } from '../../../shared/openstack/clouds-node';
 
 const SECRET = 'hunter2-very-secret';
 let root = '';
@@ -146,7 +146,7 @@ describe('loading one cloud', () => {
 
     writeFileSync(join(cwd, 'clouds.yaml'), cloudYaml('lab').replace('interface: public', 'interface: [public'));
     e = loadError(() => loadCloudConfig('lab', { env: {}, cwd, home, systemDir }));
-    expect(e.message).toMatch(/not valid YAML/);
+    expect(e.message).toBe(`${join(cwd, 'clouds.yaml')}:11:16: YAML syntax error (a bracket opened here is never closed)`);
 
     writeFileSync(join(cwd, 'clouds.yaml'), cloudYaml('lab').replace('interface: public', 'interface: sideways'));
     e = loadError(() => loadCloudConfig('lab', { env: {}, cwd, home, systemDir }));
@@ -158,5 +158,65 @@ describe('loading one cloud', () => {
     expect(e.message).toContain('OS_CLOUD');
     const e2 = loadError(() => loadCloudConfig('lab', { env: {}, cwd: join(root, 'empty'), home: join(root, 'empty'), systemDir }));
     expect(e2.message).toContain('no clouds.yaml found');
+  });
+});
+
+describe('loading every cloud (the service at start)', () => {
+  const good = cloudYaml('good').replace('clouds:\n', '');
+  const entry = (name: string, auth: string[]) => [`  ${name}:`, '    auth:', ...auth.map((l) => `      ${l}`), '    region_name: RegionOne', ''].join('\n');
+  const complete = ['username: admin', 'project_name: admin', 'user_domain_id: default', 'project_domain_id: default'];
+
+  it('one broken entry makes that cloud unusable, naming the file, the cloud and the key; the others load', () => {
+    const file = join(cwd, 'clouds.yaml');
+    writeFileSync(
+      file,
+      [
+        'clouds:',
+        good,
+        entry('typo', ['auth_url: http://127.0.0.1:5000/v3', `pasword: ${SECRET}`, ...complete]),
+        entry('nourl', [`password: ${SECRET}`, ...complete]),
+        entry('notaurl', ['auth_url: keystone.example:5000/v3', `password: ${SECRET}`, ...complete]),
+        entry('inurl', [`auth_url: http://admin:${SECRET}@127.0.0.1:5000/v3`, `password: ${SECRET}`, ...complete]),
+        '  scalar: 42',
+        '',
+      ].join('\n'),
+    );
+    const set = loadAllClouds({ env: {}, cwd, home, systemDir });
+    expect(set.file).toBe(file);
+    expect(set.names).toEqual(['good', 'typo', 'nourl', 'notaurl', 'inurl', 'scalar']);
+    expect([...set.clouds.keys()]).toEqual(['good']);
+    expect(Object.fromEntries(set.unusable)).toEqual({
+      typo: `${file}: clouds.typo.auth.pasword: unknown key (did you mean auth.password?)`,
+      nourl: `${file}: clouds.nourl.auth.auth_url: is missing`,
+      notaurl: `${file}: clouds.notaurl.auth.auth_url: must be an http(s) URL`,
+      inurl: `${file}: clouds.inurl.auth.auth_url: must not contain a user name or password (user:password@); use auth.username and auth.password`,
+      scalar: `${file}: clouds.scalar: expected a mapping of settings (auth, region_name, …)`,
+    });
+    expect(JSON.stringify([...set.unusable])).not.toContain(SECRET);
+  });
+
+  it('a garbled file is one error at the line at fault (an unclosed quote is reported where it opens)', () => {
+    const file = join(cwd, 'clouds.yaml');
+    const text = cloudYaml('lab').replace(`password: ${SECRET}`, `password: "${SECRET}`) + cloudYaml('other').replace('clouds:\n', '');
+    writeFileSync(file, text);
+    const e = loadError(() => loadAllClouds({ env: {}, cwd, home, systemDir }));
+    expect(e.message).toBe(`${file}:6:17: YAML syntax error (a double quote opened here is never closed)`);
+  });
+
+  it('plain OS_* variables are the one cloud "envvars" when there is no clouds.yaml', () => {
+    const set = loadAllClouds({ env: { OS_AUTH_URL: 'http://127.0.0.1:5000/v3', OS_TOKEN: SECRET, OS_AUTH_TYPE: 'token' }, cwd, home, systemDir });
+    expect(set).toMatchObject({ file: undefined, names: ['envvars'] });
+    expect(set.clouds.get('envvars')?.auth.token).toBe(SECRET);
+    expect(loadAllClouds({ env: {}, cwd, home, systemDir }).names).toEqual([]);
+  });
+
+  it('reads keystoneauth\'s tenant_* and default_domain_* spellings', () => {
+    writeFileSync(
+      join(cwd, 'clouds.yaml'),
+      ['clouds:', entry('legacy', ['auth_url: http://127.0.0.1:5000/v3', 'username: u', `password: ${SECRET}`, 'tenant_name: p', 'default_domain_name: Default'])].join('\n'),
+    );
+    const set = loadAllClouds({ env: {}, cwd, home, systemDir });
+    expect(set.unusable.size).toBe(0);
+    expect(set.clouds.get('legacy')?.auth).toMatchObject({ project_name: 'p', user_domain_name: 'Default', project_domain_name: 'Default' });
   });
 });
