@@ -4,6 +4,7 @@
 import type { Config } from '../shared/config/load';
 import { createEngine, type Dispatch, type Engine, type EngineEvent } from '../shared/engine/engine';
 import type { StepLogger } from '../shared/engine/define';
+import { leaseMsFor } from '../shared/engine/lease';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../shared/metrics/snapflow-metrics';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
@@ -109,7 +110,7 @@ export function composeService(input: ServiceInput): Service {
     store: input.store,
     workflows,
     owner: input.owner,
-    leaseMs: 60_000,
+    leaseMs: leaseMsFor(input.store.dialect),
     dispatch: input.dispatch,
     wakeWithinMs: input.wakeWithinMs,
     log: input.log,
@@ -150,7 +151,7 @@ export function composeService(input: ServiceInput): Service {
     workflows,
     jobRequestSchema,
     auth: { tokens: c.tokens },
-    preflight: createSubmitPreflight({ hasCloud: (n) => input.clouds(n) !== undefined, openstack, store: input.store }),
+    preflight: createSubmitPreflight({ hasCloud: (n) => input.clouds(n) !== undefined, openstack }),
     notifier,
     schedules,
     snapshots: createSnapshotService(openstack),

@@ -17,6 +17,7 @@ import { loadConfigNode } from '../shared/config/load-node';
 import { createJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
+import { lockSqliteInstance, SqliteInstanceLockedError, type SqliteInstanceLock } from '../shared/jobs/sqlite-instance-lock-node';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import { findConfigFile, listCloudNames, loadCloudConfig } from '../shared/openstack/clouds-node';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
@@ -38,6 +39,16 @@ function openStore(url: string) {
   const path = resolve(url.slice('sqlite:'.length));
   mkdirSync(dirname(path), { recursive: true });
   return createJobStore(openSqliteJobDb(path));
+}
+
+/** One service per SQLite job table (see lockSqliteInstance); a second one stops here. */
+function lockInstance(url: string): SqliteInstanceLock {
+  try {
+    return lockSqliteInstance(resolve(url.slice('sqlite:'.length)), 'SNAPFLOW_DB / database.url');
+  } catch (err) {
+    if (err instanceof SqliteInstanceLockedError) fatal(err.message);
+    throw err;
+  }
 }
 
 /** With no API token configured, make one admin token and leave it in a 0600 file (never in logs). */
@@ -119,6 +130,7 @@ async function main(): Promise<void> {
   const tokenFile = await ensureToken(config, dataDir);
   const clouds = await resolveClouds(dataDir);
   const store = openStore(config.database.url);
+  const instanceLock = store.dialect === 'sqlite' ? lockInstance(config.database.url) : null;
   await store.migrate();
   const transport = createUndiciTransport();
 
@@ -133,6 +145,13 @@ async function main(): Promise<void> {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
   });
+
+  // Holding the instance lock, this service knows the leases it finds are its dead
+  // predecessor's: their jobs resume now, not when the leases run out.
+  if (instanceLock) {
+    const n = await service.engine.recoverLeases(`taken back at start by pid ${process.pid}: no other service runs on this job table`);
+    if (n > 0) log.info(`took back the leases of ${n} job(s) a previous run left running; they resume now`);
+  }
 
   const server = serve({ fetch: service.app.fetch, hostname: config.listen.host, port: config.listen.port });
   const base = `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${config.listen.port}`;
@@ -173,6 +192,7 @@ async function main(): Promise<void> {
     await service.engine.close(10_000).catch(() => {});
     await service.notifications.settle(5_000).catch(() => {});
     await store.close().catch(() => {});
+    instanceLock?.release();
     await transport.close?.();
     await clouds.close();
     process.exit(0);

@@ -42,7 +42,8 @@ export function registerJobsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const rows = await deps.store.listJobs({
       ...(q.state ? { state: q.state } : {}),
       ...(q.kind ? { kind: q.kind } : {}),
-      ...(lockKey !== undefined ? { lockKey } : {}),
+      // jobs lock on the server's id and keep its name as the alias: either spelling finds them
+      ...(lockKey !== undefined ? { lockKeyOrAlias: lockKey } : {}),
       ...(before !== undefined ? { before } : {}),
       limit: q.limit + 1,
     });

@@ -6,7 +6,7 @@ import type { ErrorClassifier } from './classify';
 import { cancelJob } from './cancel';
 import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
-import { InvalidParamsError, UnknownKindError } from './errors';
+import { InvalidParamsError, LockBusyError, UnknownKindError } from './errors';
 import { executeStep } from './run-step';
 import { createDispatcher, type Dispatch } from './dispatcher';
 
@@ -55,6 +55,19 @@ export interface SubmitOptions {
   idempotencyKey?: string | null;
   requestedBy?: string | null;
   runAfter?: number;
+  /**
+   * The lock key as resolved at submission (e.g. `<cloud>/<server id>`), replacing the
+   * workflow's own lockKey(params) when the workflow declares one.
+   */
+  lockKey?: string | null;
+  /** Another spelling of the same target (e.g. `<cloud>/<server name>`), for listing its jobs. */
+  lockAlias?: string | null;
+  /**
+   * Refuse instead of queueing behind an unfinished job of the same lock key: submit()
+   * throws LockBusyError naming that job, and nothing is queued. Decided atomically with the
+   * insert. An idempotency key already used still returns its job (created: false).
+   */
+  exclusive?: boolean;
 }
 
 export interface RunOutcome {
@@ -75,6 +88,13 @@ export interface Engine {
   plan(kind: string, params: unknown): { kind: string; steps: string[] };
   runOnce(jobId?: string): Promise<RunOutcome | null>;
   tick(): Promise<RunOutcome[]>;
+  /**
+   * Makes the leases of other owners on running jobs of this engine's kinds expire now, so
+   * the next tick() resumes those jobs instead of waiting out the leases. Only for an engine
+   * that knows no other handler on its job table is alive (a restarted service holding its
+   * SQLite file's instance lock). Returns how many leases were revoked.
+   */
+  recoverLeases(message?: string): Promise<number>;
   cancel(id: string): Promise<Job | null>;
   /** Resolves once no dispatched step is pending or running (bounded by timeoutMs). */
   drain(timeoutMs?: number): Promise<void>;
@@ -229,22 +249,30 @@ export function createEngine(opts: EngineOptions): Engine {
       const concurrency = wf.concurrency?.(params) ?? null;
       const runAfter = so.runAfter ?? t;
       const submitted: NewJobEvent = { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: `${kind} submitted`, requestIds: [], data: null, at: t };
-      const { job, created } = await store.insertJob(
-        {
-          id: newId(),
-          kind,
-          params,
-          context: {},
-          runAfter,
-          deadline: wf.deadlineMs !== undefined ? t + wf.deadlineMs : null,
-          idempotencyKey: so.idempotencyKey ?? null,
-          lockKey: wf.lockKey?.(params) ?? null,
-          concurrencyKey: concurrency?.key ?? null,
-          concurrencyLimit: concurrency?.limit ?? null,
-          requestedBy: so.requestedBy ?? null,
-        },
-        submitted,
-      );
+      const declared = wf.lockKey?.(params) ?? null;
+      const lockKey = declared !== null && so.lockKey ? so.lockKey : declared;
+      const row = {
+        id: newId(),
+        kind,
+        params,
+        context: {},
+        runAfter,
+        deadline: wf.deadlineMs !== undefined ? t + wf.deadlineMs : null,
+        idempotencyKey: so.idempotencyKey ?? null,
+        lockKey,
+        lockAlias: lockKey !== null ? (so.lockAlias ?? null) : null,
+        concurrencyKey: concurrency?.key ?? null,
+        concurrencyLimit: concurrency?.limit ?? null,
+        requestedBy: so.requestedBy ?? null,
+      };
+      let job: Job;
+      let created: boolean;
+      if (so.exclusive && lockKey !== null) {
+        const r = await store.insertUnlessLocked(row, submitted);
+        if (r.outcome === 'busy') throw new LockBusyError(lockKey, r.holder);
+        ({ job } = r);
+        created = r.outcome === 'created';
+      } else ({ job, created } = await store.insertJob(row, submitted));
       if (created) {
         emit({ jobId: job.id, kind, event: submitted, patch: { state: 'queued' } });
         wakeAt(job.id, runAfter);
@@ -270,6 +298,9 @@ export function createEngine(opts: EngineOptions): Engine {
       const outs = await Promise.all(running);
       return outs.filter((o): o is RunOutcome => o !== null);
     },
+
+    recoverLeases: (message) =>
+      store.revokeLeases({ kinds, exceptOwner: owner, now: now(), ...(message !== undefined ? { message } : {}) }),
 
     cancel: (id) => cancelJob({ store, now, workflowOf: (k) => byKind.get(k), emit, chain }, id),
 
