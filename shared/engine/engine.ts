@@ -6,7 +6,8 @@ import type { ErrorClassifier } from './classify';
 import { cancelJob } from './cancel';
 import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
-import { InvalidParamsError, LockBusyError, UnknownKindError } from './errors';
+import { InvalidParamsError, UnknownKindError } from './errors';
+import { insertSubmission, type SubmitOptions } from './submit';
 import { executeStep } from './run-step';
 import { createDispatcher, type Dispatch } from './dispatcher';
 
@@ -49,25 +50,6 @@ export interface EngineOptions {
    */
   handOver?: boolean;
   log?: StepLogger;
-}
-
-export interface SubmitOptions {
-  idempotencyKey?: string | null;
-  requestedBy?: string | null;
-  runAfter?: number;
-  /**
-   * The lock key as resolved at submission (e.g. `<cloud>/<server id>`), replacing the
-   * workflow's own lockKey(params) when the workflow declares one.
-   */
-  lockKey?: string | null;
-  /** Another spelling of the same target (e.g. `<cloud>/<server name>`), for listing its jobs. */
-  lockAlias?: string | null;
-  /**
-   * Refuse instead of queueing behind an unfinished job of the same lock key: submit()
-   * throws LockBusyError naming that job, and nothing is queued. Decided atomically with the
-   * insert. An idempotency key already used still returns its job (created: false).
-   */
-  exclusive?: boolean;
 }
 
 export interface RunOutcome {
@@ -246,36 +228,11 @@ export function createEngine(opts: EngineOptions): Engine {
     async submit(kind, rawParams, so = {}) {
       const { wf, params } = parseParams(kind, rawParams);
       const t = now();
-      const concurrency = wf.concurrency?.(params) ?? null;
-      const runAfter = so.runAfter ?? t;
       const submitted: NewJobEvent = { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: `${kind} submitted`, requestIds: [], data: null, at: t };
-      const declared = wf.lockKey?.(params) ?? null;
-      const lockKey = declared !== null && so.lockKey ? so.lockKey : declared;
-      const row = {
-        id: newId(),
-        kind,
-        params,
-        context: {},
-        runAfter,
-        deadline: wf.deadlineMs !== undefined ? t + wf.deadlineMs : null,
-        idempotencyKey: so.idempotencyKey ?? null,
-        lockKey,
-        lockAlias: lockKey !== null ? (so.lockAlias ?? null) : null,
-        concurrencyKey: concurrency?.key ?? null,
-        concurrencyLimit: concurrency?.limit ?? null,
-        requestedBy: so.requestedBy ?? null,
-      };
-      let job: Job;
-      let created: boolean;
-      if (so.exclusive && lockKey !== null) {
-        const r = await store.insertUnlessLocked(row, submitted);
-        if (r.outcome === 'busy') throw new LockBusyError(lockKey, r.holder);
-        ({ job } = r);
-        created = r.outcome === 'created';
-      } else ({ job, created } = await store.insertJob(row, submitted));
+      const { job, created } = await insertSubmission(store, { id: newId(), kind, wf, params, now: t, event: submitted }, so);
       if (created) {
         emit({ jobId: job.id, kind, event: submitted, patch: { state: 'queued' } });
-        wakeAt(job.id, runAfter);
+        wakeAt(job.id, job.runAfter);
       }
       return { job, created };
     },
