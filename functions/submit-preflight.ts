@@ -8,8 +8,8 @@
 // Best effort: when the cloud does not answer, the job is queued and its own retries and
 // deadline take over — an outage must not turn into rejected submissions. Such a job locks
 // on the server as typed (`<cloud>/<name or id>`): given as the id, that is the exact key;
-// given as a name, it is not serialised against jobs that named the server by id until
-// it ends (its first step resolves the server; Nova still refuses conflicting actions).
+// given as a name, it is NOT serialised against jobs that lock on the server's id (the
+// known limit: only Nova's 409 on conflicting actions stands between them then).
 import type { OpenStackClient } from '../shared/openstack/client';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
 import type { Job } from '../shared/jobs/types';
