@@ -6,6 +6,7 @@ import { redactUrlSecrets } from '../shared/config/redact-text';
 import { NonRetryableError } from '../shared/engine/errors';
 import { createEngine, type Dispatch, type Engine, type EngineEvent } from '../shared/engine/engine';
 import type { StepLogger } from '../shared/engine/define';
+import { leaseMsFor } from '../shared/engine/lease';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../shared/metrics/snapflow-metrics';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
@@ -124,7 +125,7 @@ export function composeService(input: ServiceInput): Service {
     store: input.store,
     workflows,
     owner: input.owner,
-    leaseMs: 60_000,
+    leaseMs: leaseMsFor(input.store.dialect),
     dispatch: input.dispatch,
     wakeWithinMs: input.wakeWithinMs,
     log: input.log,
@@ -174,7 +175,6 @@ export function composeService(input: ServiceInput): Service {
       hasCloud: (n) => input.clouds(n) !== undefined,
       ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
       openstack,
-      store: input.store,
     }),
     notifier,
     schedules,

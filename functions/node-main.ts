@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const dataDir = prepareDataDir(process.env, warn);
   const tokenFile = await ensureAdminToken(config, dataDir, warn);
   const scheduleDir = schedulesDir(process.env);
-  const store = await openJobStore(config, process.env, warn);
+  const { store, instanceLock } = await openJobStore(config, process.env, warn);
   const clouds = await resolveClouds(dataDir, log);
   const schedules = loadNodeSchedules(config, clouds, scheduleDir, log);
   const transport = createUndiciTransport();
@@ -56,6 +56,13 @@ async function main(): Promise<void> {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
   });
+
+  // Holding the instance lock, this service knows the leases it finds are its dead
+  // predecessor's: their jobs resume now, not when the leases run out.
+  if (instanceLock) {
+    const n = await service.engine.recoverLeases(`taken back at start by pid ${process.pid}: no other service runs on this job table`);
+    if (n > 0) log.info(`took back the leases of ${n} job(s) a previous run left running; they resume now`);
+  }
 
   const { server, port } = await listen(service.app.fetch, config.listen.host, config.listen.port);
   const base = `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${port}`;
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
     await service.engine.close(10_000).catch(() => {});
     await service.notifications.settle(5_000).catch(() => {});
     await store.close().catch(() => {});
+    instanceLock?.release();
     await transport.close?.();
     await clouds.close();
     process.exit(0);

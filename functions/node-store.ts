@@ -8,6 +8,7 @@ import { DEFAULT_DATABASE_URL, type Config } from '../shared/config/load';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
+import { lockSqliteInstance, SqliteInstanceLockedError, type SqliteInstanceLock } from '../shared/jobs/sqlite-instance-lock-node';
 import { ensureDir, ensurePrivateFile } from './node-paths';
 import { EXIT_FAILURE, StartupError } from './node-startup-error';
 
@@ -26,11 +27,23 @@ function messageOf(err: unknown): string {
 
 const SQLITE_COMPANIONS = ['-wal', '-shm'];
 
-function openSqlite(url: string, setting: string, warn: (line: string) => void): SnapflowJobStore {
-  const path = resolve(url.slice('sqlite:'.length));
-  ensureDir(dirname(path), setting);
-  // created here with the right mode: SQLite gives its -wal and -shm files the database's mode
-  ensurePrivateFile(path, setting, { warn });
+export interface OpenedJobStore {
+  store: SnapflowJobStore;
+  /** SQLite: held for the life of the process; no other service runs on this table. */
+  instanceLock: SqliteInstanceLock | null;
+}
+
+/** One service per SQLite job table (see lockSqliteInstance); a second one stops here. */
+function lockInstance(path: string, setting: string): SqliteInstanceLock {
+  try {
+    return lockSqliteInstance(path, setting);
+  } catch (err) {
+    if (err instanceof SqliteInstanceLockedError) throw new StartupError(err.message, EXIT_FAILURE);
+    throw new StartupError(`${setting}: cannot lock ${path}.lock: ${messageOf(err)}`);
+  }
+}
+
+function openSqlite(path: string, setting: string, warn: (line: string) => void): SnapflowJobStore {
   for (const suffix of SQLITE_COMPANIONS) ensurePrivateFile(`${path}${suffix}`, setting, { create: false, warn });
   try {
     return createJobStore(openSqliteJobDb(path));
@@ -40,24 +53,31 @@ function openSqlite(url: string, setting: string, warn: (line: string) => void):
 }
 
 /** Opens and migrates the job table; every failure is a StartupError naming the setting. */
-export async function openJobStore(config: Config, env: Env, warn: (line: string) => void): Promise<SnapflowJobStore> {
+export async function openJobStore(config: Config, env: Env, warn: (line: string) => void): Promise<OpenedJobStore> {
   const url = config.database.url;
   const setting = databaseSetting(config, env);
   const postgres = url.startsWith('postgres://') || url.startsWith('postgresql://');
   if (!postgres && !url.startsWith('sqlite:')) {
     throw new StartupError(`${setting}: unsupported database URL scheme on Node (use sqlite:<path> or postgres://…)`);
   }
-  const store = postgres ? createJobStore(openPostgresJobDb(url)) : openSqlite(url, setting, warn);
+  const path = resolve(url.slice('sqlite:'.length));
+  let instanceLock: SqliteInstanceLock | null = null;
+  if (!postgres) {
+    ensureDir(dirname(path), setting);
+    // created here with the right mode: SQLite gives its -wal and -shm files the database's mode
+    ensurePrivateFile(path, setting, { warn });
+    instanceLock = lockInstance(path, setting);
+  }
+  const store = postgres ? createJobStore(openPostgresJobDb(url)) : openSqlite(path, setting, warn);
   try {
     await store.migrate();
   } catch (err) {
+    instanceLock?.release();
     await store.close().catch(() => undefined);
     // an unreachable PostgreSQL may come back: not a configuration error as such
     if (postgres) throw new StartupError(`${setting}: cannot prepare the job table: ${messageOf(err)}`, EXIT_FAILURE);
     throw new StartupError(`${setting}: cannot prepare the job table in ${resolve(url.slice('sqlite:'.length))}: ${messageOf(err)}`);
   }
-  for (const suffix of postgres ? [] : SQLITE_COMPANIONS) {
-    ensurePrivateFile(`${resolve(url.slice('sqlite:'.length))}${suffix}`, setting, { create: false, warn });
-  }
-  return store;
+  for (const suffix of postgres ? [] : SQLITE_COMPANIONS) ensurePrivateFile(`${path}${suffix}`, setting, { create: false, warn });
+  return { store, instanceLock };
 }

@@ -3,6 +3,11 @@
 // Each firing materialises ONE snapshot job per target server per slot with the
 // idempotency key `schedule:<name>:<slot>:<server id>`, so overlapping firings, a late
 // tick and two instances never double-snapshot: the second submit returns the first job.
+// Each job locks on `<cloud>/<server id>` (the targets are resolved first), like a job
+// submitted through the API, with the server's name as the lock alias. A slot whose server
+// is busy with another job QUEUES behind it (an API submission gets a 409 instead): the
+// nightly rollback point is still wanted once the other job is done, the per-slot key keeps
+// it to one job per slot, and the job's deadline bounds how long it may wait.
 import type { Principal } from '../shared/auth/principal';
 import { formatImageName } from '../shared/config/name-pattern';
 import type { Engine } from '../shared/engine/engine';
@@ -10,6 +15,7 @@ import type { OpenStackClient } from '../shared/openstack/client';
 import type { Server } from '../shared/openstack/compute-schemas';
 import type { Schedule } from '../shared/schedule/schema';
 import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
+import { serverLockKey } from '../shared/workflows/params';
 import type { ScheduleInfo, ScheduleRunResult, ScheduleService } from './http/app-deps';
 
 export interface ScheduleServiceDeps {
@@ -84,6 +90,8 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
         const { job, created } = await deps.engine.submit('snapshot', params, {
           idempotencyKey: slotKey(schedule, slot, t.id),
           requestedBy,
+          lockKey: serverLockKey({ cloud: schedule.target.cloud, server: t.id }),
+          lockAlias: serverLockKey({ cloud: schedule.target.cloud, server: t.name }),
         });
         result.jobs.push({ id: job.id, server: t.name, created });
       } catch (err) {

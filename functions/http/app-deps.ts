@@ -17,6 +17,12 @@ export interface JobRequestBase {
   [field: string]: unknown;
 }
 
+/** The lock a submission takes once its target is resolved (e.g. the server's id, and its name as the alias). */
+export interface ResolvedLock {
+  lockKey: string;
+  lockAlias?: string;
+}
+
 export interface ScheduleInfo {
   name: string;
   description?: string | null;
@@ -95,10 +101,12 @@ export interface AppDeps {
   auth: { tokens: readonly TokenEntry[] | (() => readonly TokenEntry[]) };
   /**
    * Checks a new (not replayed, not dry-run) submission against the world before it is
-   * queued: throws ApiError for an unknown server (404) or a server another job is busy
-   * with (409). Best effort: an unreachable cloud lets the job through (it retries).
+   * queued: throws ApiError for an unknown server (404), and returns the lock the job takes
+   * on the server as resolved (undefined: the workflow's own key). Best effort: an
+   * unreachable cloud lets the job through (it retries). A server another job is busy with
+   * is refused by the submit itself (409), atomically.
    */
-  preflight?: (req: JobRequestBase) => Promise<void>;
+  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | void>;
   /** Wire the same notifier into createEngine({ onEvent }) so long-polls wake at once. */
   notifier: JobNotifier;
   schedules: ScheduleService;

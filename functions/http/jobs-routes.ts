@@ -46,7 +46,8 @@ export function jobsRoutes(deps: AppDeps): AnyRoute[] {
       const page = await visibleJobsPage(
         deps.store,
         c.var.principal,
-        { ...(q.state ? { state: q.state } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(lockKey !== undefined ? { lockKey } : {}) },
+        // jobs lock on the server's id and keep its name as the alias: either spelling finds them
+        { ...(q.state ? { state: q.state } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(lockKey !== undefined ? { lockKeyOrAlias: lockKey } : {}) },
         { limit: q.limit, ...(before !== undefined ? { before } : {}) },
       );
       return c.json({ jobs: page.jobs.map(toJobView), next: page.nextBefore === null ? null : encodeJobCursor(page.nextBefore) });

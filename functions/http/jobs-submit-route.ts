@@ -1,14 +1,15 @@
 // POST /v1/jobs: the v1 submission contract. Order of checks: auth (401/403 scope) →
 // Idempotency-Key → JSON → schema (400 with the field path) → targets (403) → dry run
-// (200, touches nothing) or preflight (404 unknown server / 409 busy server) → submit
-// (202 new / 200 replay / 409 different body).
+// (200, touches nothing) or preflight (404 unknown server; resolves the lock key) → submit
+// (202 new / 200 replay / 409 different body / 409 busy server).
 import { z } from 'zod';
 import { canTarget, describeTarget, type Principal, type Target } from '../../shared/auth/principal';
 import { planOf, type WorkflowDefinition } from '../../shared/engine/define';
-import { InvalidParamsError, UnknownKindError } from '../../shared/engine/errors';
+import { InvalidParamsError, LockBusyError, UnknownKindError } from '../../shared/engine/errors';
 import type { Job } from '../../shared/jobs/types';
+import { serverBusyError } from '../submit-preflight';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
-import type { AppDeps, JobRequestBase } from './app-deps';
+import type { AppDeps, JobRequestBase, ResolvedLock } from './app-deps';
 import { badRequest, conflict, forbidden } from './envelope';
 import { requestTargets } from './job-access';
 import { toSubmitView } from './job-view';
@@ -121,15 +122,20 @@ export function submitRoute(deps: AppDeps): AnyRoute {
 
     const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
     // A replay answers with the first job even if the server is busy with that very job.
-    if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) await deps.preflight(req);
+    let lock: ResolvedLock | undefined | void;
+    if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) lock = await deps.preflight(req);
 
     let out: { job: Job; created: boolean };
     try {
       out = await deps.engine.submit(req.kind, params, {
         idempotencyKey: scopedKey,
         requestedBy: principal.name,
+        // busy server → 409, decided in one atomic insert (a check before it races)
+        exclusive: true,
+        ...(lock ? { lockKey: lock.lockKey, lockAlias: lock.lockAlias ?? null } : {}),
       });
     } catch (err) {
+      if (err instanceof LockBusyError) throw serverBusyError(req.server ?? req.cloud, err.holder);
       if (err instanceof InvalidParamsError) throw invalidInput(err.issues as z.core.$ZodIssue[], 'body', params);
       if (err instanceof UnknownKindError) throw badRequest('unknown_kind', `kind: "${req.kind}" is not available on this deployment`, 'kind');
       throw err;

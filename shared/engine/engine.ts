@@ -7,6 +7,7 @@ import { cancelJob } from './cancel';
 import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
 import { InvalidParamsError, UnknownKindError } from './errors';
+import { insertSubmission, type SubmitOptions } from './submit';
 import { executeStep } from './run-step';
 import { createDispatcher, type Dispatch } from './dispatcher';
 
@@ -51,12 +52,6 @@ export interface EngineOptions {
   log?: StepLogger;
 }
 
-export interface SubmitOptions {
-  idempotencyKey?: string | null;
-  requestedBy?: string | null;
-  runAfter?: number;
-}
-
 export interface RunOutcome {
   jobId: string;
   kind: string;
@@ -75,6 +70,13 @@ export interface Engine {
   plan(kind: string, params: unknown): { kind: string; steps: string[] };
   runOnce(jobId?: string): Promise<RunOutcome | null>;
   tick(): Promise<RunOutcome[]>;
+  /**
+   * Makes the leases of other owners on running jobs of this engine's kinds expire now, so
+   * the next tick() resumes those jobs instead of waiting out the leases. Only for an engine
+   * that knows no other handler on its job table is alive (a restarted service holding its
+   * SQLite file's instance lock). Returns how many leases were revoked.
+   */
+  recoverLeases(message?: string): Promise<number>;
   cancel(id: string): Promise<Job | null>;
   /** Resolves once no dispatched step is pending or running (bounded by timeoutMs). */
   drain(timeoutMs?: number): Promise<void>;
@@ -226,28 +228,11 @@ export function createEngine(opts: EngineOptions): Engine {
     async submit(kind, rawParams, so = {}) {
       const { wf, params } = parseParams(kind, rawParams);
       const t = now();
-      const concurrency = wf.concurrency?.(params) ?? null;
-      const runAfter = so.runAfter ?? t;
       const submitted: NewJobEvent = { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: `${kind} submitted`, requestIds: [], data: null, at: t };
-      const { job, created } = await store.insertJob(
-        {
-          id: newId(),
-          kind,
-          params,
-          context: {},
-          runAfter,
-          deadline: wf.deadlineMs !== undefined ? t + wf.deadlineMs : null,
-          idempotencyKey: so.idempotencyKey ?? null,
-          lockKey: wf.lockKey?.(params) ?? null,
-          concurrencyKey: concurrency?.key ?? null,
-          concurrencyLimit: concurrency?.limit ?? null,
-          requestedBy: so.requestedBy ?? null,
-        },
-        submitted,
-      );
+      const { job, created } = await insertSubmission(store, { id: newId(), kind, wf, params, now: t, event: submitted }, so);
       if (created) {
         emit({ jobId: job.id, kind, event: submitted, patch: { state: 'queued' } });
-        wakeAt(job.id, runAfter);
+        wakeAt(job.id, job.runAfter);
       }
       return { job, created };
     },
@@ -270,6 +255,9 @@ export function createEngine(opts: EngineOptions): Engine {
       const outs = await Promise.all(running);
       return outs.filter((o): o is RunOutcome => o !== null);
     },
+
+    recoverLeases: (message) =>
+      store.revokeLeases({ kinds, exceptOwner: owner, now: now(), ...(message !== undefined ? { message } : {}) }),
 
     cancel: (id) => cancelJob({ store, now, workflowOf: (k) => byKind.get(k), emit, chain }, id),
 

@@ -1,5 +1,6 @@
 // Error types steps throw (or return via fail/retry) to steer the engine. They are plain
 // Error subclasses so they also work across realms (Workers) via name/flag duck-typing.
+import type { Job } from '../jobs/types';
 
 export class NonRetryableError extends Error {
   readonly code: string;
@@ -56,5 +57,20 @@ export class UnknownKindError extends Error {
   constructor(kind: string) {
     super(`unknown workflow kind "${kind}"`);
     this.name = 'UnknownKindError';
+  }
+}
+
+/**
+ * Raised by an exclusive submit() while an unfinished job holds the lock key: nothing was
+ * queued. `holder` is that job (the oldest unfinished one of the key).
+ */
+export class LockBusyError extends Error {
+  readonly code = 'lock_busy';
+  constructor(
+    readonly lockKey: string,
+    readonly holder: Job,
+  ) {
+    super(`${lockKey} is busy with ${holder.kind} job ${holder.id} (${holder.state})`);
+    this.name = 'LockBusyError';
   }
 }

@@ -8,8 +8,10 @@ import { appendEvent, listEvents } from './sql/events';
 import { getJob, getJobByIdempotencyKey } from './sql/get-job';
 import { heartbeat } from './sql/heartbeat';
 import { insertJob } from './sql/insert-job';
+import { insertUnlessLocked } from './sql/insert-unless-locked';
 import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
+import { revokeLeases } from './sql/revoke-leases';
 import type { JobStore, ScheduleSlotStore } from './types';
 
 export type SnapflowJobStore = JobStore & ScheduleSlotStore & {
@@ -27,10 +29,12 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     dialect: jdb.dialect,
     migrate: () => migrateJobDb(jdb),
     insertJob: (job, event) => insertJob(jdb, job, event, t()),
+    insertUnlessLocked: (job, event) => insertUnlessLocked(jdb, job, event, t()),
     getJob: (id) => getJob(jdb, id),
     getJobByIdempotencyKey: (key) => getJobByIdempotencyKey(jdb, key),
     listJobs: (filter) => listJobs(jdb, filter),
     claim: (opts) => claim(jdb, opts, t(opts.now)),
+    revokeLeases: (opts) => revokeLeases(jdb, opts, t(opts.now)),
     heartbeat: (id, owner, leaseMs, progress, now) => heartbeat(jdb, id, owner, leaseMs, progress, t(now)),
     commit: (id, owner, patch, event, now) => commit(jdb, id, owner, patch, event, t(now)),
     commitAndClaim: (id, owner, patch, event, next, now) => commitAndClaim(jdb, id, owner, patch, event, next, t(now)),

@@ -39,6 +39,7 @@ export function rowToJob(dialect: JobDialect, r: Record<string, unknown>): Job {
     leaseExpiresAt: numOrNull(r.lease_expires_at),
     idempotencyKey: (r.idempotency_key as string | null) ?? null,
     lockKey: (r.lock_key as string | null) ?? null,
+    lockAlias: (r.lock_alias as string | null) ?? null,
     concurrencyKey: (r.concurrency_key as string | null) ?? null,
     concurrencyLimit: numOrNull(r.concurrency_limit),
     requestedBy: (r.requested_by as string | null) ?? null,

@@ -22,6 +22,8 @@ export interface JobsTable {
   lease_expires_at: number | null;
   idempotency_key: string | null;
   lock_key: string | null;
+  /** Added by migration 0004. */
+  lock_alias: string | null;
   concurrency_key: string | null;
   concurrency_limit: number | null;
   requested_by: string | null;

@@ -45,6 +45,11 @@ export interface Job {
   idempotencyKey: string | null;
   /** At most one unfinished job per lock key runs at a time (FIFO by seq). */
   lockKey: string | null;
+  /**
+   * Another spelling of the lock key's target, for finding its jobs by either (a server's
+   * name when the key holds its id). Never a lock itself.
+   */
+  lockAlias: string | null;
   /** Jobs sharing a concurrency key are limited to concurrencyLimit started at once. */
   concurrencyKey: string | null;
   concurrencyLimit: number | null;
@@ -67,9 +72,26 @@ export interface NewJob {
   deadline?: number | null;
   idempotencyKey?: string | null;
   lockKey?: string | null;
+  lockAlias?: string | null;
   concurrencyKey?: string | null;
   concurrencyLimit?: number | null;
   requestedBy?: string | null;
+}
+
+/** insertUnlessLocked(): a new job, an earlier job of the same idempotency key, or the holder of the lock. */
+export type InsertUnlessLockedResult =
+  | { outcome: 'created'; job: Job }
+  | { outcome: 'replayed'; job: Job }
+  | { outcome: 'busy'; holder: Job };
+
+export interface RevokeLeasesOptions {
+  /** Only jobs of these kinds (the kinds the caller's engine runs). */
+  kinds?: string[];
+  /** Leases of this owner are left alone (the caller's own). */
+  exceptOwner?: string;
+  now?: number;
+  /** The event message, saying why (default: a generic one). */
+  message?: string;
 }
 
 export interface JobEvent {
@@ -119,6 +141,8 @@ export interface ListJobsFilter {
   kind?: string;
   /** Matches jobs whose lockKey equals this value. */
   lockKey?: string;
+  /** Matches jobs whose lockKey or lockAlias equals this value (a server named by id or by name). */
+  lockKeyOrAlias?: string;
   /** seq cursor: return jobs with seq < before (newest first). */
   before?: number;
   limit?: number;
@@ -132,6 +156,14 @@ export interface JobStore {
    * returns the existing job and created=false.
    */
   insertJob(job: NewJob, event?: NewJobEvent): Promise<{ job: Job; created: boolean }>;
+  /**
+   * insertJob(), unless an unfinished job holds job.lockKey: then nothing is written and
+   * that job (the oldest unfinished one of the key) comes back as the holder. ONE atomic
+   * operation, so of racing inserts for a free key exactly one is created. An existing
+   * idempotency key wins over the lock: its job comes back as `replayed` even while the key
+   * is held (typically by that very job). Without a lock key it is insertJob().
+   */
+  insertUnlessLocked(job: NewJob, event?: NewJobEvent): Promise<InsertUnlessLockedResult>;
   getJob(id: string): Promise<Job | null>;
   getJobByIdempotencyKey(key: string): Promise<Job | null>;
   listJobs(filter: ListJobsFilter): Promise<Job[]>;
@@ -142,6 +174,13 @@ export interface JobStore {
    * state=running and the lease. Returns null when nothing is claimable.
    */
   claim(opts: ClaimOptions): Promise<Job | null>;
+  /**
+   * Make every running job's lease expire now (so the next claim() takes the job back), with
+   * a `lease.revoked` event each; returns how many. Only for a caller that knows no other
+   * handler can be alive on this job table (one service on an SQLite file it holds the
+   * instance lock of): a live owner would have its step run twice.
+   */
+  revokeLeases(opts: RevokeLeasesOptions): Promise<number>;
   /** Extend the lease (and optionally record progress) if `owner` still holds it. */
   heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now?: number): Promise<boolean>;
   /**

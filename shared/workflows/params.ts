@@ -73,9 +73,11 @@ export type RollbackParams = z.output<typeof rollbackParamsSchema>;
 export type PruneParams = z.output<typeof pruneParamsSchema>;
 
 /**
- * Lock key known at submit, before the server name is resolved to an id: at most one
- * mutating job per (cloud, server as given) runs at a time. Two spellings of the same
- * server (name and id) are not serialised by this key; Nova's 409 covers that case.
+ * A server's lock key, `<cloud>/<server>`: at most one job per key runs at a time. The
+ * workflows declare it from their params (the server as typed); a submission that resolves
+ * the server (the API's preflight, schedules) replaces it with `<cloud>/<server id>` and
+ * keeps `<cloud>/<server name>` as the lock alias, so that a name and an id of one server
+ * are one lock. The typed key stays only when the cloud could not be asked at submission.
  */
 export function serverLockKey(p: { cloud: string; server: string }): string {
   return `${p.cloud}/${p.server}`;

@@ -3,7 +3,10 @@
 // FIFO lock keys, concurrency limits, idempotency keys) so engine tests mean something
 // before (and besides) the SQL stores.
 import { TRANSITIONS } from '../../shared/jobs/transitions';
-import type { ClaimOptions, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent } from '../../shared/jobs/types';
+import type {
+  ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
+  RevokeLeasesOptions,
+} from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
 
 const UNFINISHED: readonly JobState[] = ['queued', 'running', 'waiting'];
@@ -32,7 +35,7 @@ export class MemoryJobStore implements JobStore {
       id: nj.id, seq: ++this.seq, kind: nj.kind, state: 'queued', step: null, stepIndex: 0, phase: 'run',
       params: clone(nj.params), context: clone(nj.context ?? {}), result: null, attempt: 0,
       runAfter: nj.runAfter ?? t, deadline: nj.deadline ?? null, leaseOwner: null, leaseExpiresAt: null,
-      idempotencyKey: nj.idempotencyKey ?? null, lockKey: nj.lockKey ?? null,
+      idempotencyKey: nj.idempotencyKey ?? null, lockKey: nj.lockKey ?? null, lockAlias: nj.lockKey ? (nj.lockAlias ?? null) : null,
       concurrencyKey: nj.concurrencyKey ?? null, concurrencyLimit: nj.concurrencyLimit ?? null,
       requestedBy: nj.requestedBy ?? null, cancelRequested: false, error: null, progress: null,
       createdAt: t, updatedAt: t, startedAt: null, finishedAt: null,
@@ -40,6 +43,18 @@ export class MemoryJobStore implements JobStore {
     this.jobs.set(job.id, job);
     if (event) this.pushEvent(job.id, event, t);
     return { job: clone(job), created: true };
+  }
+
+  // Synchronous up to its result, so it is as atomic as the SQL stores' single operation.
+  async insertUnlessLocked(nj: NewJob, event?: NewJobEvent): Promise<InsertUnlessLockedResult> {
+    const replayed = nj.idempotencyKey ? [...this.jobs.values()].find((j) => j.idempotencyKey === nj.idempotencyKey) : undefined;
+    if (replayed) return { outcome: 'replayed', job: clone(replayed) };
+    const holder = nj.lockKey
+      ? [...this.jobs.values()].filter((j) => j.lockKey === nj.lockKey && UNFINISHED.includes(j.state)).sort((a, b) => a.seq - b.seq)[0]
+      : undefined;
+    if (holder) return { outcome: 'busy', holder: clone(holder) };
+    const { job, created } = await this.insertJob(nj, event);
+    return created ? { outcome: 'created', job } : { outcome: 'replayed', job };
   }
 
   async getJob(id: string): Promise<Job | null> {
@@ -56,6 +71,7 @@ export class MemoryJobStore implements JobStore {
     return [...this.jobs.values()]
       .filter((j) => (f.state === undefined || j.state === f.state) && (f.kind === undefined || j.kind === f.kind))
       .filter((j) => (f.lockKey === undefined || j.lockKey === f.lockKey) && (f.before === undefined || j.seq < f.before))
+      .filter((j) => f.lockKeyOrAlias === undefined || j.lockKey === f.lockKeyOrAlias || j.lockAlias === f.lockKeyOrAlias)
       .sort((a, b) => b.seq - a.seq)
       .slice(0, f.limit ?? 100)
       .map(clone);
@@ -100,6 +116,21 @@ export class MemoryJobStore implements JobStore {
       return clone(j);
     }
     return null;
+  }
+
+  async revokeLeases(opts: RevokeLeasesOptions): Promise<number> {
+    const now = opts.now ?? this.clock();
+    let n = 0;
+    for (const j of [...this.jobs.values()].sort((a, b) => a.seq - b.seq)) {
+      if (j.state !== 'running' || j.leaseExpiresAt === null || j.leaseExpiresAt <= now) continue;
+      if ((opts.kinds && opts.kinds.length > 0 && !opts.kinds.includes(j.kind)) || (opts.exceptOwner !== undefined && j.leaseOwner === opts.exceptOwner)) continue;
+      this.pushEvent(j.id, { type: 'lease.revoked', fromState: 'running', toState: 'running', step: j.step, attempt: j.attempt,
+        message: opts.message ?? 'lease revoked: its owner is known to be gone', requestIds: [], data: { owner: j.leaseOwner } }, now);
+      j.leaseExpiresAt = now;
+      j.updatedAt = now;
+      n++;
+    }
+    return n;
   }
 
   async heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now = this.clock()): Promise<boolean> {

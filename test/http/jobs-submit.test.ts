@@ -143,6 +143,8 @@ describe('Idempotency-Key', () => {
 
   it('keys are per token: another token with the same key gets its own job', async () => {
     const a = (await (await postJson(h, '/v1/jobs', snap, TOKENS.submitter, key)).json()) as { id: string };
+    // the same server: only once the first job has ended is it free for another
+    await until(async () => (await h.store.getJob(a.id))?.state === 'succeeded', 'the first job');
     const res = await postJson(h, '/v1/jobs', snap, TOKENS.admin, key);
     expect(res.status).toBe(202);
     expect(((await res.json()) as { id: string }).id).not.toBe(a.id);

@@ -2,7 +2,8 @@
 // claims and commits two-step jobs of RACE_KIND until none are left, and prints one JSON
 // summary line. Workers with an odd number hand over like the engine does (commitAndClaim:
 // each commit also claims the next job); the others commit, then claim. Env: RACE_DIALECT (sqlite|postgres), RACE_TARGET (file path or URL),
-// RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS (comma list), RACE_OWNER, RACE_GO (barrier file).
+// RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS and RACE_LOCK_KEYS (comma lists), RACE_OWNER,
+// RACE_GO (barrier file).
 import { existsSync, writeFileSync } from 'node:fs';
 import { createJobStore } from '../../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
@@ -43,9 +44,16 @@ async function main(): Promise<void> {
   await startBarrier(owner);
 
   const inserted: Array<{ key: string; id: string; created: boolean }> = [];
-  for (const key of env('RACE_IDEM_KEYS').split(',')) {
+  const locked: Array<{ key: string; outcome: string; id: string }> = [];
+  const lockKeys = env('RACE_LOCK_KEYS').split(',');
+  for (const [i, key] of env('RACE_IDEM_KEYS').split(',').entries()) {
     const r = await store.insertJob({ id: `${owner}-${key}`, kind: env('RACE_IDEM_KIND'), params: {}, idempotencyKey: key });
     inserted.push({ key, id: r.job.id, created: r.created });
+    // "insert unless locked" for a lock key every worker tries at about the same moment
+    const lockKey = lockKeys[i];
+    if (lockKey === undefined) continue;
+    const l = await store.insertUnlessLocked({ id: `${owner}-${lockKey}`, kind: env('RACE_IDEM_KIND'), params: {}, lockKey });
+    locked.push({ key: lockKey, outcome: l.outcome, id: l.outcome === 'busy' ? l.holder.id : l.job.id });
   }
 
   const ran: Array<{ job: string; step: number; attempt: number }> = [];
@@ -78,7 +86,7 @@ async function main(): Promise<void> {
     commits.push({ job: job.id, step: job.stepIndex, attempt: job.attempt, ok });
   }
   await store.close();
-  process.stdout.write(`${JSON.stringify({ owner, handOver, inserted, ran, commits })}\n`);
+  process.stdout.write(`${JSON.stringify({ owner, handOver, inserted, locked, ran, commits })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -11,11 +11,13 @@ import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 // Several worker PROCESSES claim and commit the same jobs on one PostgreSQL / one SQLite
 // file. Safety: each (job, step) is claimed, run and committed exactly once; every
 // commit's guarded update succeeds; the history shows one claim per attempt, by the
-// process that then committed it. Also: racing idempotent inserts yield one job per key.
+// process that then committed it. Also: racing idempotent inserts yield one job per key, and
+// racing "insert unless locked" calls one job per lock key (the others get its id back).
 
 interface Summary {
   owner: string;
   inserted: Array<{ key: string; id: string; created: boolean }>;
+  locked: Array<{ key: string; outcome: string; id: string }>;
   ran: Array<{ job: string; step: number; attempt: number }>;
   commits: Array<{ job: string; step: number; attempt: number; ok: boolean }>;
   handOver: boolean;
@@ -57,13 +59,14 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
   const ids: string[] = [];
   for (let i = 0; i < JOBS; i++) ids.push((await store.insertJob({ id: `r-${tag}-${i}`, kind, params: { i } })).job.id);
   const keys = Array.from({ length: 20 }, (_, i) => `idem-${tag}-${i}`);
+  const lockKeys = Array.from({ length: 20 }, (_, i) => `cloud/lock-${tag}-${i}`);
 
   const go = join(barrierDir, `go-${tag}`);
   const owners = Array.from({ length: WORKERS }, (_, w) => `w${w}-${tag}`);
   const running = owners.map((owner) =>
     runWorker({
       RACE_DIALECT: dialect, RACE_TARGET: target, RACE_KIND: kind, RACE_IDEM_KIND: `idem-${tag}`,
-      RACE_IDEM_KEYS: keys.join(','), RACE_OWNER: owner, RACE_GO: go,
+      RACE_IDEM_KEYS: keys.join(','), RACE_LOCK_KEYS: lockKeys.join(','), RACE_OWNER: owner, RACE_GO: go,
     }),
   );
   // release all workers at once, so they really race (see race-worker.ts)
@@ -77,6 +80,15 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
     const rows = summaries.map((s) => s.inserted.find((r) => r.key === key)!);
     expect(rows.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(rows.map((r) => r.id)).size).toBe(1);
+  }
+
+  // one server lock: one creator per key, every other worker was told that creator's job
+  for (const key of lockKeys) {
+    const rows = summaries.map((s) => s.locked.find((r) => r.key === key)!);
+    expect(rows.filter((r) => r.outcome === 'created')).toHaveLength(1);
+    expect(rows.filter((r) => r.outcome === 'busy')).toHaveLength(WORKERS - 1);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(1);
+    expect((await store.listJobs({ lockKey: key })).map((j) => j.id)).toEqual([rows[0]!.id]);
   }
 
   const ran = new Map<string, string[]>();

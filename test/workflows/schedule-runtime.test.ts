@@ -2,6 +2,7 @@
 // one job per target per slot, never twice for the same slot, retention carried along.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSchedulesRuntime } from '../../functions/schedule-service';
+import { LockBusyError } from '../../shared/engine/errors';
 import { ScheduleSchema, type Schedule } from '../../shared/schedule/schema';
 import { setup, type Harness } from './harness';
 
@@ -49,6 +50,24 @@ describe('schedule runtime', () => {
     }
     // exactly two createImage calls: the second firing made nothing
     expect(h.sim.counters.get('POST /v2.1/servers/{id}/action:createImage')).toBe(2);
+  });
+
+  it('locks on the server id with its name as alias, and a slot for a busy server queues behind the job that holds it', async () => {
+    const web = h.sim.state.addServer({ name: 'web' });
+    // as POST /v1/jobs submits it: by name, exclusive, on the lock its preflight resolved
+    const api = await h.engine.submit('snapshot', { cloud: 'sim', server: 'web' }, { exclusive: true, lockKey: `sim/${web.id}`, lockAlias: 'sim/web' });
+    const s = schedule({ target: { cloud: 'sim', servers: ['web'] } });
+    const fired = await runtime([s]).fireSlot(s, new Date('2026-11-26T02:00:00Z'), 'schedule:nightly');
+    expect(fired.errors).toEqual([]);
+    expect(fired.jobs).toEqual([{ id: expect.any(String), server: 'web', created: true }]);
+    const slotJob = fired.jobs[0]!.id;
+    expect(await h.store.getJob(slotJob)).toMatchObject({ lockKey: `sim/${web.id}`, lockAlias: 'sim/web', params: { server: web.id } });
+    // the API's next submission, by id, is refused while either is unfinished
+    await expect(h.engine.submit('rollback', { cloud: 'sim', server: web.id, image: 'latest', confirm: true }, { exclusive: true, lockKey: `sim/${web.id}` }))
+      .rejects.toBeInstanceOf(LockBusyError);
+    const [first, second] = [await h.finish(api.job.id), await h.finish(slotJob)];
+    expect([first.state, second.state]).toEqual(['succeeded', 'succeeded']);
+    expect(second.startedAt!).toBeGreaterThanOrEqual(first.finishedAt!);
   });
 
   it('fires due slots between ticks, a missed slot within the grace window once, and nothing for a disabled schedule', async () => {

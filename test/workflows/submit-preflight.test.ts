@@ -5,7 +5,7 @@ import { ApiError } from '../../functions/http/envelope';
 import { createSubmitPreflight } from '../../functions/submit-preflight';
 import { setup, type Harness } from './harness';
 
-async function rejection(p: Promise<void>): Promise<{ status: number; code: string; field?: string; details?: unknown } | 'passed'> {
+async function rejection(p: Promise<unknown>): Promise<{ status: number; code: string; field?: string; details?: unknown } | 'passed'> {
   try {
     await p;
     return 'passed';
@@ -20,7 +20,7 @@ describe('submit preflight', () => {
   let preflight: ReturnType<typeof createSubmitPreflight>;
   beforeEach(async () => {
     h = await setup();
-    preflight = createSubmitPreflight({ hasCloud: (n) => n === 'sim' || n === 'down', openstack: (c) => h.deps.openstack(c), store: h.store });
+    preflight = createSubmitPreflight({ hasCloud: (n) => n === 'sim' || n === 'down', openstack: (c) => h.deps.openstack(c) });
   });
   afterEach(async () => h.close());
 
@@ -29,14 +29,12 @@ describe('submit preflight', () => {
     expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'ghost' }))).toMatchObject({ status: 404, code: 'server_not_found', field: 'server' });
   });
 
-  it('answers 409 for a server another job is busy with, and lets it through once that job ended', async () => {
-    h.sim.state.addServer({ name: 'web' });
-    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' }))).toBe('passed');
-    const { job } = await h.engine.submit('snapshot', { cloud: 'sim', server: 'web' });
-    const busy = await rejection(preflight({ kind: 'rollback', cloud: 'sim', server: 'web' }));
-    expect(busy).toMatchObject({ status: 409, code: 'server_busy', field: 'server', details: { jobId: job.id, kind: 'snapshot' } });
-    expect((await h.finish(job.id)).state).toBe('succeeded');
-    expect(await rejection(preflight({ kind: 'rollback', cloud: 'sim', server: 'web' }))).toBe('passed');
+  it('resolves the server: its name and its id give one lock, on the id, with the name as alias', async () => {
+    const web = h.sim.state.addServer({ name: 'web' });
+    const byName = await preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' });
+    const byId = await preflight({ kind: 'rollback', cloud: 'sim', server: web.id });
+    expect(byName).toEqual({ lockKey: `sim/${web.id}`, lockAlias: 'sim/web' });
+    expect(byId).toEqual(byName);
   });
 
   it('answers 409 for a name two servers share', async () => {
@@ -45,8 +43,10 @@ describe('submit preflight', () => {
     expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'twin' }))).toMatchObject({ status: 409, code: 'server_ambiguous', field: 'server' });
   });
 
-  it('lets the job through when the cloud does not answer (its own retries report it)', async () => {
+  it('lets the job through when the cloud does not answer (its own retries report it), on the server as typed', async () => {
     h.sim.faults.add({ route: /\/v2\.1\/servers/, status: 503, times: 100 });
     expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' }))).toBe('passed');
+    // no resolved lock: the engine keeps the workflow's own key, `<cloud>/<server as typed>`
+    expect(await preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' })).toBeUndefined();
   });
 });

@@ -1,24 +1,19 @@
 import { sql } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { JobDb } from '../job-db';
 import { runAtomic } from '../atomic';
 import { jsonParam, rowToJob } from '../row-mapping';
+import type { JobTables } from '../schema';
 import type { Job, NewJob, NewJobEvent } from '../types';
 import { getJob, getJobByIdempotencyKey } from './get-job';
 import { insertEventSelect, textValue } from './event-insert';
 
-/**
- * INSERT … ON CONFLICT DO NOTHING, then (only when a row was inserted) the `submitted`
- * event, atomically. A racing duplicate idempotency key loses on the unique index and gets
- * the winner's row back with created=false.
- */
-export async function insertJob(
-  jdb: JobDb,
-  job: NewJob,
-  event: NewJobEvent | undefined,
-  now: number,
-): Promise<{ job: Job; created: boolean }> {
+type Row = Record<string, unknown>;
+
+/** The jobs row of a new job (every column but seq). */
+export function newJobRow(job: NewJob, now: number) {
   if (!job.id || !job.kind) throw new Error('insertJob: id and kind are required');
-  const values = {
+  return {
     id: job.id,
     kind: job.kind,
     state: 'queued',
@@ -35,6 +30,8 @@ export async function insertJob(
     lease_expires_at: null,
     idempotency_key: job.idempotencyKey ?? null,
     lock_key: job.lockKey ?? null,
+    // an alias names the lock's target, so it means nothing without a lock
+    lock_alias: job.lockKey ? (job.lockAlias ?? null) : null,
     concurrency_key: job.concurrencyKey ?? null,
     concurrency_limit: job.concurrencyLimit ?? null,
     requested_by: job.requestedBy ?? null,
@@ -46,7 +43,10 @@ export async function insertJob(
     started_at: null,
     finished_at: null,
   };
-  const ev: NewJobEvent = event ?? {
+}
+
+export function submittedEvent(job: NewJob, event: NewJobEvent | undefined): NewJobEvent {
+  return event ?? {
     type: 'submitted',
     fromState: null,
     toState: 'queued',
@@ -56,32 +56,61 @@ export async function insertJob(
     requestIds: [],
     data: job.requestedBy ? { requestedBy: job.requestedBy } : null,
   };
-  const insert = jdb.db.insertInto('jobs').values(values).onConflict((oc) => oc.doNothing());
+}
 
-  let inserted: Record<string, unknown> | undefined;
-  if (jdb.dialect === 'postgres') {
-    // One statement: the event CTE reads the INSERT's RETURNING, so it exists iff the job does.
-    const evSql = insertEventSelect(jdb.dialect, ev, now, { jobId: sql`ins.id` }, sql`from ins`);
-    const rows = await sql`with ins as (${insert.returningAll()}), ev as (${evSql}) select * from ins`.execute(jdb.db);
-    inserted = rows.rows[0] as Record<string, unknown> | undefined;
-  } else {
-    // The event is inserted only for a job row that has no history yet, i.e. the one just
-    // written in this same batch (a conflicting insert leaves the earlier job's events alone).
-    const evSql = insertEventSelect(
-      jdb.dialect,
-      ev,
-      now,
-      { jobId: textValue(job.id) },
-      sql`from jobs where id = ${job.id} and not exists (select 1 from job_events where job_id = ${job.id})`,
-    );
-    const [rows] = await runAtomic(jdb, [insert.returningAll().compile(), evSql.compile(jdb.db)]);
-    inserted = rows?.[0];
-  }
-  if (inserted) return { job: rowToJob(jdb.dialect, inserted), created: true };
+/**
+ * SQLite / D1: the `submitted` event, for a batch after the job's INSERT. It is written only
+ * for a job row that has no history yet, i.e. the one just inserted in this same batch (a
+ * conflicting insert leaves the earlier job's events alone).
+ */
+export function submittedEventStatement(jdb: JobDb, jobId: string, ev: NewJobEvent, now: number): CompiledQuery {
+  return insertEventSelect(
+    jdb.dialect,
+    ev,
+    now,
+    { jobId: textValue(jobId) },
+    sql`from jobs where id = ${jobId} and not exists (select 1 from job_events where job_id = ${jobId})`,
+  ).compile(jdb.db);
+}
 
-  // the conflict was on the idempotency key, or else on the id itself
+/**
+ * PostgreSQL, on `db` (the pool or a transaction): ONE statement whose event CTE reads the
+ * INSERT's RETURNING, so the event exists iff the job does. The row, or undefined on conflict.
+ */
+export async function insertJobPg(jdb: JobDb, db: Kysely<JobTables>, job: NewJob, ev: NewJobEvent, now: number): Promise<Row | undefined> {
+  const insert = jdb.db.insertInto('jobs').values(newJobRow(job, now)).onConflict((oc) => oc.doNothing());
+  const evSql = insertEventSelect(jdb.dialect, ev, now, { jobId: sql`ins.id` }, sql`from ins`);
+  const rows = await sql`with ins as (${insert.returningAll()}), ev as (${evSql}) select * from ins`.execute(db);
+  return rows.rows[0] as Row | undefined;
+}
+
+/** After an insert that wrote nothing: the conflict was on the idempotency key, or else on the id itself. */
+export async function conflictingJob(jdb: JobDb, job: NewJob): Promise<Job> {
   const existing =
     (job.idempotencyKey ? await getJobByIdempotencyKey(jdb, job.idempotencyKey) : null) ?? (await getJob(jdb, job.id));
   if (!existing) throw new Error('insertJob: conflicting row vanished (deleted concurrently?)');
-  return { job: existing, created: false };
+  return existing;
+}
+
+/**
+ * INSERT … ON CONFLICT DO NOTHING, then (only when a row was inserted) the `submitted`
+ * event, atomically. A racing duplicate idempotency key loses on the unique index and gets
+ * the winner's row back with created=false.
+ */
+export async function insertJob(
+  jdb: JobDb,
+  job: NewJob,
+  event: NewJobEvent | undefined,
+  now: number,
+): Promise<{ job: Job; created: boolean }> {
+  const ev = submittedEvent(job, event);
+  let inserted: Row | undefined;
+  if (jdb.dialect === 'postgres') inserted = await insertJobPg(jdb, jdb.db, job, ev, now);
+  else {
+    const insert = jdb.db.insertInto('jobs').values(newJobRow(job, now)).onConflict((oc) => oc.doNothing());
+    const [rows] = await runAtomic(jdb, [insert.returningAll().compile(), submittedEventStatement(jdb, job.id, ev, now)]);
+    inserted = rows?.[0];
+  }
+  if (inserted) return { job: rowToJob(jdb.dialect, inserted), created: true };
+  return { job: await conflictingJob(jdb, job), created: false };
 }
