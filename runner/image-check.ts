@@ -53,7 +53,7 @@ export async function checkImage(file: string, diskFormat: string, t: ToolRunner
   if (info['format-specific']?.data?.corrupt) throw new TaskError('corrupt_image', 'qemu-img info: the image is marked corrupt', false);
   if (diskFormat === 'raw') return { info, warnings: [] }; // nothing to check in a raw file
   const r = await run(t, ['check', '-f', diskFormat, file]);
-  const said = lastLines(`${r.stdout}\n${r.stderr}`);
+  const said = checkSummary(r.stdout, r.stderr);
   switch (r.code) {
     case 0:
       return { info, warnings: [] };
@@ -81,6 +81,15 @@ async function run(t: ToolRunner, args: string[]): Promise<ExecResult> {
   const r = await execTool(t.qemuImg, args, { env: t.env, timeoutMs: t.timeoutMs, signal: t.signal });
   if (r.timedOut) throw new TaskError('sysprep_timeout', `qemu-img ${args[0]} did not finish within ${t.timeoutMs} ms`, true);
   return r;
+}
+
+/** qemu-img check's verdict lines ("N errors were found", "N leaked clusters") and its first ERROR line. */
+function checkSummary(stdout: string, stderr: string): string {
+  const lines = `${stdout}\n${stderr}`.split('\n').map((l) => l.trim());
+  const verdicts = lines.filter((l) => /were found on the image/.test(l));
+  const firstError = lines.find((l) => /^ERROR|error/i.test(l) && !/were found/.test(l));
+  const out = [...verdicts, ...(firstError ? [firstError] : [])].join(' | ');
+  return out || lastLines(`${stdout}\n${stderr}`);
 }
 
 /** The last few non-empty lines of a tool's output, for a message. */

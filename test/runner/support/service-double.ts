@@ -28,8 +28,10 @@ export interface ServiceDouble {
   enqueue(task: Task): void;
   /** The next heartbeat of this task answers cancel: true. */
   cancel(taskId: string): void;
-  /** Every later call about this task answers 409 lease_lost. */
+  /** Calls under the task's current lease answer 409 lease_lost from now on (a new claim gets a new lease). */
   takeOver(taskId: string): void;
+  /** takeOver() as soon as a heartbeat of the task reports this phase, or its complete/fail arrives (before it is answered). */
+  takeOverAt(taskId: string, phase: string): void;
   /** Waits until a recorded call matches (deadline in ms). */
   waitFor(pred: (c: Call) => boolean, timeoutMs?: number): Promise<Call>;
   close(): Promise<void>;
@@ -41,8 +43,8 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
   const waiting: Array<() => void> = [];
   const calls: Call[] = [];
   const cancelled = new Set<string>();
-  const takenOver = new Set<string>();
   const leases = new Map<string, string>();
+  const takeOverAt = new Map<string, string>();
   const watchers: Array<() => void> = [];
   const record = (c: Call) => {
     calls.push(c);
@@ -103,7 +105,12 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
         return send(400, { error: { code: 'invalid', message: parsed.error.message } });
       }
       const leaseToken = (parsed.data as { leaseToken: string }).leaseToken;
-      if (takenOver.has(taskId) || leases.get(taskId) !== leaseToken) {
+      const when = route === 'heartbeat' ? (parsed.data as { phase: string }).phase : route;
+      if (takeOverAt.get(taskId) === when) {
+        takeOverAt.delete(taskId);
+        leases.set(taskId, 'held-by-another-runner');
+      }
+      if (leases.get(taskId) !== leaseToken) {
         record({ route, taskId, body, status: 409, at: Date.now() });
         return send(409, { error: { code: 'lease_lost', message: 'the lease was taken over' } });
       }
@@ -128,7 +135,8 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
       for (const w of waiting.splice(0)) w();
     },
     cancel: (id) => void cancelled.add(id),
-    takeOver: (id) => void takenOver.add(id),
+    takeOver: (id) => void leases.set(id, 'held-by-another-runner'),
+    takeOverAt: (id, phase) => void takeOverAt.set(id, phase),
     async waitFor(pred, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
