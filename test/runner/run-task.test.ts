@@ -35,6 +35,11 @@ afterEach(async () => {
   await h.close();
 });
 
+/** virt-sysprep's double is running (its node process has started and logged its pid). */
+async function sysprepRunning(task: Task): Promise<void> {
+  await service.waitFor((c) => c.taskId === task.id && c.route === 'heartbeat' && (c.body as { phase: string }).phase === 'sysprep');
+  for (let i = 0; i < 400 && tools.pids('virt-sysprep').length === 0; i++) await new Promise((ok) => setTimeout(ok, 25));
+}
 const taskDirs = () => readdirSync(h.scratchDir).filter((n) => n.startsWith('task-'));
 const callsOf = (task: Task) => service.calls.filter((c) => c.taskId === task.id);
 
@@ -114,9 +119,10 @@ describe('a task from claim to report', () => {
     tools.set({ sysprepMs: 60_000 });
     const task = await claimed({ ttlSeconds: 3 });
     const run = runTask(task, h.deps, never);
-    await service.waitFor((c) => c.taskId === task.id && c.route === 'heartbeat' && (c.body as { phase: string }).phase === 'sysprep');
+    await sysprepRunning(task);
     service.cancel(task.id);
     expect(await run).toEqual({ outcome: 'failed', code: 'cancelled', retryable: false });
+    expect(tools.pids('virt-sysprep').map((p) => tools.running(p))).toEqual([false]);
     expect(callsOf(task).find((c) => c.route === 'fail')!.body).toMatchObject({ code: 'cancelled', phase: 'sysprep' });
     expect(taskDirs()).toEqual([]);
   });
@@ -125,9 +131,10 @@ describe('a task from claim to report', () => {
     tools.set({ sysprepMs: 60_000 });
     const task = await claimed({ ttlSeconds: 3 });
     const run = runTask(task, h.deps, never);
-    await service.waitFor((c) => c.taskId === task.id && c.route === 'heartbeat' && (c.body as { phase: string }).phase === 'sysprep');
+    await sysprepRunning(task);
     service.takeOver(task.id);
     expect(await run).toEqual({ outcome: 'lease_lost' });
+    expect(tools.pids('virt-sysprep').map((p) => tools.running(p))).toEqual([false]);
     expect(callsOf(task).filter((c) => c.route === 'complete' || c.route === 'fail')).toEqual([]);
     expect(taskDirs()).toEqual([]);
   });
@@ -137,9 +144,10 @@ describe('a task from claim to report', () => {
     const task = await claimed();
     const stopping = new AbortController();
     const run = runTask(task, h.deps, stopping.signal);
-    await service.waitFor((c) => c.taskId === task.id && c.route === 'heartbeat' && (c.body as { phase: string }).phase === 'sysprep');
+    await sysprepRunning(task);
     stopping.abort();
     expect(await run).toEqual({ outcome: 'failed', code: 'runner_stopping', retryable: true });
+    expect(tools.pids('virt-sysprep').map((p) => tools.running(p))).toEqual([false]);
     expect(callsOf(task).find((c) => c.route === 'fail')!.body).toMatchObject({ code: 'runner_stopping', retryable: true, phase: 'sysprep' });
     expect(taskDirs()).toEqual([]);
   });

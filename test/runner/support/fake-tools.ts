@@ -29,6 +29,10 @@ export interface FakeTools {
   set(b: FakeBehaviour): void;
   /** argv of every run, in order: [tool, ...args] */
   runs(): string[][];
+  /** Process ids of every run of a tool. */
+  pids(tool: string): number[];
+  /** Whether a process still runs (a zombie nobody reaped yet does not). */
+  running(pid: number): boolean;
   remove(): void;
 }
 
@@ -38,6 +42,7 @@ const path = require('node:path');
 const dir = __dirname;
 const behaviour = JSON.parse(fs.readFileSync(path.join(dir, 'behaviour.json'), 'utf8'));
 fs.appendFileSync(path.join(dir, 'runs.log'), JSON.stringify([path.basename(__filename), ...process.argv.slice(2)]) + '\\n');
+fs.appendFileSync(path.join(dir, 'pids.log'), path.basename(__filename) + ' ' + process.pid + '\\n');
 const args = process.argv.slice(2);
 `;
 
@@ -95,6 +100,7 @@ export function fakeTools(): FakeTools {
   const set = (b: FakeBehaviour) => {
     writeFileSync(join(dir, 'behaviour.json'), JSON.stringify(b));
     rmSync(join(dir, 'runs.log'), { force: true });
+    rmSync(join(dir, 'pids.log'), { force: true });
   };
   set({});
   return {
@@ -109,6 +115,22 @@ export function fakeTools(): FakeTools {
         return [];
       }
       return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+    },
+    pids: (tool) => {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, 'pids.log'), 'utf8');
+      } catch {
+        return [];
+      }
+      return text.trim().split('\n').map((l) => l.split(' ')).filter(([t]) => t === tool).map(([, p]) => Number(p));
+    },
+    running: (pid) => {
+      try {
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+      } catch {
+        return false;
+      }
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -26,6 +26,8 @@ export interface ServiceDouble {
   token: string;
   calls: Call[];
   enqueue(task: Task): void;
+  /** Hands out a body that need not match the protocol (it must have an id and a lease token). */
+  enqueueRaw(task: { id: string; lease: { token: string } } & Record<string, unknown>): void;
   /** The next heartbeat of this task answers cancel: true. */
   cancel(taskId: string): void;
   /** Calls under the task's current lease answer 409 lease_lost from now on (a new claim gets a new lease). */
@@ -39,7 +41,7 @@ export interface ServiceDouble {
 
 export async function startServiceDouble(opts: { token?: string; ttlSeconds?: number } = {}): Promise<ServiceDouble> {
   const token = opts.token ?? 'runner-test-token-0123456789';
-  const queue: Task[] = [];
+  const queue: Array<Pick<Task, 'id' | 'lease'>> = [];
   const waiting: Array<() => void> = [];
   const calls: Call[] = [];
   const cancelled = new Set<string>();
@@ -132,6 +134,10 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
     calls,
     enqueue(task) {
       queue.push(task);
+      for (const w of waiting.splice(0)) w();
+    },
+    enqueueRaw(task) {
+      queue.push(task as unknown as Task);
       for (const w of waiting.splice(0)) w();
     },
     cancel: (id) => void cancelled.add(id),
