@@ -48,8 +48,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     scratch = opened.scratch;
     if (opened.removedStale.length) log.warn('removed task directories a crashed run left behind', { removed: opened.removedStale });
   } catch (err) {
-    if (!(err instanceof ScratchInUseError)) throw err;
-    log.error(err.message);
+    // in use by another runner, or not writable by this user
+    log.error(err instanceof ScratchInUseError ? err.message : `cannot use the scratch directory ${config.scratchDir}: ${String(err)}`);
     return 1;
   }
   const service = new RunnerServiceClient({ url: config.serviceUrl, token: config.token });

@@ -1,6 +1,7 @@
 import { CloudConfigError } from '../shared/openstack/clouds-node';
 import { IntegrityError, NotFoundError, OpenStackError } from '../shared/openstack/errors';
 import type { RunnerFailureCode, RunnerPhase } from '../shared/runner/protocol';
+import { ToolMissingError } from './exec';
 
 // How a task ends badly: a code from the protocol's list, a message for the operator (never a
 // secret: OpenStack errors carry paths and the server's message, tool errors the tool's own
@@ -31,6 +32,8 @@ const TRANSFER_CODE: Partial<Record<RunnerPhase, RunnerFailureCode>> = { downloa
 /** Maps anything a pipeline stage threw to a failure report. */
 export function classify(err: unknown, phase: RunnerPhase): TaskError {
   if (err instanceof TaskError) return err;
+  // this host's problem: another runner may have the tool
+  if (err instanceof ToolMissingError) return new TaskError('sysprep_failed', err.message, true, { cause: err });
   if (err instanceof CloudConfigError) return new TaskError('cloud_not_configured', err.message, false, { cause: err });
   if (err instanceof IntegrityError) return new TaskError('integrity_mismatch', err.message, false, { cause: err });
   if (err instanceof OpenStackError) {
