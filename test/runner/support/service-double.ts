@@ -93,7 +93,11 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
           if (!hand()) send(204);
         };
         waiting.push(retry);
-        res.on('close', () => clearTimeout(timer));
+        res.on('close', () => {
+          clearTimeout(timer);
+          const i = waiting.indexOf(retry);
+          if (i >= 0) waiting.splice(i, 1);
+        });
         return;
       }
       const m = /^\/v1\/runner\/tasks\/([^/]+)\/(heartbeat|complete|fail)$/.exec(url);
@@ -134,11 +138,11 @@ export async function startServiceDouble(opts: { token?: string; ttlSeconds?: nu
     calls,
     enqueue(task) {
       queue.push(task);
-      for (const w of waiting.splice(0)) w();
+      waiting.shift()?.();
     },
     enqueueRaw(task) {
       queue.push(task as unknown as Task);
-      for (const w of waiting.splice(0)) w();
+      waiting.shift()?.();
     },
     cancel: (id) => void cancelled.add(id),
     takeOver: (id) => void leases.set(id, 'held-by-another-runner'),
