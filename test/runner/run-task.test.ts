@@ -55,12 +55,14 @@ async function claimed(over: Parameters<typeof taskFor>[1] = {}): Promise<Task> 
 
 describe('a task from claim to report', () => {
   it('completes: the image is in the target project, tagged and verified, and the report carries its digests', async () => {
+    tools.set({ checkRc: 3 }); // leaked clusters: a warning, not a failure
     const task = await claimed({ clean: { mode: 'hostname', hostname: 'new-name' }, target: { properties: { purpose: 'rename' } } });
     const end = await runTask(task, h.deps, never);
     expect(end).toMatchObject({ outcome: 'completed', reused: false });
     const complete = callsOf(task).find((c) => c.route === 'complete')!;
-    const body = complete.body as { imageId: string; bytes: number; verified: { source: { sha512: string }; target: { sha512: string } } };
+    const body = complete.body as { imageId: string; bytes: number; verified: { source: { sha512: string }; target: { sha512: string } }; warnings: string[] };
     expect(body.bytes).toBe(300_000);
+    expect(body.warnings).toEqual([expect.stringMatching(/^qemu-img check found leaked clusters/)]);
     const image = await env.target.image.get(body.imageId);
     expect(image.status).toBe('active');
     expect(body.verified.target.sha512).toBe(image.os_hash_value);

@@ -49,7 +49,10 @@ const args = process.argv.slice(2);
 const QEMU_IMG = `${COMMON}
 const file = args[args.length - 1];
 if (args[0] === 'info') {
-  const head = fs.readFileSync(file).subarray(0, 4);
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  fs.readSync(fd, head, 0, 4, 0);
+  fs.closeSync(fd);
   const qcow2 = head.equals(Buffer.from([0x51, 0x46, 0x49, 0xfb]));
   const size = fs.statSync(file).size;
   const info = { 'virtual-size': 268435456, filename: file, format: qcow2 ? 'qcow2' : 'raw', 'actual-size': size };
