@@ -44,7 +44,7 @@ export default defineConfig({
       {
         test: {
           name: 'sysprep',
-          // real qemu-img, virt-sysprep and guestfish (~25 s per virt-sysprep run under TCG):
+          // real qemu-img, virt-sysprep and guestfish (each run boots a libguestfs appliance):
           // not in `npm test`; `npx vitest run --project sysprep` (skips when the tools are missing)
           include: ['test/runner-tools/**/*.test.ts'],
           testTimeout: 600_000,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Test doubles of qemu-img, virt-sysprep and guestfish for the fast suite (each real
-// virt-sysprep run takes ~25 s; the real tools run in the `sysprep` project). They are real
+// virt-sysprep run boots an appliance; the real tools run in the `sysprep` project). They are real
 // executables, so the runner's spawning, argv, process-group kill and timeouts are the real
 // ones. The runner gives tools a clean environment, so they read their behaviour from a
 // JSON file next to them, and log every argv there.
