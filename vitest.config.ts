@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers, one runner:
+// Tiers, one runner:
 //  - node: fast unit/integration tests (simulator, SQLite, PostgreSQL started by scripts/test.sh)
 //  - contract: the OpenStack client against the simulator, or a real cloud when OS_CLOUD is set
 //  - workers: code that must run inside workerd (D1 store), via @cloudflare/vitest-pool-workers
+//  - sysprep: the runner's pipeline with the real qemu-img / virt-sysprep / guestfish
 // (the workers project is added in vitest.workers.config.ts and referenced below)
 export default defineConfig({
   test: {
@@ -12,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/contract/**', 'test/workers/**', 'test/lab/**', 'node_modules/**'],
+          exclude: ['test/contract/**', 'test/workers/**', 'test/lab/**', 'test/runner-tools/**', 'node_modules/**'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           // a real PostgreSQL for the job store tests (skipped when SNAPFLOW_TEST_PG_URL is set)
@@ -37,6 +38,17 @@ export default defineConfig({
           include: ['test/lab/**/*.test.ts', 'test/deploy/worker-dev.test.ts'],
           testTimeout: 900_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'sysprep',
+          // real qemu-img, virt-sysprep and guestfish (each run boots a libguestfs appliance):
+          // not in `npm test`; `npx vitest run --project sysprep` (skips when the tools are missing)
+          include: ['test/runner-tools/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** One executable each: `dist/<name>.mjs` from `entry`; add new bins here and to package.json. */
-export const ENTRIES = [{ name: 'snapflow', entry: 'functions/cli/main.ts' }];
+export const ENTRIES = [
+  { name: 'snapflow', entry: 'functions/cli/main.ts' },
+  // runner/bin/snapflow-runner.mjs imports it (and falls back to the sources without it)
+  { name: 'snapflow-runner', entry: 'runner/main.ts' },
+];
 
 function parseArgs(argv) {
   let outdir = join(ROOT, 'dist');

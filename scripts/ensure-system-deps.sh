@@ -2,7 +2,8 @@
 # Installs the Debian packages the test tiers need, only when they are missing, so
 # `npm test` works on a fresh machine and costs nothing on a prepared one.
 #   postgres  - the PostgreSQL server binaries (the tests start their own throwaway server)
-#   sysprep   - qemu-img, virt-sysprep and a kernel for libguestfs (the runner tier)
+#   sysprep   - qemu-img, virt-sysprep and a kernel for libguestfs, sfdisk for the test
+#               images of ../shared/lab/sysprep/make-test-image.sh (the runner's sysprep tier)
 set -euo pipefail
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=(postgres)
@@ -11,8 +12,9 @@ pkgs=()
 for w in "${want[@]}"; do
   case "$w" in
     postgres) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || pkgs+=(postgresql) ;;
-    sysprep) { command -v virt-sysprep && command -v qemu-img && ls /boot/vmlinuz-* ; } >/dev/null 2>&1 \
-               || pkgs+=(libguestfs-tools qemu-utils linux-image-amd64) ;;
+    sysprep) { command -v virt-sysprep && command -v qemu-img && command -v guestfish && ls /boot/vmlinuz-* ; } >/dev/null 2>&1 \
+               || pkgs+=(libguestfs-tools qemu-utils linux-image-amd64)
+             PATH="$PATH:/usr/sbin:/sbin" command -v sfdisk >/dev/null 2>&1 || pkgs+=(fdisk) ;;
     *) echo "ensure-system-deps: unknown component '$w'" >&2; exit 2 ;;
   esac
 done

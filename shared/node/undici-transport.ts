@@ -1,11 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { Agent, fetch as undiciFetch, request, stream, type Dispatcher } from 'undici';
-import type { ByteSink, ByteSource, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
+import type { ByteSink, ByteSource, ResumePolicy, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
 import { HashingFileSink } from './hashing-file-sink';
 import { HashingStream, TRANSFER_HIGH_WATER_MARK } from './hashing-stream';
+import { resumableDownload } from './resumable-download';
+import { collector, MAX_ERROR_BODY, toHeaders } from './response-bits';
 
 // Node transport: one keep-alive undici Agent for JSON calls and image bytes. Image
 // bytes go through undici request/stream (not fetch) so that they flow straight between
@@ -24,8 +26,6 @@ export interface UndiciTransportOptions {
   connectionsPerOrigin?: number;
   dispatcher?: Dispatcher;
 }
-
-const MAX_ERROR_BODY = 64 * 1024;
 
 export function createUndiciTransport(opts: UndiciTransportOptions = {}): Transport & { close(): Promise<void> } {
   const dispatcher =
@@ -75,7 +75,13 @@ async function upload(dispatcher: Dispatcher, req: TransferRequest & { method: '
   return { status: res.statusCode, headers: toHeaders(res.headers), errorBody, ...hasher.digests() };
 }
 
-async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink }): Promise<TransferResult> {
+async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink; resume?: ResumePolicy }): Promise<TransferResult> {
+  const sink = req.sink;
+  if (req.resume && req.resume.attempts > 0 && 'path' in sink) return resumableDownload(dispatcher, { ...req, sink, resume: req.resume });
+  return downloadOnce(dispatcher, req);
+}
+
+async function downloadOnce(dispatcher: Dispatcher, req: TransferRequest & { sink: ByteSink }): Promise<TransferResult> {
   let sink: HashingFileSink | HashingStream | undefined;
   let status = 0;
   let headers = new Headers();
@@ -110,17 +116,6 @@ async function download(dispatcher: Dispatcher, req: TransferRequest & { sink: B
   return { status, headers, errorBody, ...(sink?.digests() ?? { digests: {}, bytes: 0 }) };
 }
 
-function collector(into: Buffer[]): Writable {
-  let size = 0;
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (size < MAX_ERROR_BODY) into.push(chunk.subarray(0, MAX_ERROR_BODY - size));
-      size += chunk.length;
-      cb();
-    },
-  });
-}
-
 async function readLimited(body: AsyncIterable<Buffer>): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -129,13 +124,4 @@ async function readLimited(body: AsyncIterable<Buffer>): Promise<string> {
     size += chunk.length;
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(raw)) {
-    if (Array.isArray(v)) for (const item of v) h.append(k, item);
-    else if (v !== undefined) h.set(k, v);
-  }
-  return h;
 }

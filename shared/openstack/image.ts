@@ -12,7 +12,7 @@ import { notify, pathOf, transportError, type HttpOptions } from './http';
 import type { ServiceClient } from './service-client';
 import { DEFAULT_MULTIHASH, downloadHashes, isHashAlgorithm, uploadHashes, verifyHashes } from './image-integrity';
 import type { ExpectedDigests } from './image-integrity';
-import type { ByteSink, ByteSource, HashAlgorithm, TransferResult } from './transport';
+import type { ByteSink, ByteSource, HashAlgorithm, ResumePolicy, TransferResult } from './transport';
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 
@@ -39,6 +39,8 @@ export interface TransferOptions {
   /** Digests the bytes must have, when the caller knows better than Glance (e.g. recorded earlier). */
   expected?: ExpectedDigests;
   onProgress?: (bytes: number) => void;
+  /** Download to a file only: continue after a dropped connection with Range requests (Node transport). */
+  resume?: ResumePolicy;
 }
 
 export interface TransferSummary {
@@ -47,6 +49,8 @@ export interface TransferSummary {
   digests: Partial<Record<HashAlgorithm, string>>;
   /** The digests that matched Glance's record (and `expected`), strongest first; [] = size only. */
   verified: HashAlgorithm[];
+  /** Times a download was resumed after a dropped connection. */
+  resumes?: number;
 }
 
 export class ImageApi {
@@ -162,9 +166,9 @@ export class ImageApi {
     }
     const hashes = downloadHashes(image, opts.expected);
     const result = await this.transfer('GET', url, true, (headers) =>
-      transfer.download({ url, headers, sink, hashes, signal: opts.signal, onProgress: opts.onProgress }));
+      transfer.download({ url, headers, sink, hashes, signal: opts.signal, onProgress: opts.onProgress, resume: opts.resume }));
     const verified = verifyHashes(image, result, { service: 'image', method: 'GET', path: pathOf(url) }, 'downloaded', opts.expected);
-    return { bytes: result.bytes, digests: result.digests, verified };
+    return { bytes: result.bytes, digests: result.digests, verified, ...(result.resumes ? { resumes: result.resumes } : {}) };
   }
 
   private async transfer(

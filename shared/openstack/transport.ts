@@ -34,19 +34,37 @@ export interface TransferRequest {
   onProgress?: (bytes: number) => void;
 }
 
+/**
+ * Resuming a download to a file after the connection dropped mid-way (Node transport): a new
+ * request with `Range: bytes=<bytes already written>-`, continuing the same file and the same
+ * digest state, as long as the server answers 206 with the matching `Content-Range`.
+ */
+export interface ResumePolicy {
+  /** Requests after the first one; 0 = no resume. A 5xx or 429 answer to a resume counts as one. */
+  attempts: number;
+  /** Wait before the first resume, doubled for each next one (default 1000, at most 30 s). */
+  delayMs?: number;
+  /** Told about each resume (for logs); cheap, synchronous. */
+  onResume?: (info: { attempt: number; from: number; reason: string }) => void;
+}
+
 export interface TransferResult {
+  /** With a resumed download: the status of the first answer (200). */
   status: number;
   headers: Headers;
   /** For non-2xx answers: the (small) error body, for the typed error. */
   errorBody?: string;
   bytes: number;
   digests: Partial<Record<HashAlgorithm, string>>;
+  /** How many times a download was resumed with a Range request. */
+  resumes?: number;
 }
 
 /** Node-only hooks that move image bytes without buffering them. */
 export interface ByteTransfer {
   upload(req: TransferRequest & { method: 'PUT'; source: ByteSource }): Promise<TransferResult>;
-  download(req: TransferRequest & { sink: ByteSink }): Promise<TransferResult>;
+  /** `resume` applies to file sinks (`{ path }`); a writable sink is never resumed. */
+  download(req: TransferRequest & { sink: ByteSink; resume?: ResumePolicy }): Promise<TransferResult>;
 }
 
 export interface Transport {

@@ -163,6 +163,7 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
       req.socket.destroy();
       return;
     }
+    if (fault.cutAfterBytes !== undefined) ctx.cutAfterBytes = fault.cutAfterBytes;
     if (fault.status) {
       if (r.body === 'raw') req.resume();
       const shaped = errorBody(r.service, fault.status, 'Simulated fault (snapflow simulator)', undefined, headerValue(req, 'accept'));

@@ -13,6 +13,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** destroy the socket without answering */
   drop?: boolean;
+  /** answer normally, but destroy the socket after this many bytes of image data (GET .../file) */
+  cutAfterBytes?: number;
   when?: (req: IncomingMessage) => boolean;
 }
 

@@ -83,15 +83,71 @@ function download(ctx: Ctx): void {
   if (img.status === 'deactivated') return fail(ctx, 403, 'The requested image has been deactivated. Image data download is forbidden.');
   // Glance answers 204 when the image has no data yet (seen on the lab for a queued image)
   if (!img.filePath || img.status !== 'active') return empty(ctx, 204);
-  ctx.res.writeHead(200, {
+  const size = img.size ?? 0;
+  const range = requestedRange(ctx, size);
+  if (range === null) return;
+  const headers: Record<string, string> = {
     ...serviceHeaders('glance', ctx.reqId, ''),
     'Content-Type': 'application/octet-stream',
     'Content-Md5': img.checksum ?? '',
-    'Content-Length': String(img.size ?? 0),
-  });
-  const rs = createReadStream(img.filePath);
+    'Content-Length': String(range ? range.end - range.start + 1 : size),
+  };
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  ctx.res.writeHead(range ? 206 : 200, headers);
+  const rs = createReadStream(img.filePath, range ? { start: range.start, end: range.end } : {});
   rs.on('error', () => ctx.res.destroy());
-  rs.pipe(ctx.res);
+  if (ctx.cutAfterBytes === undefined) {
+    rs.pipe(ctx.res);
+    return;
+  }
+  // fault: the connection breaks after this many bytes of the body
+  let left = ctx.cutAfterBytes;
+  rs.on('data', (data: string | Buffer) => {
+    const chunk = data as Buffer; // no encoding was set: always a Buffer
+    if (chunk.length < left) {
+      left -= chunk.length;
+      if (!ctx.res.write(chunk)) rs.pause();
+      return;
+    }
+    rs.destroy();
+    ctx.res.write(chunk.subarray(0, left), () => ctx.res.socket?.destroy());
+  });
+  ctx.res.on('drain', () => rs.resume());
+  rs.on('end', () => ctx.res.end());
+}
+
+/**
+ * The Range of a data download as Glance 25 reads it (webob's parser, one range only):
+ * undefined = none, null = an error answer was sent. `bytes=N-` gives 206 with
+ * `Content-Range: bytes N-(size-1)/size`.
+ */
+function requestedRange(ctx: Ctx, size: number): { start: number; end: number } | undefined | null {
+  const raw = ctx.req.headers.range;
+  if (raw === undefined) return undefined;
+  if (raw.includes(',')) {
+    fail(ctx, 400, 'Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead.');
+    return null;
+  }
+  const m = /^bytes=(\d*)-(\d*)$/.exec(raw.trim());
+  const invalid = () => {
+    fail(ctx, 416, 'Invalid Range header.');
+    return null;
+  };
+  if (!m || (m[1] === '' && m[2] === '')) return invalid();
+  if (m[1] === '') {
+    // suffix: the last N bytes
+    const n = Number(m[2]);
+    if (n === 0) return invalid();
+    return { start: n < size ? size - n : 0, end: size - 1 };
+  }
+  const start = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < start) return invalid();
+  if (start >= size) {
+    fail(ctx, 416, `Invalid start position in Range header. Start position MUST be in the inclusive range [0, ${size - 1}].`);
+    return null;
+  }
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return { start, end };
 }
 
 export function glanceDataRoutes(): Route[] {

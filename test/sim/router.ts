@@ -22,6 +22,8 @@ export interface Ctx {
   mv: string;
   token: Token | null;
   body: unknown;
+  /** fault: the data download breaks off after this many bytes */
+  cutAfterBytes?: number;
 }
 
 export type Handler = (ctx: Ctx) => void | Promise<void>;
