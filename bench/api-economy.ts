@@ -19,9 +19,9 @@ import { createTokenCache } from '../shared/openstack/identity';
 import { imageProperty } from '../shared/openstack/image-schemas';
 import { orNull } from '../shared/openstack/or-null';
 import { serverOutcome } from '../shared/openstack/outcomes';
-import { waitFor, waitGone } from '../test/contract/helpers';
-import { startInProcessService, type InProcessService } from '../test/lab/in-process-service';
-import { startSimulator } from '../test/sim/server';
+import { waitFor, waitGone } from '../shared/openstack/poll';
+import { startInProcessService, type InProcessService } from '../functions/in-process-service';
+import { startSimulator } from '../shared/sim/server';
 import { cliEnv, cliRebuild, cliSnapshot } from './lib/api-cli';
 import { countsTable, median, ratio, secs, total, type RouteCounts } from './lib/api-report';
 

@@ -9,7 +9,7 @@ import { createJobStore } from '../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import type { Job, NewJobEvent } from '../shared/jobs/types';
-import { startThrowawayPostgres } from '../test/support/postgres-node';
+import { startThrowawayPostgres } from './lib/throwaway-postgres';
 
 type Mode = 'commit, then claim' | 'hand-over';
 const MODES: Mode[] = ['commit, then claim', 'hand-over'];

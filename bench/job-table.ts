@@ -21,7 +21,7 @@ import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import type { Job } from '../shared/jobs/types';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
-import { startThrowawayPostgres } from '../test/support/postgres-node';
+import { startThrowawayPostgres } from './lib/throwaway-postgres';
 
 type System = 'snapflow' | 'graphile-worker';
 type Backend = 'sqlite' | 'postgres';

@@ -18,10 +18,10 @@ import { stringify } from 'yaml';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import { createOpenStackClient } from '../shared/openstack/client';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
-import { fakeTools } from '../test/runner/support/fake-tools';
-import { taskFor } from '../test/runner/support/harness';
-import { startServiceDouble } from '../test/runner/support/service-double';
-import { startSimulator } from '../test/sim/server';
+import { fakeTools } from './lib/runner-doubles/fake-tools';
+import { taskFor } from './lib/runner-doubles/harness';
+import { startServiceDouble } from './lib/runner-doubles/service-double';
+import { startSimulator } from '../shared/sim/server';
 import { readVmHwm } from './lib/peak-rss';
 import { writePrngFile } from './lib/prng-file';
 

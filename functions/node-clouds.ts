@@ -37,7 +37,7 @@ function load(env: Env): CloudSet {
 /** The simulator, when no clouds.yaml and no OS_AUTH_URL exist. */
 async function startBuiltInSimulator(dataDir: DataDir, log: StepLogger): Promise<{ env: Env; close(): Promise<void> }> {
   // Imported lazily: a deployment with clouds never loads the simulator.
-  const { startSimulator } = await import('../test/sim/server');
+  const { startSimulator } = await import('../shared/sim/server');
   const sim = await startSimulator({ port: Number(process.env.SNAPFLOW_SIM_PORT ?? 0) });
   sim.state.addServer({ name: 'demo-web', metadata: { 'snapflow:schedule': 'nightly' } });
   const file = join(dataDir.path, 'simulator-clouds.yaml');

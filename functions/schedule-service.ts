@@ -15,7 +15,7 @@ import type { OpenStackClient } from '../shared/openstack/client';
 import type { Server } from '../shared/openstack/compute-schemas';
 import type { Schedule } from '../shared/schedule/schema';
 import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
-import { serverLockKey } from '../shared/workflows/params';
+import { serverLockKey } from './workflows/params';
 import type { ScheduleInfo, ScheduleRunResult, ScheduleService } from './http/app-deps';
 
 export interface ScheduleServiceDeps {

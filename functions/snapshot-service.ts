@@ -2,7 +2,7 @@
 // or exact name), newest first, with the policy they were made for and their job.
 import type { OpenStackClient } from '../shared/openstack/client';
 import { imageProperty, type Image } from '../shared/openstack/image-schemas';
-import { SNAPFLOW_TAGS } from '../shared/workflows/tags';
+import { SNAPFLOW_TAGS } from './workflows/tags';
 import type { SnapshotInfo, SnapshotService } from './http/app-deps';
 
 export function createSnapshotService(openstack: (cloud: string) => OpenStackClient): SnapshotService {

@@ -13,7 +13,7 @@
 import type { OpenStackClient } from '../shared/openstack/client';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
 import type { Job } from '../shared/jobs/types';
-import { serverLockKey } from '../shared/workflows/params';
+import { serverLockKey } from './workflows/params';
 import type { JobRequestBase, ResolvedLock } from './http/app-deps';
 import { ApiError, badRequest } from './http/envelope';
 

@@ -96,7 +96,7 @@ export interface AppDeps {
   toParams?: (req: JobRequestBase) => unknown;
   /** Targets a request touches, each checked with canTarget (default: source, plus `to.cloud` for a move). */
   targetsOf?: (req: JobRequestBase) => Target[];
-  /** The job lockKey of a server, for `GET /v1/jobs?server=` (default: `<cloud>/<server>`, as shared/workflows/params.ts). */
+  /** The job lockKey of a server, for `GET /v1/jobs?server=` (default: `<cloud>/<server>`, as functions/workflows/params.ts). */
   serverLockKey?: (q: { cloud?: string; server: string }) => string;
   auth: { tokens: readonly TokenEntry[] | (() => readonly TokenEntry[]) };
   /**

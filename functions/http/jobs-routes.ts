@@ -11,7 +11,7 @@ import { visibleJobOr404, visibleJobsPage } from './job-access';
 import { toEventView, toJobView } from './job-view';
 import { eventsQuery, eventsReply, jobListReply, jobReply, listJobsQuery } from './schemas';
 
-/** Same shape as shared/workflows/params.ts serverLockKey: `<cloud>/<server>`. */
+/** Same shape as functions/workflows/params.ts serverLockKey: `<cloud>/<server>`. */
 export function defaultServerLockKey(q: { cloud?: string; server: string }): string {
   // The lock key includes the cloud: a bare server name would match nothing.
   if (q.cloud === undefined) throw badRequest('invalid_query', 'cloud: required together with server', 'cloud');

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { formatImageName } from '../../shared/config/name-pattern';
 import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { createdAtMs, scaledRetry } from '../../shared/workflows/step-support';
-import { findJobImages, SNAPFLOW_TAGS } from '../../shared/workflows/tags';
+import type { WorkflowDeps } from '../workflows/deps';
+import { createdAtMs, scaledRetry } from '../workflows/step-support';
+import { findJobImages, SNAPFLOW_TAGS } from '../workflows/tags';
 
 const input = z.looseObject({
   cloud: z.string(),

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
 import { OpenStackError } from '../../shared/openstack/errors';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { deleteImageWithSnapshots } from '../../shared/workflows/delete-image';
-import { permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { deleteImageWithSnapshots } from '../workflows/delete-image';
+import { permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 const decided = z.looseObject({ id: z.string(), name: z.string().nullable(), reason: z.string(), volumeSnapshotIds: z.array(z.string()) });
 const input = z.looseObject({

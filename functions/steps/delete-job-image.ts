@@ -8,10 +8,10 @@ import { defineStep } from '../../shared/engine/define';
 import { done, wait } from '../../shared/engine/results';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { deleteImageWithSnapshots } from '../../shared/workflows/delete-image';
-import { scaledRetry, scaledWait } from '../../shared/workflows/step-support';
-import { findJobImages } from '../../shared/workflows/tags';
+import type { WorkflowDeps } from '../workflows/deps';
+import { deleteImageWithSnapshots } from '../workflows/delete-image';
+import { scaledRetry, scaledWait } from '../workflows/step-support';
+import { findJobImages } from '../workflows/tags';
 
 const input = z.looseObject({ cloud: z.string(), imageId: z.string().optional(), imageReady: z.boolean().default(false) });
 

@@ -9,9 +9,9 @@ import { serverImageId, taskState, type Server } from '../../shared/openstack/co
 import { VOLUME_REBUILD_MICROVERSION } from '../../shared/openstack/compute';
 import { atLeast } from '../../shared/openstack/microversion';
 import type { OpenStackClient } from '../../shared/openstack/client';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { rootVolumeImageId } from '../../shared/workflows/root-volume';
-import { permanent, scaledRetry } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { rootVolumeImageId } from '../workflows/root-volume';
+import { permanent, scaledRetry } from '../workflows/step-support';
 
 const input = z.looseObject({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
 

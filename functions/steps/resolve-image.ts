@@ -8,9 +8,9 @@ import { done, fail } from '../../shared/engine/results';
 import type { Image } from '../../shared/openstack/image-schemas';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { createdAtMs, permanent, scaledRetry } from '../../shared/workflows/step-support';
-import { findServerSnapshots, isSnapshotOf } from '../../shared/workflows/tags';
+import type { WorkflowDeps } from '../workflows/deps';
+import { createdAtMs, permanent, scaledRetry } from '../workflows/step-support';
+import { findServerSnapshots, isSnapshotOf } from '../workflows/tags';
 
 const input = z.looseObject({
   cloud: z.string(),

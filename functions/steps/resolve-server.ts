@@ -5,8 +5,8 @@ import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
 import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
 import { ConflictError } from '../../shared/openstack/errors';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 const input = z.looseObject({ cloud: z.string(), server: z.string() });
 

@@ -1,15 +1,15 @@
 // Read-only half of retention: list the policy's snapflow snapshots of this server and
-// the images servers run, then decide (shared/workflows/retention.ts). Skipped when no
+// the images servers run, then decide (functions/workflows/retention.ts). Skipped when no
 // rule is given (a snapshot job without `keep`).
 import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
 import { serverImageId } from '../../shared/openstack/compute-schemas';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { planRetention } from '../../shared/workflows/retention';
-import { createdAtMs, scaledRetry } from '../../shared/workflows/step-support';
-import { findServerSnapshots } from '../../shared/workflows/tags';
+import type { WorkflowDeps } from '../workflows/deps';
+import { planRetention } from '../workflows/retention';
+import { createdAtMs, scaledRetry } from '../workflows/step-support';
+import { findServerSnapshots } from '../workflows/tags';
 
 const input = z.looseObject({
   cloud: z.string(),

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
 import { taskState } from '../../shared/openstack/compute-schemas';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 const input = z.looseObject({ cloud: z.string(), serverId: z.string(), stoppedByJob: z.boolean().default(false) });
 

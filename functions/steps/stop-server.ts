@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
 import { taskState } from '../../shared/openstack/compute-schemas';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { scaledRetry } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { scaledRetry } from '../workflows/step-support';
 
 const input = z.looseObject({
   cloud: z.string(),

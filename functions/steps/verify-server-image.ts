@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done, fail } from '../../shared/engine/results';
 import { serverImageId } from '../../shared/openstack/compute-schemas';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { rootVolumeImageId } from '../../shared/workflows/root-volume';
-import { permanent, scaledRetry } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { rootVolumeImageId } from '../workflows/root-volume';
+import { permanent, scaledRetry } from '../workflows/step-support';
 
 const input = z.looseObject({
   cloud: z.string(),

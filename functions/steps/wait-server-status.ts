@@ -7,8 +7,8 @@ import { done, fail, wait } from '../../shared/engine/results';
 import { serverImageId, taskState } from '../../shared/openstack/compute-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, serverOutcome } from '../../shared/openstack/outcomes';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 export interface WaitServerOptions {
   name: string;

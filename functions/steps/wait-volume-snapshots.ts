@@ -6,8 +6,8 @@ import { done, fail, wait } from '../../shared/engine/results';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, snapshotOutcome } from '../../shared/openstack/outcomes';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../../shared/workflows/step-support';
+import type { WorkflowDeps } from '../workflows/deps';
+import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 const input = z.looseObject({
   cloud: z.string(),

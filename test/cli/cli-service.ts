@@ -1,4 +1,4 @@
-// The service the CLI tests talk to: the real service stack (test/lab/in-process-service.ts,
+// The service the CLI tests talk to: the real service stack (functions/in-process-service.ts,
 // as `npm start` composes it) on the OpenStack simulator, served over a real socket on
 // 127.0.0.1, with a post-snapshot hook receiver that can hold a job in its
 // post-snapshot-hook step until a test lets it go (a running step on demand).
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { sha256Hex } from '../../shared/auth/hash';
-import { startInProcessService, type InProcessService } from '../lab/in-process-service';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { startInProcessService, type InProcessService } from '../../functions/in-process-service';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 import { FAST_LATENCY } from '../workflows/harness';
 
 export const TOKENS = {

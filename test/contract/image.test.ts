@@ -8,7 +8,8 @@ import type { OpenStackClient } from '../../shared/openstack/client';
 import { ConflictError, IntegrityError, NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { imageOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName, waitFor } from './helpers';
+import { Cleanup, contractName } from './helpers';
+import { waitFor } from '../../shared/openstack/poll';
 import { openTarget, type ContractTarget } from './target';
 
 let target: ContractTarget;

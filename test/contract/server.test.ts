@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { imageOutcome, serverOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName, waitFor, waitGone } from './helpers';
+import { Cleanup, contractName } from './helpers';
+import { waitFor, waitGone } from '../../shared/openstack/poll';
 import { openTarget, type ContractTarget } from './target';
 
 let target: ContractTarget;

@@ -56,7 +56,7 @@ export async function openTarget(): Promise<ContractTarget> {
     return make('cloud', main, dest, async () => undefined);
   }
 
-  const { startSimulator } = await import('../sim/server');
+  const { startSimulator } = await import('../../shared/sim/server');
   const sim = await startSimulator();
   // Go through the same loader as a real cloud: the simulator's clouds.yaml in a temp dir.
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-contract-'));

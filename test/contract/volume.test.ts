@@ -4,7 +4,8 @@ import { attachedVolumeIds, isVolumeBacked } from '../../shared/openstack/comput
 import { NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty, imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { imageOutcome, serverOutcome, snapshotOutcome, volumeOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName, waitFor, waitGone } from './helpers';
+import { Cleanup, contractName } from './helpers';
+import { waitFor, waitGone } from '../../shared/openstack/poll';
 import { openTarget, type ContractTarget } from './target';
 
 // Boot-from-volume: the createImage of such a server is a properties-only image (size 0)

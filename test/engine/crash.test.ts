@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../shared/engine/engine';
 import type { JobStore } from '../../shared/jobs/types';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 import { CREATING_STEPS, crashWorkflow, GlanceLite, KILL_POINTS, type SimCloud } from './crash-workflow';
 import { openSqliteStore, quietLog } from './harness';
 

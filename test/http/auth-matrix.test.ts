@@ -11,8 +11,8 @@ import type { AnyRoute } from '../../functions/http/api-route';
 import { sha256Hex } from '../../shared/auth/hash';
 import { hasScope, type Scope } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
-import { type InProcessService, startInProcessService } from '../lab/in-process-service';
-import { type SimHandle, startSimulator } from '../sim/server';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 interface Principal {
   name: string;

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { honoPath } from '../../functions/http/api-route';
 import { sha256Hex } from '../../shared/auth/hash';
-import { type InProcessService, startInProcessService } from '../lab/in-process-service';
-import { type SimHandle, startSimulator } from '../sim/server';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);

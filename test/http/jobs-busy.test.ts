@@ -7,8 +7,8 @@ import { createSubmitPreflight } from '../../functions/submit-preflight';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { cloudConfigSchema } from '../../shared/openstack/cloud-config';
 import { createTokenCache } from '../../shared/openstack/identity';
-import { openstackProvider } from '../../shared/workflows/deps';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { openstackProvider } from '../../functions/workflows/deps';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 import { get, postJson, startHarness, until, type ErrorJson, type Harness } from './harness';
 
 const RACERS = 20;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { sha256Hex } from '../../shared/auth/hash';
-import { type InProcessService, startInProcessService } from '../lab/in-process-service';
-import { type SimHandle, startSimulator } from '../sim/server';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 const TOKEN = 'protocol-errors-admin-0123';
 const auth = { Authorization: `Bearer ${TOKEN}` };

@@ -1,4 +1,4 @@
-// The app with the real v1 contract (shared/workflows/params.ts) and the real workflow
+// The app with the real v1 contract (functions/workflows/params.ts) and the real workflow
 // definitions: validation field paths, dry-run plans, idempotent replays and the server
 // filter's lock key. Nothing runs (dispatch is off), so no cloud is needed.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,9 +12,9 @@ import { createEngine } from '../../shared/engine/engine';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import { createSnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
-import { allWorkflows } from '../../shared/workflows/all-workflows';
-import { workflowConfig } from '../../shared/workflows/deps';
-import { jobRequestSchema, serverLockKey } from '../../shared/workflows/params';
+import { allWorkflows } from '../../functions/workflows/all-workflows';
+import { workflowConfig } from '../../functions/workflows/deps';
+import { jobRequestSchema, serverLockKey } from '../../functions/workflows/params';
 import { fakeSchedules, T_NOW, tokenEntries, TOKENS, type ErrorJson } from './harness';
 
 let dir: string;

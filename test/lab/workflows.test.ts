@@ -8,10 +8,11 @@ import { attachedVolumeIds, serverImageId } from '../../shared/openstack/compute
 import { imageProperty, imageVolumeSnapshotIds, type Image } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { serverOutcome } from '../../shared/openstack/outcomes';
-import { rootVolumeImageId } from '../../shared/workflows/root-volume';
-import { Cleanup, contractName, waitFor, waitGone } from '../contract/helpers';
+import { rootVolumeImageId } from '../../functions/workflows/root-volume';
+import { Cleanup, contractName } from '../contract/helpers';
+import { waitFor, waitGone } from '../../shared/openstack/poll';
 import { openTarget, type ContractTarget } from '../contract/target';
-import { startInProcessService, type InProcessService, type JobJson } from './in-process-service';
+import { startInProcessService, type InProcessService, type JobJson } from '../../functions/in-process-service';
 
 const CLOUD = process.env.OS_CLOUD ?? '';
 const POLICY = 'lab';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../shared/runner/protocol';
 import { runTask, type TaskOutcome } from '../../runner/run-task';
-import { runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../runner/support/harness';
-import { startServiceDouble, type ServiceDouble } from '../runner/support/service-double';
+import { runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
+import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 import { libguestfsForTests, makeTestImage, missingTools, qemuImg } from './support';
 
 // Bad images with the real tools, each a clear task failure with its own code: the qemu-img

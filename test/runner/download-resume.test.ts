@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { NetworkError } from '../../shared/openstack/errors';
 import { downloadSource } from '../../runner/download';
-import { startSimEnv, taskFor, uploadImage, type SimEnv } from './support/harness';
+import { startSimEnv, taskFor, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
 
 // A download that loses its connection part-way continues with `Range: bytes=N-` from the
 // bytes already in the file, with the digest state kept: against the simulator (which answers

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PollLoop } from '../../runner/poll-loop';
 import type { TaskOutcome } from '../../runner/run-task';
-import { fakeTools, type FakeTools } from './support/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from './support/harness';
-import { startServiceDouble, type ServiceDouble } from './support/service-double';
+import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
+import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // The poll loop in process against the service double: long-polled claims, a task it cannot
 // read failed back as invalid_task (never run), a service that refuses the token retried

@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import type { Task } from '../../shared/runner/protocol';
 import { runTask } from '../../runner/run-task';
-import { fakeTools, type FakeTools } from './support/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from './support/harness';
-import { startServiceDouble, type ServiceDouble } from './support/service-double';
+import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
+import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // One task through the whole runner (heartbeats, pipeline, report) against the simulator and
 // the service double, with test doubles of the three tools: every way a task can end, and

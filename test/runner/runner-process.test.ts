@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeTools, type FakeTools } from './support/fake-tools';
-import { fakeQcow2, startSimEnv, taskFor, uploadImage, type SimEnv } from './support/harness';
-import { startServiceDouble, type ServiceDouble } from './support/service-double';
+import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, startSimEnv, taskFor, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
+import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // The `snapflow-runner` process itself (its bin launcher, from the sources) against the
 // service double and the simulator: it removes what a crashed run left in the scratch

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Task } from '../../shared/runner/protocol';
 import { runTask } from '../../runner/run-task';
 import { targetProperties } from '../../runner/upload';
-import { fakeTools, type FakeTools } from './support/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from './support/harness';
-import { startServiceDouble, type ServiceDouble } from './support/service-double';
+import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
+import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // A retried task never uploads twice: a new attempt of a task whose earlier attempt uploaded
 // and verified its image (and then lost its `complete`) reports that image without

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 import { cleanUpServices, exitOf, health, logLines, startService, stop, tempDir, type Running } from './node-entry';
 
 afterAll(cleanUpServices);

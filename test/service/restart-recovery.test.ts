@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import type { Job } from '../../shared/jobs/types';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'functions', 'node-main.ts');

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 import { cleanUpServices, health, startService, stop, tempDir, until } from './node-entry';
 
 const planted = (what: string) => `planted-${what}-${randomBytes(6).toString('hex')}`;

@@ -1,7 +1,7 @@
 // Error answers byte for byte as the lab gives them (curl against 127.0.0.1, 2026-11-26).
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimHandle } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
 import type { Session } from './helpers';
 import { type client, login, openSimSession } from './helpers';
 

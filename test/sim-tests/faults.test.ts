@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SimHandle } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
 import type { Session } from './helpers';
 import { type client, login, openSimSession } from './helpers';
 

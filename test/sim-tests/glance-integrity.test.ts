@@ -9,8 +9,8 @@ import { cloudEntryToConfig } from '../../shared/openstack/cloud-config';
 import { IntegrityError } from '../../shared/openstack/errors';
 import { verifyHashes } from '../../shared/openstack/image-integrity';
 import { imageSchema } from '../../shared/openstack/image-schemas';
-import { imageView } from '../sim/glance-view';
-import { startSimulator, type SimHandle } from '../sim/server';
+import { imageView } from '../../shared/sim/glance-view';
+import { startSimulator, type SimHandle } from '../../shared/sim/server';
 
 // Which digest the client checks: Glance's multihash (whatever `hashing_algorithm` the cloud
 // uses), md5 only for an image without one, size alone when Glance recorded nothing; and a

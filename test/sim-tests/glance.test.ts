@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimHandle } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
 import type { Session } from './helpers';
 import { client, login, openSimSession, waitFor } from './helpers';
 

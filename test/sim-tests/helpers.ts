@@ -1,5 +1,5 @@
-import { startSimulator } from '../sim/server';
-import type { SimHandle } from '../sim/server';
+import { startSimulator } from '../../shared/sim/server';
+import type { SimHandle } from '../../shared/sim/server';
 
 export interface Session { token: string; projectId: string; userId: string; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> }
 

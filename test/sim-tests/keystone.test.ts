@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { SimHandle } from '../sim/server';
-import { startSimulator } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
+import { startSimulator } from '../../shared/sim/server';
 import { client, login } from './helpers';
 
 let sim: SimHandle;

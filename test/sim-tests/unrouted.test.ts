@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimHandle } from '../sim/server';
-import { startSimulator } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
+import { startSimulator } from '../../shared/sim/server';
 import { login } from './helpers';
 
 let sim: SimHandle;

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startThrowawayPostgres } from './postgres-node';
+import { startThrowawayPostgres } from '../../bench/lib/throwaway-postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {

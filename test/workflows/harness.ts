@@ -10,9 +10,9 @@ import { TERMINAL_STATES, type Job, type JobEvent } from '../../shared/jobs/type
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { cloudConfigSchema } from '../../shared/openstack/cloud-config';
 import { createTokenCache } from '../../shared/openstack/identity';
-import { allWorkflows } from '../../shared/workflows/all-workflows';
-import { openstackProvider, workflowConfig, type WorkflowConfig, type WorkflowDeps } from '../../shared/workflows/deps';
-import { startSimulator, type SimHandle, type SimOptions } from '../sim/server';
+import { allWorkflows } from '../../functions/workflows/all-workflows';
+import { openstackProvider, workflowConfig, type WorkflowConfig, type WorkflowDeps } from '../../functions/workflows/deps';
+import { startSimulator, type SimHandle, type SimOptions } from '../../shared/sim/server';
 
 export const FAST_LATENCY = {
   build: 10, snapshot: 80, rebuild: 40, stop: 20, start: 20, delete: 10, volume: 20, volumeSnapshot: 60, upload: 10,

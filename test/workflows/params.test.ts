@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jobRequestSchema, pruneParamsSchema, rollbackParamsSchema, serverLockKey, snapshotParamsSchema } from '../../shared/workflows/params';
-import { planRetention } from '../../shared/workflows/retention';
+import { jobRequestSchema, pruneParamsSchema, rollbackParamsSchema, serverLockKey, snapshotParamsSchema } from '../../functions/workflows/params';
+import { planRetention } from '../../functions/workflows/retention';
 
 const paths = (r: { success: boolean; error?: { issues: Array<{ path: PropertyKey[] }> } }) => r.error?.issues.map((i) => i.path.join('.'));
 

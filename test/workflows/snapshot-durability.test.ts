@@ -2,8 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../shared/engine/engine';
-import { allWorkflows } from '../../shared/workflows/all-workflows';
-import type { WorkflowDeps } from '../../shared/workflows/deps';
+import { allWorkflows } from '../../functions/workflows/all-workflows';
+import type { WorkflowDeps } from '../../functions/workflows/deps';
 import { CREATE_IMAGE, imagesOfJob, setup, until, type Harness } from './harness';
 
 let h: Harness;

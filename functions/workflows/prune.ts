@@ -1,10 +1,10 @@
 // prune: resolve server → select what the policy's retention removes → delete it (with
 // the Cinder snapshots of volume-backed images). Only images snapflow made for this
 // server and policy are ever considered; dryRun lists and touches nothing.
-import { deleteImagesStep } from '../../functions/steps/delete-images';
-import { resolveServerStep } from '../../functions/steps/resolve-server';
-import { selectPrunableStep } from '../../functions/steps/select-prunable';
-import { defineWorkflow, type WorkflowDefinition } from '../engine/define';
+import { deleteImagesStep } from '../steps/delete-images';
+import { resolveServerStep } from '../steps/resolve-server';
+import { selectPrunableStep } from '../steps/select-prunable';
+import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
 import { pruneParamsSchema, serverLockKey, type PruneParams } from './params';
 import type { RetentionPlan } from './retention';

@@ -14,7 +14,7 @@ import type { TaskDeps } from '../../../runner/run-task';
 import { Scratch } from '../../../runner/scratch';
 import { RunnerServiceClient } from '../../../runner/service-client';
 import { SpaceLedger, type FreeBytes } from '../../../runner/space';
-import { startSimulator, type SimHandle } from '../../sim/server';
+import { startSimulator, type SimHandle } from '../../../shared/sim/server';
 import type { ServiceDouble } from './service-double';
 
 // The pieces the runner tests share: the simulator with a clouds.yaml for it (`sim` is the

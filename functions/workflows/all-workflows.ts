@@ -1,5 +1,5 @@
 // Every workflow this module defines, for createEngine({ workflows: allWorkflows(deps) }).
-import type { WorkflowDefinition } from '../engine/define';
+import type { WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
 import { pruneWorkflow } from './prune';
 import { rollbackWorkflow } from './rollback';

@@ -6,17 +6,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeService, type Service } from '../../functions/compose';
-import { sha256Hex } from '../../shared/auth/hash';
-import type { TokenEntry } from '../../shared/auth/tokens';
-import { buildConfig } from '../../shared/config/load';
-import type { StepLogger } from '../../shared/engine/define';
-import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
-import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
-import { createUndiciTransport } from '../../shared/node/undici-transport';
-import type { CloudConfig } from '../../shared/openstack/cloud-config';
-import { loadCloudConfig } from '../../shared/openstack/clouds-node';
-import { ScheduleSchema, type ScheduleInput } from '../../shared/schedule/schema';
+import { composeService, type Service } from './compose';
+import { sha256Hex } from '../shared/auth/hash';
+import type { TokenEntry } from '../shared/auth/tokens';
+import { buildConfig } from '../shared/config/load';
+import type { StepLogger } from '../shared/engine/define';
+import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
+import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
+import { createUndiciTransport } from '../shared/node/undici-transport';
+import type { CloudConfig } from '../shared/openstack/cloud-config';
+import { loadCloudConfig } from '../shared/openstack/clouds-node';
+import { ScheduleSchema, type ScheduleInput } from '../shared/schedule/schema';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;

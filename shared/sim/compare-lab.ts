@@ -1,4 +1,4 @@
-// Shape diff between the simulator and a real cloud: `tsx test/sim/compare-lab.ts`
+// Shape diff between the simulator and a real cloud: `tsx shared/sim/compare-lab.ts`
 // (OS_AUTH_URL defaults to the lab's http://127.0.0.1:5000/v3). It creates and deletes its own
 // server, images and volume there. Prints, per step, the status codes and the JSON keys that differ.
 import { startSimulator } from './server';

@@ -1,7 +1,7 @@
 // The Glance properties snapflow puts on what it creates, and the lookups by them.
-import type { OpenStackClient } from '../openstack/client';
-import type { Image } from '../openstack/image-schemas';
-import { imageProperty } from '../openstack/image-schemas';
+import type { OpenStackClient } from '../../shared/openstack/client';
+import type { Image } from '../../shared/openstack/image-schemas';
+import { imageProperty } from '../../shared/openstack/image-schemas';
 
 export const SNAPFLOW_TAGS = {
   job: 'snapflow_job',

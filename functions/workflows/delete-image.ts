@@ -1,8 +1,8 @@
 // Deleting a snapflow image and the Cinder snapshots a volume-backed one references.
 // Cinder snapshots go first: once the image is gone nothing records which ones belonged
 // to it. A 404 on either means already gone (an earlier attempt), which is fine.
-import type { OpenStackClient } from '../openstack/client';
-import { orNull } from '../openstack/or-null';
+import type { OpenStackClient } from '../../shared/openstack/client';
+import { orNull } from '../../shared/openstack/or-null';
 
 export type DeleteResult = { kind: 'deleted'; volumeSnapshotIds: string[] } | { kind: 'busy'; reason: string };
 

@@ -2,18 +2,18 @@
 // wait volume snapshots (boot-from-volume) → [start → wait ACTIVE] → post-snapshot hook
 // → [retention when `keep` is given]. Cleanup after a cancel or failure deletes the
 // half-made image and starts the server again if this job stopped it.
-import { createImageStep } from '../../functions/steps/create-image';
-import { deleteImagesStep } from '../../functions/steps/delete-images';
-import { deleteJobImageStep } from '../../functions/steps/delete-job-image';
-import { postSnapshotHookStep } from '../../functions/steps/post-snapshot-hook';
-import { resolveServerStep } from '../../functions/steps/resolve-server';
-import { selectPrunableStep } from '../../functions/steps/select-prunable';
-import { startServerStep } from '../../functions/steps/start-server';
-import { stopServerStep } from '../../functions/steps/stop-server';
-import { waitImageActiveStep } from '../../functions/steps/wait-image-active';
-import { waitServerStatusStep } from '../../functions/steps/wait-server-status';
-import { waitVolumeSnapshotsStep } from '../../functions/steps/wait-volume-snapshots';
-import { defineWorkflow, type WorkflowDefinition } from '../engine/define';
+import { createImageStep } from '../steps/create-image';
+import { deleteImagesStep } from '../steps/delete-images';
+import { deleteJobImageStep } from '../steps/delete-job-image';
+import { postSnapshotHookStep } from '../steps/post-snapshot-hook';
+import { resolveServerStep } from '../steps/resolve-server';
+import { selectPrunableStep } from '../steps/select-prunable';
+import { startServerStep } from '../steps/start-server';
+import { stopServerStep } from '../steps/stop-server';
+import { waitImageActiveStep } from '../steps/wait-image-active';
+import { waitServerStatusStep } from '../steps/wait-server-status';
+import { waitVolumeSnapshotsStep } from '../steps/wait-volume-snapshots';
+import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
 import { serverLockKey, snapshotConcurrency, snapshotParamsSchema, type SnapshotParams } from './params';
 import { skipOnDryRun } from './step-support';

@@ -1,9 +1,9 @@
 // Small pieces every step file shares: permanent errors that keep the OpenStack request
 // id, time-scaled retry/poll policies, and the dry-run guard.
-import type { RetryPolicy, WaitPolicy } from '../engine/backoff';
-import { defineStep, type StepDefinition } from '../engine/define';
-import { NonRetryableError } from '../engine/errors';
-import { done } from '../engine/results';
+import type { RetryPolicy, WaitPolicy } from '../../shared/engine/backoff';
+import { defineStep, type StepDefinition } from '../../shared/engine/define';
+import { NonRetryableError } from '../../shared/engine/errors';
+import { done } from '../../shared/engine/results';
 import type { WorkflowDeps } from './deps';
 
 /** A failure retrying cannot fix; carries the request id of the call that showed it. */

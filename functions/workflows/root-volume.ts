@@ -1,10 +1,10 @@
 // The image a volume-backed server's root volume holds, as Cinder records it in
 // volume_image_metadata (Nova shows `image: ""` for such servers).
-import type { OpenStackClient } from '../openstack/client';
-import type { Server } from '../openstack/compute-schemas';
-import { attachedVolumeIds } from '../openstack/compute-schemas';
-import { orNull } from '../openstack/or-null';
-import type { Volume } from '../openstack/volume';
+import type { OpenStackClient } from '../../shared/openstack/client';
+import type { Server } from '../../shared/openstack/compute-schemas';
+import { attachedVolumeIds } from '../../shared/openstack/compute-schemas';
+import { orNull } from '../../shared/openstack/or-null';
+import type { Volume } from '../../shared/openstack/volume';
 
 function isBootable(v: Volume): boolean {
   return v.bootable === true || v.bootable === 'true';

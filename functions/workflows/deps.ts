@@ -1,15 +1,15 @@
 // What the workflow factories need from the outside world. Workflows never read the
 // environment or open connections themselves: the Node entry, the Workers entry and the
 // tests each build a WorkflowDeps and pass it to allWorkflows(deps).
-import type { StepContext } from '../engine/define';
-import { createOpenStackClient, type OpenStackClient } from '../openstack/client';
-import type { MicroversionCache } from '../openstack/compute';
-import type { CloudConfig } from '../openstack/cloud-config';
-import type { TokenCache } from '../openstack/identity';
-import type { CallObserver, Transport } from '../openstack/transport';
-import type { Config } from '../config/load';
-import { DEFAULT_IMAGE_NAME_PATTERN } from '../config/name-pattern';
-import { NonRetryableError } from '../engine/errors';
+import type { StepContext } from '../../shared/engine/define';
+import { createOpenStackClient, type OpenStackClient } from '../../shared/openstack/client';
+import type { MicroversionCache } from '../../shared/openstack/compute';
+import type { CloudConfig } from '../../shared/openstack/cloud-config';
+import type { TokenCache } from '../../shared/openstack/identity';
+import type { CallObserver, Transport } from '../../shared/openstack/transport';
+import type { Config } from '../../shared/config/load';
+import { DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
+import { NonRetryableError } from '../../shared/engine/errors';
 
 export interface WorkflowConfig {
   /** e.g. '{server}-snap-{YYYYMMDD-HHmmss}' (UTC), see shared/config/name-pattern.ts */
