@@ -2,9 +2,9 @@
 // and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
-import { redactUrlSecrets } from '../shared/config/redact-text';
 import { NonRetryableError } from '../shared/engine/errors';
-import { createEngine, type Dispatch, type Engine, type EngineEvent } from '../shared/engine/engine';
+import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
+import type { EngineEvent } from '../shared/engine/engine-event';
 import type { StepLogger } from '../shared/engine/define';
 import { leaseMsFor } from '../shared/engine/lease';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
@@ -18,7 +18,7 @@ import { allWorkflows } from './workflows/all-workflows';
 import { openstackProvider, workflowConfigFrom, type WorkflowDeps } from './workflows/deps';
 import { jobRequestSchema } from './workflows/params';
 import { createApp } from './http/app';
-import type { HealthReport } from './http/app-deps';
+import { createHealthCheck, type HealthReport } from './health';
 import { createJobNotifier } from './http/job-notifier';
 import { createJobNotifications, type JobNotifications } from './notifications';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
@@ -64,8 +64,6 @@ export interface Service {
   /** Checks the job table and authenticates to every cloud (cached for 30 s). */
   health(): Promise<HealthReport>;
 }
-
-const HEALTH_CACHE_MS = 30_000;
 
 /**
  * One log line per transition, carrying the job id and the OpenStack request ids, so a log
@@ -139,31 +137,14 @@ export function composeService(input: ServiceInput): Service {
   });
   const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
 
-  let cached: { at: number; report: HealthReport } | null = null;
-  // Never rejects: it runs unattended at start-up and on every /healthz. Messages are
-  // redacted once more, since /healthz answers without a token.
-  async function health(): Promise<HealthReport> {
-    if (cached && now() - cached.at < HEALTH_CACHE_MS) return cached.report;
-    const failed = (err: unknown) => redactUrlSecrets(err instanceof Error ? err.message : String(err));
-    const db = await Promise.resolve()
-      .then(() => input.store.listJobs({ limit: 1 }))
-      .then(() => ({ ok: true, dialect: input.store.dialect }))
-      .catch((err: unknown) => ({ ok: false, dialect: input.store.dialect, message: failed(err) }));
-    const clouds = await Promise.all(
-      input.cloudNames.map((name) => {
-        const problem = input.cloudProblem?.(name);
-        if (problem) return { name, ok: false, message: `unusable: ${redactUrlSecrets(problem)}` };
-        return Promise.resolve()
-          .then(() => openstack(name).identity.token())
-          .then(() => ({ name, ok: true }))
-          .catch((err: unknown) => ({ name, ok: false, message: failed(err) }));
-      }),
-    );
-    const ok = db.ok && clouds.every((x) => x.ok);
-    const report: HealthReport = { status: !db.ok ? 'down' : ok ? 'ok' : 'degraded', mode: input.mode, clouds, db };
-    cached = { at: now(), report };
-    return report;
-  }
+  const health = createHealthCheck({
+    store: input.store,
+    cloudNames: input.cloudNames,
+    ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
+    openstack,
+    mode: input.mode,
+    now,
+  });
 
   const app = createApp({
     engine,

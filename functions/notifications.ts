@@ -5,7 +5,7 @@
 // embed a secret token (chat webhooks), so logs name the notification, never its URL.
 import type { NotificationConfig } from '../shared/config/load';
 import type { StepLogger } from '../shared/engine/define';
-import type { EngineEvent } from '../shared/engine/engine';
+import type { EngineEvent } from '../shared/engine/engine-event';
 import type { Job, JobState } from '../shared/jobs/types';
 import type { Schedule } from '../shared/schedule/schema';
 import { toJobView, type JobView } from './http/job-view';

@@ -16,7 +16,35 @@ import type { Server } from '../shared/openstack/compute-schemas';
 import type { Schedule } from '../shared/schedule/schema';
 import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
 import { serverLockKey } from './workflows/params';
-import type { ScheduleInfo, ScheduleRunResult, ScheduleService } from './http/app-deps';
+
+export interface ScheduleInfo {
+  name: string;
+  description?: string | null;
+  enabled: boolean;
+  cron: string;
+  timezone: string;
+  /** null when disabled (or the cron never fires again) */
+  nextRunAt: Date | null;
+  lastRunAt?: Date | null;
+  target: { cloud: string; servers?: readonly string[]; selector?: Record<string, string> };
+  retention?: { keep?: number; maxAgeDays?: number } | null;
+  stop?: boolean;
+}
+
+export interface ScheduleRunResult {
+  schedule: string;
+  /** ISO time of the slot the run was filed under */
+  slot?: string;
+  jobs: { id: string; server: string; created: boolean }[];
+  /** servers that could not be resolved or submitted (the others still ran) */
+  errors?: { server?: string; message: string }[];
+}
+
+export interface ScheduleService {
+  list(): ScheduleInfo[] | Promise<ScheduleInfo[]>;
+  /** Materialises the schedule's jobs now; null for an unknown schedule name. */
+  runNow(name: string, principal: Principal): Promise<ScheduleRunResult | null>;
+}
 
 export interface ScheduleServiceDeps {
   schedules: readonly Schedule[];

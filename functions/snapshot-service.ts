@@ -3,7 +3,25 @@
 import type { OpenStackClient } from '../shared/openstack/client';
 import { imageProperty, type Image } from '../shared/openstack/image-schemas';
 import { SNAPFLOW_TAGS } from './workflows/tags';
-import type { SnapshotInfo, SnapshotService } from './http/app-deps';
+
+export interface SnapshotInfo {
+  id: string;
+  name: string;
+  status: string;
+  cloud: string;
+  /** name of the server it was taken from (null if unknown) */
+  server: string | null;
+  serverId: string | null;
+  /** retention policy (schedule name) it was made for, null for a manual snapshot */
+  policy: string | null;
+  jobId: string | null;
+  createdAt: Date;
+  sizeBytes: number | null;
+}
+
+export interface SnapshotService {
+  list(q: { cloud: string; server?: string }): Promise<SnapshotInfo[]>;
+}
 
 export function createSnapshotService(openstack: (cloud: string) => OpenStackClient): SnapshotService {
   return {

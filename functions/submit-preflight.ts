@@ -14,8 +14,21 @@ import type { OpenStackClient } from '../shared/openstack/client';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
 import type { Job } from '../shared/jobs/types';
 import { serverLockKey } from './workflows/params';
-import type { JobRequestBase, ResolvedLock } from './http/app-deps';
 import { ApiError, badRequest } from './http/envelope';
+
+/** The least every job request has: the discriminator and the target. */
+export interface JobRequestBase {
+  kind: string;
+  cloud: string;
+  server?: string;
+  [field: string]: unknown;
+}
+
+/** The lock a submission takes once its target is resolved (e.g. the server's id, and its name as the alias). */
+export interface ResolvedLock {
+  lockKey: string;
+  lockAlias?: string;
+}
 
 export interface PreflightDeps {
   hasCloud(name: string): boolean;

@@ -2,83 +2,16 @@
 // and so it can be built before the real workflows/schedules exist.
 import type { z } from 'zod';
 import type { TokenEntry } from '../../shared/auth/tokens';
-import type { Principal, Target } from '../../shared/auth/principal';
+import type { Target } from '../../shared/auth/principal';
 import type { WorkflowDefinition } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import type { JobStore } from '../../shared/jobs/types';
 import type { SnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
+import type { HealthReport } from '../health';
+import type { ScheduleService } from '../schedule-service';
+import type { SnapshotService } from '../snapshot-service';
+import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
 import type { JobNotifier } from './job-notifier';
-
-/** The least every job request has: the discriminator and the target. */
-export interface JobRequestBase {
-  kind: string;
-  cloud: string;
-  server?: string;
-  [field: string]: unknown;
-}
-
-/** The lock a submission takes once its target is resolved (e.g. the server's id, and its name as the alias). */
-export interface ResolvedLock {
-  lockKey: string;
-  lockAlias?: string;
-}
-
-export interface ScheduleInfo {
-  name: string;
-  description?: string | null;
-  enabled: boolean;
-  cron: string;
-  timezone: string;
-  /** null when disabled (or the cron never fires again) */
-  nextRunAt: Date | null;
-  lastRunAt?: Date | null;
-  target: { cloud: string; servers?: readonly string[]; selector?: Record<string, string> };
-  retention?: { keep?: number; maxAgeDays?: number } | null;
-  stop?: boolean;
-}
-
-export interface ScheduleRunResult {
-  schedule: string;
-  /** ISO time of the slot the run was filed under */
-  slot?: string;
-  jobs: { id: string; server: string; created: boolean }[];
-  /** servers that could not be resolved or submitted (the others still ran) */
-  errors?: { server?: string; message: string }[];
-}
-
-export interface ScheduleService {
-  list(): ScheduleInfo[] | Promise<ScheduleInfo[]>;
-  /** Materialises the schedule's jobs now; null for an unknown schedule name. */
-  runNow(name: string, principal: Principal): Promise<ScheduleRunResult | null>;
-}
-
-export interface SnapshotInfo {
-  id: string;
-  name: string;
-  status: string;
-  cloud: string;
-  /** name of the server it was taken from (null if unknown) */
-  server: string | null;
-  serverId: string | null;
-  /** retention policy (schedule name) it was made for, null for a manual snapshot */
-  policy: string | null;
-  jobId: string | null;
-  createdAt: Date;
-  sizeBytes: number | null;
-}
-
-export interface SnapshotService {
-  list(q: { cloud: string; server?: string }): Promise<SnapshotInfo[]>;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'down';
-  /** 'simulator': every OpenStack call goes to the built-in simulator, no real cloud is touched */
-  mode: 'simulator' | 'cloud';
-  clouds: { name: string; ok: boolean; message?: string }[];
-  db: { ok: boolean; dialect?: string; message?: string };
-  version?: string;
-}
 
 export interface AppLogger {
   error(message: string, data?: Record<string, unknown>): void;

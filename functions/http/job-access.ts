@@ -3,7 +3,7 @@
 // see is answered exactly like an unknown id (404), so its existence does not leak.
 import { canTarget, type Principal, type Target } from '../../shared/auth/principal';
 import type { Job, JobStore } from '../../shared/jobs/types';
-import type { JobRequestBase } from './app-deps';
+import type { JobRequestBase } from '../submit-preflight';
 import { notFound } from './envelope';
 
 /** The targets of a request (or of a job's params): the source server, and a move's destination. */

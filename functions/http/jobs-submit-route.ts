@@ -9,7 +9,8 @@ import { InvalidParamsError, LockBusyError, UnknownKindError } from '../../share
 import type { Job } from '../../shared/jobs/types';
 import { serverBusyError } from '../submit-preflight';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
-import type { AppDeps, JobRequestBase, ResolvedLock } from './app-deps';
+import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
+import type { AppDeps } from './app-deps';
 import { badRequest, conflict, forbidden } from './envelope';
 import { requestTargets } from './job-access';
 import { toSubmitView } from './job-view';

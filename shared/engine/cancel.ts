@@ -4,7 +4,7 @@ import type { Job, JobStore, NewJobEvent } from '../jobs/types';
 import { TERMINAL_STATES } from '../jobs/types';
 import { cancelNeedsCleanup } from './decide';
 import type { WorkflowDefinition } from './define';
-import type { EngineEvent } from './engine';
+import type { EngineEvent } from './engine-event';
 
 export interface CancelDeps {
   store: JobStore;

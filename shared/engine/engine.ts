@@ -4,6 +4,7 @@
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
 import type { ErrorClassifier } from './classify';
 import { cancelJob } from './cancel';
+import type { EngineEvent } from './engine-event';
 import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
 import { InvalidParamsError, UnknownKindError } from './errors';
@@ -13,12 +14,6 @@ import { createDispatcher, type Dispatch } from './dispatcher';
 
 export type { Dispatch } from './dispatcher';
 
-export interface EngineEvent {
-  jobId: string;
-  kind: string;
-  event: NewJobEvent;
-  patch: JobPatch;
-}
 
 export interface EngineOptions {
   store: JobStore;

@@ -5,16 +5,10 @@ import { rename } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Ctx, Route } from './router';
-import { empty, fail, failWebob, json, route, serviceHeaders } from './router';
+import { empty, fail, failWebob, route, serviceHeaders } from './router';
 import { glance415 } from './errors';
 import { findImage } from './glance';
 
-export function glanceVersions(ctx: Ctx, status: number): void {
-  const ids = ['v2.15', 'v2.13', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
-  json(ctx, status, {
-    versions: ids.map((id, i) => ({ id, status: i === 0 ? 'CURRENT' : 'SUPPORTED', links: [{ rel: 'self', href: `${ctx.base}/v2/` }] })),
-  });
-}
 
 async function upload(ctx: Ctx): Promise<void> {
   const s = ctx.state;

@@ -8,7 +8,7 @@ import { send } from './http-util';
 import { READ_ONLY, imageView, memberView, setAttr } from './glance-view';
 import { countImages, imageVisible } from './shared-ops';
 import { PATCH_TYPES, parsePatch } from './glance-patch';
-import { glanceVersions } from './glance-data';
+import { glanceVersions } from './glance-versions';
 
 const LIST_PARAMS = new Set(['limit', 'marker', 'sort_key', 'sort_dir', 'sort', 'member_status', 'name', 'status', 'owner', 'visibility', 'os_hidden']);
 const CreateBody = z.record(z.string(), z.unknown());

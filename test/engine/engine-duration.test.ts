@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
-import type { Engine, EngineEvent } from '../../shared/engine/engine';
+import type { Engine } from '../../shared/engine/engine';
+import type { EngineEvent } from '../../shared/engine/engine-event';
 import { NonRetryableError } from '../../shared/engine/errors';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';

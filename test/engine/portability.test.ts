@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const DIR = fileURLToPath(new URL('../../shared/engine', import.meta.url));
+const DIR = fileURLToPath(new URL('../../shared/engine/', import.meta.url));
 // Job errors are the way into the job table: classify.ts redacts URLs in them with this
 // helper, which imports nothing (checked below), so the engine's portability holds.
 const TEXT_HELPERS = ['../config/redact-text'];

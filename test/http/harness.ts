@@ -14,7 +14,10 @@ import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
 import { createApp } from '../../functions/http/app';
-import type { AppDeps, HealthReport, ScheduleInfo, SnapshotInfo } from '../../functions/http/app-deps';
+import type { AppDeps } from '../../functions/http/app-deps';
+import type { HealthReport } from '../../functions/health';
+import type { ScheduleInfo } from '../../functions/schedule-service';
+import type { SnapshotInfo } from '../../functions/snapshot-service';
 import { createJobNotifier, type JobNotifier } from '../../functions/http/job-notifier';
 
 export const TOKENS = {

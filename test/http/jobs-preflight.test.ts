@@ -3,7 +3,7 @@
 // keeps the server busy).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/http/envelope';
-import type { JobRequestBase } from '../../functions/http/app-deps';
+import type { JobRequestBase } from '../../functions/submit-preflight';
 import { postJson, startHarness, type Harness } from './harness';
 
 describe('POST /v1/jobs preflight', () => {

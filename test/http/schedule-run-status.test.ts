@@ -2,7 +2,7 @@
 // errors in details), a partial one stays a 202 listing what failed, and no message
 // carries a URL's userinfo or query string.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScheduleRunResult } from '../../functions/http/app-deps';
+import type { ScheduleRunResult } from '../../functions/schedule-service';
 import { fakeSchedules, startHarness, TOKENS, type Harness } from './harness';
 
 let h: Harness | undefined;
