@@ -12,9 +12,15 @@ import { insertUnlessLocked } from './sql/insert-unless-locked';
 import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
 import { revokeLeases } from './sql/revoke-leases';
-import type { JobStore, ScheduleSlotStore } from './types';
+import { cancelRunnerTasks } from './sql/runner-task-cancel';
+import { claimRunnerTask } from './sql/runner-task-claim';
+import { listClaimableRunnerTasks } from './sql/runner-task-claimable';
+import { findRunnerTask, getRunnerTask } from './sql/runner-task-get';
+import { enqueueRunnerTask } from './sql/runner-task-insert';
+import { updateRunnerTask } from './sql/runner-task-update';
+import type { JobStore, RunnerTaskStore, ScheduleSlotStore } from './types';
 
-export type SnapflowJobStore = JobStore & ScheduleSlotStore & {
+export type SnapflowJobStore = JobStore & ScheduleSlotStore & RunnerTaskStore & {
   readonly dialect: JobDialect;
   commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
 };
@@ -43,6 +49,13 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     appendEvent: (jobId, event) => appendEvent(jdb, jobId, event, t(event.at)),
     listEvents: (jobId, afterSeq, limit) => listEvents(jdb, jobId, afterSeq, limit),
     claimSlot: (schedule, slot, now) => claimSlot(jdb, schedule, slot, t(now)),
+    enqueueRunnerTask: (task, now) => enqueueRunnerTask(jdb, task, t(now)),
+    getRunnerTask: (id) => getRunnerTask(jdb, id),
+    findRunnerTask: (jobId, step, key) => findRunnerTask(jdb, jobId, step, key),
+    listClaimableRunnerTasks: (now, limit) => listClaimableRunnerTasks(jdb, now, limit),
+    claimRunnerTask: (opts) => claimRunnerTask(jdb, opts, t(opts.now)),
+    updateRunnerTask: (update) => updateRunnerTask(jdb, update, t(update.now)),
+    cancelRunnerTasks: (jobId, now) => cancelRunnerTasks(jdb, jobId, t(now)),
     close: () => jdb.close(),
   };
 }

@@ -5,14 +5,15 @@
 import { TRANSITIONS } from '../../shared/jobs/transitions';
 import type {
   ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
-  RevokeLeasesOptions,
+  RevokeLeasesOptions, RunnerTaskStore,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
+import { MemoryRunnerTasks } from './memory-runner-tasks';
 
 const UNFINISHED: readonly JobState[] = ['queued', 'running', 'waiting'];
 const clone = <T>(v: T): T => structuredClone(v);
 
-export class MemoryJobStore implements JobStore {
+export class MemoryJobStore implements JobStore, RunnerTaskStore {
   private jobs = new Map<string, Job>();
   private events: JobEvent[] = [];
   private seq = 0;
@@ -20,7 +21,12 @@ export class MemoryJobStore implements JobStore {
   /** Test hook: make the next commit throw (a crash between side effect and commit). */
   failNextCommit: Error | null = null;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /** The runner-task half (memory-runner-tasks.ts), over this store's jobs and events. */
+  private readonly tasks: MemoryRunnerTasks;
+
+  constructor(private readonly clock: () => number = Date.now) {
+    this.tasks = new MemoryRunnerTasks({ job: (id) => this.jobs.get(id), pushEvent: (id, e, now) => this.pushEvent(id, e, now), clock });
+  }
 
   async migrate(): Promise<void> {}
 
@@ -204,6 +210,14 @@ export class MemoryJobStore implements JobStore {
   }
 
   async close(): Promise<void> {}
+
+  enqueueRunnerTask: RunnerTaskStore['enqueueRunnerTask'] = (t, now) => this.tasks.enqueueRunnerTask(t, now);
+  getRunnerTask: RunnerTaskStore['getRunnerTask'] = (id) => this.tasks.getRunnerTask(id);
+  findRunnerTask: RunnerTaskStore['findRunnerTask'] = (jobId, step, key) => this.tasks.findRunnerTask(jobId, step, key);
+  listClaimableRunnerTasks: RunnerTaskStore['listClaimableRunnerTasks'] = (now, limit) => this.tasks.listClaimableRunnerTasks(now, limit);
+  claimRunnerTask: RunnerTaskStore['claimRunnerTask'] = (o) => this.tasks.claimRunnerTask(o);
+  updateRunnerTask: RunnerTaskStore['updateRunnerTask'] = (u) => this.tasks.updateRunnerTask(u);
+  cancelRunnerTasks: RunnerTaskStore['cancelRunnerTasks'] = (jobId, now) => this.tasks.cancelRunnerTasks(jobId, now);
 
   private pushEvent(jobId: string, e: NewJobEvent, now: number): void {
     const { at, ...rest } = e;

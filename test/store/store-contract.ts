@@ -3,13 +3,14 @@ import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { registerCommitAndClaimContract } from './store-contract-commit-claim';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
+import { registerRunnerTaskContract } from './store-contract-runner-tasks';
 import { done, ev, uid } from './store-contract-support';
 
 // One behavioural contract for every job store (SQLite file, PostgreSQL, D1 in workerd).
 // Tests share one database per run, so each test works in its own `kind` (claims filter on
 // it) and its own lock/concurrency keys: no cleanup between tests is needed. This file holds
 // inserting, claiming, leases, locks and limits; store-contract-lifecycle.ts the rest, with
-// commit-and-claim and the atomic "insert unless locked" in their own files.
+// commit-and-claim, the atomic "insert unless locked" and runner tasks in their own files.
 
 export function runStoreContract(name: string, makeStore: () => Promise<SnapflowJobStore>): void {
   describe(`job store contract: ${name}`, () => {
@@ -216,5 +217,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
     registerLifecycleContract({ store: () => store, add, later });
     registerCommitAndClaimContract({ store: () => store, add, later });
     registerLocksContract({ store: () => store, add, later });
+    registerRunnerTaskContract({ store: () => store, add, later });
   });
 }
