@@ -34,6 +34,8 @@ export interface RunnerTaskService {
 
 /** How many claimable tasks a runner token limited to targets looks through per claim. */
 const SCOPED_SCAN = 500;
+/** Reads and guarded updates of one report, when the task keeps changing under it. */
+const RACE_RETRIES = 3;
 /** Event messages are for people: the runner's own message is kept whole on the task. */
 const EVENT_MESSAGE_MAX = 1000;
 
@@ -65,12 +67,92 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
   const now = deps.now ?? Date.now;
   const ttlSeconds = Math.max(1, Math.round(leaseMs / 1000));
 
-  /** The task when `token` holds (or held, for a cancelled or done task) its lease. */
-  async function leased(id: string, token: string): Promise<{ task: RunnerTask; hash: string } | null> {
-    const task = id.length <= 200 ? await store.getRunnerTask(id) : null;
-    if (!task || task.leaseTokenHash === null) return null;
+  /**
+   * Runs `attempt` on the task while `token` holds (or held, for a cancelled or done task)
+   * its lease. Its guarded update fails when the task changed in between (the job's cleanup
+   * cancelled it, say): then it runs again on the task as it is now, a few times at most.
+   * No lease, or a lease taken over: null.
+   */
+  async function underLease<T>(id: string, token: string, attempt: (task: RunnerTask, hash: string) => Promise<T | null>): Promise<LeaseAnswer<T>> {
+    if (id.length > 200) return { ok: false };
     const hash = await sha256Hex(token);
-    return task.leaseTokenHash === hash ? { task, hash } : null;
+    for (let i = 0; i < RACE_RETRIES; i++) {
+      const task = await store.getRunnerTask(id);
+      if (!task || task.leaseTokenHash !== hash) return { ok: false };
+      const value = await attempt(task, hash);
+      if (value !== null) return { ok: true, value };
+    }
+    return { ok: false };
+  }
+
+  async function beat(task: RunnerTask, hash: string, req: HeartbeatRequest): Promise<HeartbeatResponse | null> {
+    if (task.state !== 'leased' && task.state !== 'cancelled') return null;
+    const job = await store.getJob(task.jobId);
+    // the job was cancelled, or ended otherwise (its deadline): the work is no longer wanted
+    const cancel = task.state === 'cancelled' || !job || job.cancelRequested || TERMINAL_STATES.includes(job.state);
+    const t = now();
+    const patch: RunnerTaskPatch = {
+      leaseExpiresAt: t + leaseMs, heartbeatAt: t, phase: req.phase, bytesDone: req.bytesDone, bytesTotal: req.bytesTotal,
+      ...(cancel ? { state: 'cancelled', finishedAt: task.finishedAt ?? t } : {}),
+    };
+    const stopping = cancel && task.state === 'leased';
+    const updated = await store.updateRunnerTask({
+      id: task.id, states: [task.state], leaseTokenHash: hash, patch, now: t,
+      ...(cancel ? {} : { jobProgress: { phase: req.phase, done: req.bytesDone, total: req.bytesTotal } }),
+      ...(stopping ? { event: event(task, 'runner.cancel', `the job is no longer running: runner ${task.leaseOwner} told to stop`, { phase: req.phase }) } : {}),
+    });
+    return updated ? { cancel, lease: { expiresAt: new Date(t + leaseMs).toISOString(), ttlSeconds } } : null;
+  }
+
+  async function finish(task: RunnerTask, hash: string, req: CompleteRequest): Promise<{ state: RunnerTask['state'] } | null> {
+    // the answer to an earlier complete got lost on the way: the same report again
+    if (task.state === 'done' && task.result?.imageId === req.imageId) return { state: 'done' };
+    if (task.state !== 'leased' && task.state !== 'cancelled') return null;
+    const t = now();
+    const live = task.state === 'leased';
+    const result = { imageId: req.imageId, bytes: req.bytes, verified: { source: { ...req.verified.source }, target: { ...req.verified.target } }, warnings: req.warnings };
+    const what = `runner ${task.leaseOwner} uploaded image ${req.imageId} (${req.bytes} bytes)${live ? '' : ' after the job stopped wanting it'}`;
+    const updated = await store.updateRunnerTask({
+      id: task.id, states: [task.state], leaseTokenHash: hash, now: t,
+      // a cancelled task keeps its state; the image it made is recorded for whoever cleans up
+      patch: { ...(live ? { state: 'done' as const, finishedAt: t } : {}), leaseExpiresAt: null, result },
+      event: event(task, 'runner.done', what, { imageId: req.imageId, bytes: req.bytes, warnings: req.warnings }),
+      ...(live ? { wakeJob: true } : {}),
+    });
+    if (!updated) return null;
+    if (live) deps.wakeJob?.(task.jobId);
+    return { state: updated.state };
+  }
+
+  async function failed(task: RunnerTask, hash: string, req: FailRequest): Promise<{ state: RunnerTask['state'] } | null> {
+    if (task.state !== 'leased' && task.state !== 'cancelled') return null;
+    const t = now();
+    const error = { code: req.code, message: req.message, retryable: req.retryable, phase: req.phase };
+    if (task.state === 'cancelled') {
+      const updated = await store.updateRunnerTask({ id: task.id, states: ['cancelled'], leaseTokenHash: hash, now: t, patch: { error, leaseExpiresAt: null } });
+      return updated ? { state: 'cancelled' } : null;
+    }
+    // a stopped runner hands the task back: that says nothing about the task itself
+    const released = req.code === 'runner_stopping';
+    const failures = task.failures + (released ? 0 : 1);
+    const again = req.retryable && (released || failures < task.maxAttempts);
+    const patch: RunnerTaskPatch = again
+      ? { state: 'queued', failures, error, leaseOwner: null, leaseTokenHash: null, leaseExpiresAt: null }
+      : { state: 'failed', failures, error, leaseExpiresAt: null, finishedAt: t };
+    const how = again
+      ? released ? 'handed the task back' : `failed (attempt ${failures} of ${task.maxAttempts}); the task is queued again`
+      : req.retryable ? `failed (attempt ${failures} of ${task.maxAttempts}, the last)` : 'failed';
+    const updated = await store.updateRunnerTask({
+      id: task.id, states: ['leased'], leaseTokenHash: hash, patch, now: t,
+      event: event(task, again ? 'runner.retry' : 'runner.failed', `runner ${task.leaseOwner} ${how} in ${req.phase}: ${req.code}: ${req.message}`, {
+        code: req.code, phase: req.phase, retryable: req.retryable, failures, maxAttempts: task.maxAttempts,
+      }),
+      ...(again ? {} : { wakeJob: true }),
+    });
+    if (!updated) return null;
+    if (again) deps.onQueued?.();
+    else deps.wakeJob?.(task.jobId);
+    return { state: updated.state };
   }
 
   return {
@@ -86,83 +168,8 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
       const task = await store.claimRunnerTask({ runner, leaseMs, leaseTokenHash: await sha256Hex(token), now: t, ...(ids ? { ids } : {}) });
       return task ? toProtocolTask(task, token, ttlSeconds) : null;
     },
-
-    async heartbeat(id, req) {
-      const found = await leased(id, req.leaseToken);
-      if (!found || (found.task.state !== 'leased' && found.task.state !== 'cancelled')) return { ok: false };
-      const { task, hash } = found;
-      const job = await store.getJob(task.jobId);
-      // the job was cancelled, or ended otherwise (its deadline): the work is no longer wanted
-      const cancel = task.state === 'cancelled' || !job || job.cancelRequested || TERMINAL_STATES.includes(job.state);
-      const t = now();
-      const patch: RunnerTaskPatch = {
-        leaseExpiresAt: t + leaseMs, heartbeatAt: t, phase: req.phase, bytesDone: req.bytesDone, bytesTotal: req.bytesTotal,
-        ...(cancel ? { state: 'cancelled', finishedAt: task.finishedAt ?? t } : {}),
-      };
-      const stopping = cancel && task.state === 'leased';
-      const updated = await store.updateRunnerTask({
-        id, states: [task.state], leaseTokenHash: hash, patch, now: t,
-        ...(cancel ? {} : { jobProgress: { phase: req.phase, done: req.bytesDone, total: req.bytesTotal } }),
-        ...(stopping ? { event: event(task, 'runner.cancel', `the job is no longer running: runner ${task.leaseOwner} told to stop`, { phase: req.phase }) } : {}),
-      });
-      if (!updated) return { ok: false };
-      return { ok: true, value: { cancel, lease: { expiresAt: new Date(t + leaseMs).toISOString(), ttlSeconds } } };
-    },
-
-    async complete(id, req) {
-      const found = await leased(id, req.leaseToken);
-      if (!found) return { ok: false };
-      const { task, hash } = found;
-      // the answer to an earlier complete got lost on the way: the same report again
-      if (task.state === 'done' && task.result?.imageId === req.imageId) return { ok: true, value: { state: 'done' } };
-      if (task.state !== 'leased' && task.state !== 'cancelled') return { ok: false };
-      const t = now();
-      const live = task.state === 'leased';
-      const result = { imageId: req.imageId, bytes: req.bytes, verified: { source: { ...req.verified.source }, target: { ...req.verified.target } }, warnings: req.warnings };
-      const what = `runner ${task.leaseOwner} uploaded image ${req.imageId} (${req.bytes} bytes)${live ? '' : ' after the job stopped wanting it'}`;
-      const updated = await store.updateRunnerTask({
-        id, states: [task.state], leaseTokenHash: hash, now: t,
-        // a cancelled task keeps its state; the image it made is recorded for whoever cleans up
-        patch: { ...(live ? { state: 'done' as const, finishedAt: t } : {}), leaseExpiresAt: null, result },
-        event: event(task, 'runner.done', what, { imageId: req.imageId, bytes: req.bytes, warnings: req.warnings }),
-        ...(live ? { wakeJob: true } : {}),
-      });
-      if (!updated) return { ok: false };
-      if (live) deps.wakeJob?.(task.jobId);
-      return { ok: true, value: { state: updated.state } };
-    },
-
-    async fail(id, req) {
-      const found = await leased(id, req.leaseToken);
-      if (!found || (found.task.state !== 'leased' && found.task.state !== 'cancelled')) return { ok: false };
-      const { task, hash } = found;
-      const t = now();
-      const error = { code: req.code, message: req.message, retryable: req.retryable, phase: req.phase };
-      if (task.state === 'cancelled') {
-        const updated = await store.updateRunnerTask({ id, states: ['cancelled'], leaseTokenHash: hash, now: t, patch: { error, leaseExpiresAt: null } });
-        return updated ? { ok: true, value: { state: 'cancelled' } } : { ok: false };
-      }
-      // a stopped runner hands the task back: that says nothing about the task itself
-      const released = req.code === 'runner_stopping';
-      const failures = task.failures + (released ? 0 : 1);
-      const again = req.retryable && (released || failures < task.maxAttempts);
-      const patch: RunnerTaskPatch = again
-        ? { state: 'queued', failures, error, leaseOwner: null, leaseTokenHash: null, leaseExpiresAt: null }
-        : { state: 'failed', failures, error, leaseExpiresAt: null, finishedAt: t };
-      const how = again
-        ? released ? 'handed the task back' : `failed (attempt ${failures} of ${task.maxAttempts}); the task is queued again`
-        : req.retryable ? `failed (attempt ${failures} of ${task.maxAttempts}, the last)` : 'failed';
-      const updated = await store.updateRunnerTask({
-        id, states: ['leased'], leaseTokenHash: hash, patch, now: t,
-        event: event(task, again ? 'runner.retry' : 'runner.failed', `runner ${task.leaseOwner} ${how} in ${req.phase}: ${req.code}: ${req.message}`, {
-          code: req.code, phase: req.phase, retryable: req.retryable, failures, maxAttempts: task.maxAttempts,
-        }),
-        ...(again ? {} : { wakeJob: true }),
-      });
-      if (!updated) return { ok: false };
-      if (again) deps.onQueued?.();
-      else deps.wakeJob?.(task.jobId);
-      return { ok: true, value: { state: updated.state } };
-    },
+    heartbeat: (id, req) => underLease(id, req.leaseToken, (task, hash) => beat(task, hash, req)),
+    complete: (id, req) => underLease(id, req.leaseToken, (task, hash) => finish(task, hash, req)),
+    fail: (id, req) => underLease(id, req.leaseToken, (task, hash) => failed(task, hash, req)),
   };
 }
