@@ -8,7 +8,7 @@ import { type InProcessService, startInProcessService } from '../../functions/in
 import { sha256Hex } from '../../shared/auth/hash';
 import { LeaseLost, Task } from '../../shared/runner/protocol';
 import { startSimEnv, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../runner-service/clean-workflow';
+import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../../bench/lib/clean-workflow';
 
 const RUNNER = 'routes-runner-token-0123456789';
 const NARROW = 'routes-narrow-token-0123456789';

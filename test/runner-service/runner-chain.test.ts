@@ -16,7 +16,7 @@ import { sha256Hex } from '../../shared/auth/hash';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
 import { fakeQcow2, startSimEnv, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { CLEAN_KIND, cleanWorkflow, type CleanParams } from './clean-workflow';
+import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../../bench/lib/clean-workflow';
 
 const BIN = fileURLToPath(new URL('../../runner/bin/snapflow-runner.mjs', import.meta.url));
 const TOKEN = 'chain-runner-token-0123456789';

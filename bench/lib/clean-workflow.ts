@@ -1,7 +1,7 @@
 // A small workflow around the clean-image step, for the tests of the runner routes, the
-// whole chain with a real runner, and the lab tier. (The clone, move and rename workflows
-// that will use the step are not built yet.) Submitted with engine.submit: POST /v1/jobs
-// only takes the v1 kinds.
+// whole chain with a real runner, the lab tier and bench/runner.ts (here, since benches do
+// not import test/). The clone, move and rename workflows that will use the step are not
+// built yet. Submitted with engine.submit: POST /v1/jobs only takes the v1 kinds.
 import { z } from 'zod';
 import { workflow } from '../../shared/engine/typed-workflow';
 import { CLEAN_MODES } from '../../shared/runner/protocol';
