@@ -52,6 +52,7 @@ const source = createOpenStackClient(loadCloudConfig(cloud), { transport });
 const target = createOpenStackClient(loadCloudConfig(dest), { transport });
 const made = { source: new Set<string>(), target: new Set<string>() };
 let api: InProcessService | undefined;
+let stopRunner: (() => Promise<void>) | undefined;
 const legOpts = { timeoutMs: 600_000, rssFile: join(dir, 'rss.txt') };
 
 interface TaskRun {
@@ -64,6 +65,7 @@ interface TaskRun {
 }
 
 async function cleanup(): Promise<void> {
+  await stopRunner?.();
   await Promise.all([
     ...[...made.source].map((id) => source.image.delete(id).catch((e: Error) => console.error(`could not delete ${id}: ${e.message}`))),
     ...[...made.target].map((id) => target.image.delete(id).catch((e: Error) => console.error(`could not delete ${id}: ${e.message}`))),
@@ -102,6 +104,7 @@ function startRunner(configFile: string) {
     proc,
     lines,
     async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       await new Promise((ok) => proc.once('exit', ok));
     },
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
     libguestfs: { backend: 'direct', backendSettings: settings !== undefined ? settings.split(':').filter(Boolean) : ['force_tcg'] },
   }));
   const runner = startRunner(configFile);
+  stopRunner = () => runner.stop();
   const glance = (await source.identity.endpoint('image')).replace(/\/+$/, '').replace(/\/v2(\.\d+)?$/, '');
   const headerFile = join(dir, 'auth-header');
   const file = join(dir, 'baseline.bin');
