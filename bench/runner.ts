@@ -99,7 +99,11 @@ function startRunner(configFile: string) {
   });
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine);
   return {
     proc,
     lines,
@@ -125,12 +129,21 @@ async function runTask(runner: Runner, label: string, imageId: string): Promise<
   for (let i = 0; i < 100 && !mine('task completed'); i++) await new Promise((r) => setTimeout(r, 50));
   const [end, down, up] = [mine('task completed'), mine('download done'), mine('upload done')];
   if (!end?.phaseMs || down?.durationMs === undefined || up?.durationMs === undefined) throw new Error(`${label}: the runner's log lacks the task's end`);
-  return { phaseMs: end.phaseMs, transferMs: { download: down.durationMs, upload: up.durationMs }, wallMs: task.finishedAt! - task.claimedAt!, peakKiB: readVmHwm(runner.proc.pid) ?? NaN };
+  return {
+    phaseMs: end.phaseMs,
+    transferMs: { download: down.durationMs, upload: up.durationMs },
+    wallMs: task.finishedAt! - task.claimedAt!,
+    peakKiB: readVmHwm(runner.proc.pid) ?? NaN,
+  };
 }
 
 async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-bins.mjs'), 'snapflow-runner'], { stdio: 'inherit' });
-  console.log(`snapflow runner bench — ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `snapflow runner bench — ${new Date().toISOString()}, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`command: npx tsx bench/runner.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
   makeTestImage(join(dir, 'one.qcow2'), '--variant', 'el8', '--size', '1152M', '--fill-mb', '960');
   makeTestImage(join(dir, 'four.qcow2'), '--variant', 'el8', '--size', '4G');
@@ -139,20 +152,31 @@ async function main(): Promise<void> {
   const one = await fixture('1g', join(dir, 'one.qcow2'), 'qcow2');
   const four = await fixture('4g-sparse', join(dir, 'four.raw'), 'raw');
   const bytes = one.size!;
-  console.log(`images: ${formatSize(bytes)} qcow2 (${bytes} bytes, el8 with incompressible data), ${formatSize(four.size!)} raw (sparse: an el8 file system, zeros)`);
+  console.log(
+    `images: ${formatSize(bytes)} qcow2 (${bytes} bytes, el8 with incompressible data), ${formatSize(four.size!)} raw (sparse: an el8 file system, zeros)`,
+  );
 
   api = await startInProcessService({
-    cloudNames: [cloud, dest], mode: 'cloud', configFile: { runner: { leaseTtl: '60s' } },
+    cloudNames: [cloud, dest],
+    mode: 'cloud',
+    configFile: { runner: { leaseTtl: '60s' } },
     tokens: [{ name: 'bench-runner', sha256: await sha256Hex(TOKEN), scopes: ['runner'], targets: [] }],
     workflows: (deps, r) => [cleanWorkflow(deps, r)],
   });
   const configFile = join(dir, 'runner.yaml');
   const settings = process.env.LIBGUESTFS_BACKEND_SETTINGS;
-  writeFileSync(configFile, stringify({
-    serviceUrl: await api.listen(), runnerId: 'bench-runner', scratchDir: join(dir, 'scratch'), cloudsFile: process.env.OS_CLIENT_CONFIG_FILE,
-    claimWaitSeconds: 5, headroom: { minBytes: '256MiB', fraction: 0.1 },
-    libguestfs: { backend: 'direct', backendSettings: settings !== undefined ? settings.split(':').filter(Boolean) : ['force_tcg'] },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      serviceUrl: await api.listen(),
+      runnerId: 'bench-runner',
+      scratchDir: join(dir, 'scratch'),
+      cloudsFile: process.env.OS_CLIENT_CONFIG_FILE,
+      claimWaitSeconds: 5,
+      headroom: { minBytes: '256MiB', fraction: 0.1 },
+      libguestfs: { backend: 'direct', backendSettings: settings !== undefined ? settings.split(':').filter(Boolean) : ['force_tcg'] },
+    }),
+  );
   const runner = startRunner(configFile);
   stopRunner = () => runner.stop();
   const glance = (await source.identity.endpoint('image')).replace(/\/+$/, '').replace(/\/v2(\.\d+)?$/, '');
@@ -181,38 +205,65 @@ async function main(): Promise<void> {
     runs.push(t);
     for (const id of made.target) await target.image.delete(id).then(() => made.target.delete(id));
     if (r % 2 === 0) await baselines();
-    console.log(`round ${r + 1}${r === 0 ? ' (the runner\'s first task: its logins fall in it)' : ''}: curl|tee|sha512sum ${s1(legs.tee[r]!)}, ` +
-      `openstack image save ${s1(legs.save[r]!)}, curl -T ${s1(legs.put[r]!)}; runner: download ${s1(t.transferMs.download)}, upload ${s1(t.transferMs.upload)}, ` +
-      `task ${s1(t.wallMs)} ${JSON.stringify(t.phaseMs)}, VmHWM ${(t.peakKiB / 1024).toFixed(0)} MiB`);
+    console.log(
+      `round ${r + 1}${r === 0 ? " (the runner's first task: its logins fall in it)" : ''}: curl|tee|sha512sum ${s1(legs.tee[r]!)}, ` +
+        `openstack image save ${s1(legs.save[r]!)}, curl -T ${s1(legs.put[r]!)}; runner: download ${s1(t.transferMs.download)}, upload ${s1(t.transferMs.upload)}, ` +
+        `task ${s1(t.wallMs)} ${JSON.stringify(t.phaseMs)}, VmHWM ${(t.peakKiB / 1024).toFixed(0)} MiB`,
+    );
   }
   const big = await runTask(runner, '4g', four.id);
   for (const id of made.target) await target.image.delete(id).then(() => made.target.delete(id));
   await runner.stop();
-  console.log(`4 GiB sparse raw: download ${s1(big.transferMs.download)}, upload ${s1(big.transferMs.upload)}, task ${s1(big.wallMs)} ${JSON.stringify(big.phaseMs)}, ` +
-    `VmHWM ${(big.peakKiB / 1024).toFixed(0)} MiB`);
+  console.log(
+    `4 GiB sparse raw: download ${s1(big.transferMs.download)}, upload ${s1(big.transferMs.upload)}, task ${s1(big.wallMs)} ${JSON.stringify(big.phaseMs)}, ` +
+      `VmHWM ${(big.peakKiB / 1024).toFixed(0)} MiB`,
+  );
 
   // a deployed runner is a long-lived process: its first task's logins are not what it costs per task
   const warm = runs.length > 1 ? runs.slice(1) : runs;
   const med = (f: (t: TaskRun) => number) => median(warm.map(f));
-  const down = mbps(bytes, med((t) => t.transferMs.download));
-  const downPhase = mbps(bytes, med((t) => t.phaseMs.download ?? NaN));
-  const up = mbps(bytes, med((t) => t.transferMs.upload));
+  const down = mbps(
+    bytes,
+    med((t) => t.transferMs.download),
+  );
+  const downPhase = mbps(
+    bytes,
+    med((t) => t.phaseMs.download ?? NaN),
+  );
+  const up = mbps(
+    bytes,
+    med((t) => t.transferMs.upload),
+  );
   const [tee, save, put] = [mbps(bytes, median(legs.tee)), mbps(bytes, median(legs.save)), mbps(bytes, median(legs.put))];
   const verdict = (ok: boolean) => (ok ? 'meets' : 'MISSES');
-  console.log(`\nmedians (runner: rounds 2-${rounds} of ${rounds}; tools: all rounds), ${formatSize(bytes)}, load now ${loadavg().map((l) => l.toFixed(2)).join(' ')}:`);
+  console.log(
+    `\nmedians (runner: rounds 2-${rounds} of ${rounds}; tools: all rounds), ${formatSize(bytes)}, load now ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}:`,
+  );
   console.log(`download and verify  runner ${down.toFixed(0)} MB/s (its whole download phase, checks and listings included: ${downPhase.toFixed(0)} MB/s)`);
-  console.log(`                     vs curl|tee|sha512sum ${tee.toFixed(0)} MB/s -> ${(down / tee).toFixed(2)}x (${verdict(down / tee >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`);
-  console.log(`                     vs openstack image save ${save.toFixed(0)} MB/s -> ${(down / save).toFixed(2)}x (${verdict(down / save >= 3)} >= 3x); phase vs save ${(downPhase / save).toFixed(2)}x`);
-  console.log(`upload               runner ${up.toFixed(0)} MB/s (create, stream, Glance's digest compared, marked verified) vs curl -T ${put.toFixed(0)} MB/s -> ` +
-    `${(up / put).toFixed(2)}x (${verdict(up / put >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`);
+  console.log(
+    `                     vs curl|tee|sha512sum ${tee.toFixed(0)} MB/s -> ${(down / tee).toFixed(2)}x (${verdict(down / tee >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`,
+  );
+  console.log(
+    `                     vs openstack image save ${save.toFixed(0)} MB/s -> ${(down / save).toFixed(2)}x (${verdict(down / save >= 3)} >= 3x); phase vs save ${(downPhase / save).toFixed(2)}x`,
+  );
+  console.log(
+    `upload               runner ${up.toFixed(0)} MB/s (create, stream, Glance's digest compared, marked verified) vs curl -T ${put.toFixed(0)} MB/s -> ` +
+      `${(up / put).toFixed(2)}x (${verdict(up / put >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`,
+  );
   const wall = med((t) => t.wallMs);
   const shares = PHASES.map((p) => [p, med((t) => t.phaseMs[p] ?? 0)] as const).filter(([, ms]) => ms > 0);
   const overhead = med((t) => t.wallMs - PHASES.reduce((sum, p) => sum + (t.phaseMs[p] ?? 0), 0));
-  console.log(`task wall time       ${s1(wall)} (the service's claim to its complete): ${shares.map(([p, ms]) => `${p} ${((ms / wall) * 100).toFixed(1)}%`).join(', ')}; ` +
-    `runner overhead ${((overhead / wall) * 100).toFixed(2)}% (${overhead.toFixed(0)} ms; ${verdict(overhead / wall <= 0.05)} <= 5%)`);
+  console.log(
+    `task wall time       ${s1(wall)} (the service's claim to its complete): ${shares.map(([p, ms]) => `${p} ${((ms / wall) * 100).toFixed(1)}%`).join(', ')}; ` +
+      `runner overhead ${((overhead / wall) * 100).toFixed(2)}% (${overhead.toFixed(0)} ms; ${verdict(overhead / wall <= 0.05)} <= 5%)`,
+  );
   const [peak1, peak4] = [Math.max(...runs.map((t) => t.peakKiB)) / 1024, big.peakKiB / 1024];
-  console.log(`peak RSS (VmHWM)     after the 1 GiB tasks ${peak1.toFixed(0)} MiB, after the 4 GiB one ${peak4.toFixed(0)} MiB ` +
-    `(${verdict(Math.max(peak1, peak4) <= RSS_TARGET_MIB)} <= ${RSS_TARGET_MIB} MiB; +${(peak4 - peak1).toFixed(0)} MiB for 4x the bytes)`);
+  console.log(
+    `peak RSS (VmHWM)     after the 1 GiB tasks ${peak1.toFixed(0)} MiB, after the 4 GiB one ${peak4.toFixed(0)} MiB ` +
+      `(${verdict(Math.max(peak1, peak4) <= RSS_TARGET_MIB)} <= ${RSS_TARGET_MIB} MiB; +${(peak4 - peak1).toFixed(0)} MiB for 4x the bytes)`,
+  );
 }
 
 try {

@@ -7,7 +7,7 @@ import { sha256Hex } from '../shared/auth/hash';
 import { canTarget, type Principal } from '../shared/auth/principal';
 import { redactUrlSecrets } from '../shared/config/redact-text';
 import type { RunnerTask, RunnerTaskPatch } from '../shared/jobs/runner-task';
-import { TERMINAL_STATES, type JobStore, type NewJobEvent, type RunnerTaskStore } from '../shared/jobs/types';
+import { type JobStore, type NewJobEvent, type RunnerTaskStore, TERMINAL_STATES } from '../shared/jobs/types';
 import type { CompleteRequest, FailRequest, HeartbeatRequest, HeartbeatResponse, Task } from '../shared/runner/protocol';
 import { toProtocolTask } from './runner-task-view';
 
@@ -50,7 +50,10 @@ export function claimsEverything(p: Pick<Principal, 'targets'>): boolean {
 
 function newLeaseToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 const short = (text: string) => {
@@ -59,7 +62,16 @@ const short = (text: string) => {
 };
 
 function event(task: RunnerTask, type: string, message: string, data: Record<string, unknown>): NewJobEvent {
-  return { type, fromState: null, toState: null, step: task.step, attempt: task.attempt, message: short(message), requestIds: [], data: { taskId: task.id, ...data } };
+  return {
+    type,
+    fromState: null,
+    toState: null,
+    step: task.step,
+    attempt: task.attempt,
+    message: short(message),
+    requestIds: [],
+    data: { taskId: task.id, ...data },
+  };
 }
 
 export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTaskService {
@@ -92,14 +104,24 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
     const cancel = task.state === 'cancelled' || !job || job.cancelRequested || TERMINAL_STATES.includes(job.state);
     const t = now();
     const patch: RunnerTaskPatch = {
-      leaseExpiresAt: t + leaseMs, heartbeatAt: t, phase: req.phase, bytesDone: req.bytesDone, bytesTotal: req.bytesTotal,
+      leaseExpiresAt: t + leaseMs,
+      heartbeatAt: t,
+      phase: req.phase,
+      bytesDone: req.bytesDone,
+      bytesTotal: req.bytesTotal,
       ...(cancel ? { state: 'cancelled', finishedAt: task.finishedAt ?? t } : {}),
     };
     const stopping = cancel && task.state === 'leased';
     const updated = await store.updateRunnerTask({
-      id: task.id, states: [task.state], leaseTokenHash: hash, patch, now: t,
+      id: task.id,
+      states: [task.state],
+      leaseTokenHash: hash,
+      patch,
+      now: t,
       ...(cancel ? {} : { jobProgress: { phase: req.phase, done: req.bytesDone, total: req.bytesTotal } }),
-      ...(stopping ? { event: event(task, 'runner.cancel', `the job is no longer running: runner ${task.leaseOwner} told to stop`, { phase: req.phase }) } : {}),
+      ...(stopping
+        ? { event: event(task, 'runner.cancel', `the job is no longer running: runner ${task.leaseOwner} told to stop`, { phase: req.phase }) }
+        : {}),
     });
     return updated ? { cancel, lease: { expiresAt: new Date(t + leaseMs).toISOString(), ttlSeconds } } : null;
   }
@@ -110,10 +132,18 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
     if (task.state !== 'leased' && task.state !== 'cancelled') return null;
     const t = now();
     const live = task.state === 'leased';
-    const result = { imageId: req.imageId, bytes: req.bytes, verified: { source: { ...req.verified.source }, target: { ...req.verified.target } }, warnings: req.warnings };
+    const result = {
+      imageId: req.imageId,
+      bytes: req.bytes,
+      verified: { source: { ...req.verified.source }, target: { ...req.verified.target } },
+      warnings: req.warnings,
+    };
     const what = `runner ${task.leaseOwner} uploaded image ${req.imageId} (${req.bytes} bytes)${live ? '' : ' after the job stopped wanting it'}`;
     const updated = await store.updateRunnerTask({
-      id: task.id, states: [task.state], leaseTokenHash: hash, now: t,
+      id: task.id,
+      states: [task.state],
+      leaseTokenHash: hash,
+      now: t,
       // a cancelled task keeps its state; the image it made is recorded for whoever cleans up
       patch: { ...(live ? { state: 'done' as const, finishedAt: t } : {}), leaseExpiresAt: null, result },
       event: event(task, 'runner.done', what, { imageId: req.imageId, bytes: req.bytes, warnings: req.warnings }),
@@ -129,7 +159,13 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
     const t = now();
     const error = { code: req.code, message: req.message, retryable: req.retryable, phase: req.phase };
     if (task.state === 'cancelled') {
-      const updated = await store.updateRunnerTask({ id: task.id, states: ['cancelled'], leaseTokenHash: hash, now: t, patch: { error, leaseExpiresAt: null } });
+      const updated = await store.updateRunnerTask({
+        id: task.id,
+        states: ['cancelled'],
+        leaseTokenHash: hash,
+        now: t,
+        patch: { error, leaseExpiresAt: null },
+      });
       return updated ? { state: 'cancelled' } : null;
     }
     // a stopped runner hands the task back: that says nothing about the task itself
@@ -140,12 +176,24 @@ export function createRunnerTaskService(deps: RunnerTaskServiceDeps): RunnerTask
       ? { state: 'queued', failures, error, leaseOwner: null, leaseTokenHash: null, leaseExpiresAt: null }
       : { state: 'failed', failures, error, leaseExpiresAt: null, finishedAt: t };
     const how = again
-      ? released ? 'handed the task back' : `failed (attempt ${failures} of ${task.maxAttempts}); the task is queued again`
-      : req.retryable ? `failed (attempt ${failures} of ${task.maxAttempts}, the last)` : 'failed';
+      ? released
+        ? 'handed the task back'
+        : `failed (attempt ${failures} of ${task.maxAttempts}); the task is queued again`
+      : req.retryable
+        ? `failed (attempt ${failures} of ${task.maxAttempts}, the last)`
+        : 'failed';
     const updated = await store.updateRunnerTask({
-      id: task.id, states: ['leased'], leaseTokenHash: hash, patch, now: t,
+      id: task.id,
+      states: ['leased'],
+      leaseTokenHash: hash,
+      patch,
+      now: t,
       event: event(task, again ? 'runner.retry' : 'runner.failed', `runner ${task.leaseOwner} ${how} in ${req.phase}: ${req.code}: ${req.message}`, {
-        code: req.code, phase: req.phase, retryable: req.retryable, failures, maxAttempts: task.maxAttempts,
+        code: req.code,
+        phase: req.phase,
+        retryable: req.retryable,
+        failures,
+        maxAttempts: task.maxAttempts,
       }),
       ...(again ? {} : { wakeJob: true }),
     });

@@ -3,12 +3,12 @@
 // not import test/). The clone, move and rename workflows that will use the step are not
 // built yet. Submitted with engine.submit: POST /v1/jobs only takes the v1 kinds.
 import { z } from 'zod';
-import { workflow } from '../../shared/engine/typed-workflow';
-import { CLEAN_MODES } from '../../shared/runner/protocol';
 import { cancelRunnerTasksStep } from '../../functions/steps/cancel-runner-tasks';
 import { cleanImageStep } from '../../functions/steps/clean-image';
 import type { WorkflowDeps } from '../../functions/workflows/deps';
 import type { RunnerStepDeps } from '../../functions/workflows/runner-step-deps';
+import { workflow } from '../../shared/engine/typed-workflow';
+import { CLEAN_MODES } from '../../shared/runner/protocol';
 
 export const CLEAN_KIND = 'test-clean-image';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { curlUploadArgs, type CurlArgs } from './curl-roundtrip';
+import { type CurlArgs, curlUploadArgs } from './curl-roundtrip';
 import { runMeasured } from './peak-rss';
 
 // The operator's ways of doing what one runner task does with its bytes, for bench/runner.ts,
@@ -59,5 +59,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export function makeTestImage(out: string, ...args: string[]): void {
   const script = [join(ROOT, '..', SCRIPT), join(ROOT, '..', '..', SCRIPT)].find((p) => existsSync(p));
   if (!script) throw new Error(`${SCRIPT} not found next to the repository`);
-  execFileSync('bash', [script, out, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  execFileSync('bash', [script, out, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+  });
 }

@@ -1,8 +1,8 @@
 // What createApp needs. Everything is injected so the same app runs on Node and Workers,
 // and so it can be built before the real workflows/schedules exist.
 import type { z } from 'zod';
-import type { TokenEntry } from '../../shared/auth/tokens';
 import type { Target } from '../../shared/auth/principal';
+import type { TokenEntry } from '../../shared/auth/tokens';
 import type { WorkflowDefinition } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import type { JobStore } from '../../shared/jobs/types';

@@ -87,7 +87,10 @@ export function runnerRoutes(deps: RunnerRouteDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: `/v1/runner/tasks/{id}/${what}`,
-      summary: what === 'complete' ? 'Report a task done: the cleaned image and the digests checked' : 'Report a task failed: code, message, whether another attempt may succeed',
+      summary:
+        what === 'complete'
+          ? 'Report a task done: the cleaned image and the digests checked'
+          : 'Report a task failed: code, message, whether another attempt may succeed',
       scope: 'runner',
       targets: 'none',
       params: taskIdParams,
@@ -95,9 +98,10 @@ export function runnerRoutes(deps: RunnerRouteDeps): AnyRoute[] {
       responses: { 200: { description: 'recorded', schema: reportReply }, 400: badBodyDoc, ...authResponses(), 409: leaseLostDoc },
       async handle(c, { params }) {
         const raw = await readJsonObject(c);
-        const answer = what === 'complete'
-          ? await tasks.complete(params.id, parseWith(CompleteRequest, raw, 'body'))
-          : await tasks.fail(params.id, parseWith(FailRequest, raw, 'body'));
+        const answer =
+          what === 'complete'
+            ? await tasks.complete(params.id, parseWith(CompleteRequest, raw, 'body'))
+            : await tasks.fail(params.id, parseWith(FailRequest, raw, 'body'));
         if (!answer.ok) throw leaseLost(params.id);
         return c.json({ taskId: params.id, state: answer.value.state }, 200);
       },

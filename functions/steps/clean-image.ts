@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import type { StepContext } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
-import { step, type Fields, type Step } from '../../shared/engine/typed-workflow';
+import { type Fields, type Step, step } from '../../shared/engine/typed-workflow';
 import type { RunnerTask } from '../../shared/jobs/runner-task';
 import { orNull } from '../../shared/openstack/or-null';
 import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
-import { MULTIHASH_ALGOS, TaskClean, TaskSource, TaskTarget, type CleanMode } from '../../shared/runner/protocol';
+import { type CleanMode, MULTIHASH_ALGOS, TaskClean, TaskSource, TaskTarget } from '../../shared/runner/protocol';
 import type { WorkflowDeps } from '../workflows/deps';
 import type { RunnerStepDeps } from '../workflows/runner-step-deps';
 import { minutes, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
@@ -77,26 +77,53 @@ export function cleanImageStep<C extends Fields>(deps: WorkflowDeps, runner: Run
     if (outcome === 'pending' || !image) return wait({ reason: `source image ${spec.source.imageId} ${image?.status ?? 'pending'}` });
     const algo = (MULTIHASH_ALGOS as readonly string[]).includes(image.os_hash_algo ?? '') ? image.os_hash_algo : null;
     const source = TaskSource.safeParse({
-      cloud: spec.source.cloud, imageId: image.id, size: image.size, diskFormat: image.disk_format,
-      hashAlgo: algo, hashValue: algo ? image.os_hash_value : null, checksum: image.checksum ?? null,
-      virtualSize: typeof image.virtual_size === 'number' ? image.virtual_size : null, serverId: spec.source.serverId ?? null,
+      cloud: spec.source.cloud,
+      imageId: image.id,
+      size: image.size,
+      diskFormat: image.disk_format,
+      hashAlgo: algo,
+      hashValue: algo ? image.os_hash_value : null,
+      checksum: image.checksum ?? null,
+      virtualSize: typeof image.virtual_size === 'number' ? image.virtual_size : null,
+      serverId: spec.source.serverId ?? null,
     });
     const clean = TaskClean.safeParse({ deletePaths: [], hostname: null, slc6: false, os: 'LINUX', ...spec.clean });
     const target = TaskTarget.safeParse({
-      cloud: spec.target.cloud, name: spec.target.name, diskFormat: image.disk_format, containerFormat: spec.target.containerFormat ?? 'bare',
-      visibility: spec.target.visibility ?? 'private', properties: spec.target.properties ?? {},
+      cloud: spec.target.cloud,
+      name: spec.target.name,
+      diskFormat: image.disk_format,
+      containerFormat: spec.target.containerFormat ?? 'bare',
+      visibility: spec.target.visibility ?? 'private',
+      properties: spec.target.properties ?? {},
     });
-    const bad = [['source', source], ['clean', clean], ['target', target]] as const;
+    const bad = [
+      ['source', source],
+      ['clean', clean],
+      ['target', target],
+    ] as const;
     const problems = bad.flatMap(([part, r]) => (r.success ? [] : [`${part}: ${issues(r.error)}`]));
     if (problems.length || !source.success || !clean.success || !target.success) {
       return fail(permanent(`cannot make a runner task of this image: ${problems.join('; ')}`, { code: 'invalid_task' }));
     }
     const now = deps.now();
-    const { task, created } = await runner.tasks.enqueueRunnerTask({
-      id: crypto.randomUUID(), jobId: ctx.job.id, step: name, key, source: source.data, clean: clean.data, target: target.data,
-      scopes: [{ cloud: spec.source.cloud, server: spec.source.server }, { cloud: spec.target.cloud, server: spec.target.server }],
-      maxAttempts: runner.maxAttempts, deadline: now + deadlineMs,
-    }, now);
+    const { task, created } = await runner.tasks.enqueueRunnerTask(
+      {
+        id: crypto.randomUUID(),
+        jobId: ctx.job.id,
+        step: name,
+        key,
+        source: source.data,
+        clean: clean.data,
+        target: target.data,
+        scopes: [
+          { cloud: spec.source.cloud, server: spec.source.server },
+          { cloud: spec.target.cloud, server: spec.target.server },
+        ],
+        maxAttempts: runner.maxAttempts,
+        deadline: now + deadlineMs,
+      },
+      now,
+    );
     if (created) runner.queued();
     await ctx.heartbeat({ phase: 'queued' });
     return wait({ reason: describe(task, now) });

@@ -5,15 +5,18 @@ import { z } from 'zod';
 import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
 import { OpenStackError } from '../../shared/openstack/errors';
-import type { WorkflowDeps } from '../workflows/deps';
 import { deleteImageWithSnapshots } from '../workflows/delete-image';
+import type { WorkflowDeps } from '../workflows/deps';
 import { permanent, scaledRetry, scaledWait } from '../workflows/step-support';
 
 const decided = z.looseObject({ id: z.string(), name: z.string().nullable(), reason: z.string(), volumeSnapshotIds: z.array(z.string()) });
 const input = z.looseObject({
   cloud: z.string(),
   dryRun: z.boolean().default(false),
-  prunePlan: z.object({ toDelete: z.array(decided), kept: z.array(decided) }).nullable().optional(),
+  prunePlan: z
+    .object({ toDelete: z.array(decided), kept: z.array(decided) })
+    .nullable()
+    .optional(),
 });
 
 export function deleteImagesStep(deps: WorkflowDeps) {

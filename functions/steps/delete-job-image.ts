@@ -8,8 +8,8 @@ import { defineStep } from '../../shared/engine/define';
 import { done, wait } from '../../shared/engine/results';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
-import type { WorkflowDeps } from '../workflows/deps';
 import { deleteImageWithSnapshots } from '../workflows/delete-image';
+import type { WorkflowDeps } from '../workflows/deps';
 import { scaledRetry, scaledWait } from '../workflows/step-support';
 import { findJobImages } from '../workflows/tags';
 

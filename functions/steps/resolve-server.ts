@@ -32,7 +32,9 @@ export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions
       } catch (err) {
         // Two servers with the same name is not transient (the client reports it as a conflict without a status).
         if (err instanceof ConflictError && err.status === undefined) {
-          return fail(permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }));
+          return fail(
+            permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }),
+          );
         }
         throw err;
       }

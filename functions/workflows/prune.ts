@@ -1,12 +1,13 @@
 // prune: resolve server → select what the policy's retention removes → delete it (with
 // the Cinder snapshots of volume-backed images). Only images snapflow made for this
 // server and policy are ever considered; dryRun lists and touches nothing.
+
+import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import { deleteImagesStep } from '../steps/delete-images';
 import { resolveServerStep } from '../steps/resolve-server';
 import { selectPrunableStep } from '../steps/select-prunable';
-import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
-import { pruneParamsSchema, serverLockKey, type PruneParams } from './params';
+import { type PruneParams, pruneParamsSchema, serverLockKey } from './params';
 import type { RetentionPlan } from './retention';
 
 export function pruneWorkflow(deps: WorkflowDeps): WorkflowDefinition<PruneParams> {

@@ -2,14 +2,15 @@
 // volume-backed server) → wait ACTIVE (SHUTOFF if it was stopped, as Nova keeps it) →
 // verify the server runs the image. Destructive: `confirm: true` is required by the params.
 // No cleanup: a rebuild cannot be undone by snapflow (the old disk is gone).
+
+import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import { rebuildServerStep } from '../steps/rebuild-server';
 import { resolveImageStep } from '../steps/resolve-image';
 import { resolveServerStep } from '../steps/resolve-server';
 import { verifyServerImageStep } from '../steps/verify-server-image';
 import { waitServerStatusStep } from '../steps/wait-server-status';
-import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
-import { rollbackParamsSchema, serverLockKey, type RollbackParams } from './params';
+import { type RollbackParams, rollbackParamsSchema, serverLockKey } from './params';
 import { skipOnDryRun } from './step-support';
 
 // Nova rebuilds servers in these states (vm_state active, stopped, error).

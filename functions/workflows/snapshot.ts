@@ -2,6 +2,8 @@
 // wait volume snapshots (boot-from-volume) → [start → wait ACTIVE] → post-snapshot hook
 // → [retention when `keep` is given]. Cleanup after a cancel or failure deletes the
 // half-made image and starts the server again if this job stopped it.
+
+import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import { createImageStep } from '../steps/create-image';
 import { deleteImagesStep } from '../steps/delete-images';
 import { deleteJobImageStep } from '../steps/delete-job-image';
@@ -13,9 +15,8 @@ import { stopServerStep } from '../steps/stop-server';
 import { waitImageActiveStep } from '../steps/wait-image-active';
 import { waitServerStatusStep } from '../steps/wait-server-status';
 import { waitVolumeSnapshotsStep } from '../steps/wait-volume-snapshots';
-import { defineWorkflow, type WorkflowDefinition } from '../../shared/engine/define';
 import type { WorkflowDeps } from './deps';
-import { serverLockKey, snapshotConcurrency, snapshotParamsSchema, type SnapshotParams } from './params';
+import { type SnapshotParams, serverLockKey, snapshotConcurrency, snapshotParamsSchema } from './params';
 import { skipOnDryRun } from './step-support';
 
 // Nova's createImage works from these (vm_state active, stopped, paused, suspended).

@@ -7,9 +7,9 @@
 // the context) and give the dry-run plan, so there is one source of truth per workflow.
 import type { z } from 'zod';
 import type { RetryPolicy, WaitPolicy } from './backoff';
-import { defineStep, defineWorkflow, type AnyStep, type StepContext, type WorkflowDefinition } from './define';
+import { type AnyStep, defineStep, defineWorkflow, type StepContext, type WorkflowDefinition } from './define';
 import { NonRetryableError } from './errors';
-import { done, type DoneResult, type FailResult, type RetryResult, type WaitResult } from './results';
+import { type DoneResult, done, type FailResult, type RetryResult, type WaitResult } from './results';
 
 export type Fields = Record<string, unknown>;
 

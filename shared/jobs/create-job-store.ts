@@ -20,10 +20,12 @@ import { enqueueRunnerTask } from './sql/runner-task-insert';
 import { updateRunnerTask } from './sql/runner-task-update';
 import type { JobStore, RunnerTaskStore, ScheduleSlotStore } from './types';
 
-export type SnapflowJobStore = JobStore & ScheduleSlotStore & RunnerTaskStore & {
-  readonly dialect: JobDialect;
-  commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
-};
+export type SnapflowJobStore = JobStore &
+  ScheduleSlotStore &
+  RunnerTaskStore & {
+    readonly dialect: JobDialect;
+    commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
+  };
 
 /**
  * The job store over any of the three dialect handles (open-sqlite-node, open-postgres-node,

@@ -1,7 +1,6 @@
 import type { JobDialect } from './job-db';
 import { jsonParam } from './row-mapping';
-import type { RunnerTaskError, RunnerTaskResult, RunnerTaskScope, RunnerTaskState } from './runner-task';
-import type { NewRunnerTask, RunnerTask, RunnerTaskPatch } from './runner-task';
+import type { NewRunnerTask, RunnerTask, RunnerTaskError, RunnerTaskPatch, RunnerTaskResult, RunnerTaskScope, RunnerTaskState } from './runner-task';
 
 // runner_tasks rows <-> RunnerTask, as row-mapping.ts does for jobs (jsonb comes back parsed
 // from PostgreSQL, TEXT from SQLite/D1; int8 is a number on our PostgreSQL pool).

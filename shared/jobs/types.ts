@@ -1,7 +1,7 @@
 // The job table contract shared by the stores (SQLite, PostgreSQL, D1) and the step
 // engine. The engine knows nothing of SQL; the stores know nothing of OpenStack.
 // All timestamps are epoch milliseconds (numbers) so the three dialects agree.
-import type { RunnerTask, RunnerTaskPatch, RunnerTaskScope, RunnerTaskState, NewRunnerTask } from './runner-task';
+import type { NewRunnerTask, RunnerTask, RunnerTaskPatch, RunnerTaskScope, RunnerTaskState } from './runner-task';
 
 export const JOB_STATES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -80,10 +80,7 @@ export interface NewJob {
 }
 
 /** insertUnlessLocked(): a new job, an earlier job of the same idempotency key, or the holder of the lock. */
-export type InsertUnlessLockedResult =
-  | { outcome: 'created'; job: Job }
-  | { outcome: 'replayed'; job: Job }
-  | { outcome: 'busy'; holder: Job };
+export type InsertUnlessLockedResult = { outcome: 'created'; job: Job } | { outcome: 'replayed'; job: Job } | { outcome: 'busy'; holder: Job };
 
 export interface RevokeLeasesOptions {
   /** Only jobs of these kinds (the kinds the caller's engine runs). */
@@ -198,7 +195,12 @@ export interface JobStore {
    * gets commit() and claim() from the engine.
    */
   commitAndClaim?(
-    id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now?: number,
+    id: string,
+    owner: string,
+    patch: JobPatch,
+    event: NewJobEvent,
+    next: ClaimOptions,
+    now?: number,
   ): Promise<{ committed: boolean; next: Job | null }>;
   /**
    * Guarded transition outside of a lease (e.g. cancel of a queued job):

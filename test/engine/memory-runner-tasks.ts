@@ -23,8 +23,24 @@ export class MemoryRunnerTasks implements RunnerTaskStore {
     const existing = this.tasks.find((x) => (x.jobId === t.jobId && x.step === t.step && x.key === t.key) || x.id === t.id);
     if (existing) return { task: clone(existing), created: false };
     const task: RunnerTask = {
-      ...clone(t), seq: ++this.seq, state: 'queued', attempt: 0, failures: 0, leaseOwner: null, leaseTokenHash: null, leaseExpiresAt: null,
-      phase: null, bytesDone: 0, bytesTotal: 0, result: null, error: null, createdAt: now, updatedAt: now, claimedAt: null, heartbeatAt: null, finishedAt: null,
+      ...clone(t),
+      seq: ++this.seq,
+      state: 'queued',
+      attempt: 0,
+      failures: 0,
+      leaseOwner: null,
+      leaseTokenHash: null,
+      leaseExpiresAt: null,
+      phase: null,
+      bytesDone: 0,
+      bytesTotal: 0,
+      result: null,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      claimedAt: null,
+      heartbeatAt: null,
+      finishedAt: null,
     };
     this.tasks.push(task);
     return { task: clone(task), created: true };
@@ -47,7 +63,10 @@ export class MemoryRunnerTasks implements RunnerTaskStore {
   }
 
   async listClaimableRunnerTasks(now: number, limit: number) {
-    return this.tasks.filter((t) => this.claimable(t, now)).slice(0, limit).map((t) => ({ id: t.id, scopes: clone(t.scopes) }));
+    return this.tasks
+      .filter((t) => this.claimable(t, now))
+      .slice(0, limit)
+      .map((t) => ({ id: t.id, scopes: clone(t.scopes) }));
   }
 
   async claimRunnerTask(o: ClaimRunnerTaskOptions): Promise<RunnerTask | null> {
@@ -55,14 +74,32 @@ export class MemoryRunnerTasks implements RunnerTaskStore {
     const t = this.tasks.find((x) => this.claimable(x, now) && (o.ids === undefined || o.ids.includes(x.id)));
     if (!t) return null;
     const lost = t.state === 'leased';
-    this.jobs.pushEvent(t.jobId, {
-      type: lost ? 'runner.reclaimed' : 'runner.claimed', fromState: null, toState: null, step: t.step, attempt: t.attempt + 1,
-      message: `${lost ? `the lease of ${t.leaseOwner ?? '?'} expired; ` : ''}runner ${o.runner} claimed the task`, requestIds: [],
-      data: { taskId: t.id, runner: o.runner, attempt: t.attempt + 1, previousOwner: lost ? t.leaseOwner : null },
-    }, now);
+    this.jobs.pushEvent(
+      t.jobId,
+      {
+        type: lost ? 'runner.reclaimed' : 'runner.claimed',
+        fromState: null,
+        toState: null,
+        step: t.step,
+        attempt: t.attempt + 1,
+        message: `${lost ? `the lease of ${t.leaseOwner ?? '?'} expired; ` : ''}runner ${o.runner} claimed the task`,
+        requestIds: [],
+        data: { taskId: t.id, runner: o.runner, attempt: t.attempt + 1, previousOwner: lost ? t.leaseOwner : null },
+      },
+      now,
+    );
     Object.assign(t, {
-      state: 'leased', leaseOwner: o.runner, leaseTokenHash: o.leaseTokenHash, leaseExpiresAt: now + o.leaseMs, attempt: t.attempt + 1,
-      claimedAt: now, heartbeatAt: null, phase: null, bytesDone: 0, bytesTotal: 0, updatedAt: now,
+      state: 'leased',
+      leaseOwner: o.runner,
+      leaseTokenHash: o.leaseTokenHash,
+      leaseExpiresAt: now + o.leaseMs,
+      attempt: t.attempt + 1,
+      claimedAt: now,
+      heartbeatAt: null,
+      phase: null,
+      bytesDone: 0,
+      bytesTotal: 0,
+      updatedAt: now,
     });
     return clone(t);
   }

@@ -4,8 +4,19 @@
 // before (and besides) the SQL stores.
 import { TRANSITIONS } from '../../shared/jobs/transitions';
 import type {
-  ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
-  RevokeLeasesOptions, RunnerTaskStore,
+  ClaimOptions,
+  InsertUnlessLockedResult,
+  Job,
+  JobEvent,
+  JobPatch,
+  JobProgress,
+  JobState,
+  JobStore,
+  ListJobsFilter,
+  NewJob,
+  NewJobEvent,
+  RevokeLeasesOptions,
+  RunnerTaskStore,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
 import { MemoryRunnerTasks } from './memory-runner-tasks';
@@ -38,13 +49,34 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
     if (this.jobs.has(nj.id)) throw new Error(`duplicate job id ${nj.id}`);
     const t = this.clock();
     const job: Job = {
-      id: nj.id, seq: ++this.seq, kind: nj.kind, state: 'queued', step: null, stepIndex: 0, phase: 'run',
-      params: clone(nj.params), context: clone(nj.context ?? {}), result: null, attempt: 0,
-      runAfter: nj.runAfter ?? t, deadline: nj.deadline ?? null, leaseOwner: null, leaseExpiresAt: null,
-      idempotencyKey: nj.idempotencyKey ?? null, lockKey: nj.lockKey ?? null, lockAlias: nj.lockKey ? (nj.lockAlias ?? null) : null,
-      concurrencyKey: nj.concurrencyKey ?? null, concurrencyLimit: nj.concurrencyLimit ?? null,
-      requestedBy: nj.requestedBy ?? null, cancelRequested: false, error: null, progress: null,
-      createdAt: t, updatedAt: t, startedAt: null, finishedAt: null,
+      id: nj.id,
+      seq: ++this.seq,
+      kind: nj.kind,
+      state: 'queued',
+      step: null,
+      stepIndex: 0,
+      phase: 'run',
+      params: clone(nj.params),
+      context: clone(nj.context ?? {}),
+      result: null,
+      attempt: 0,
+      runAfter: nj.runAfter ?? t,
+      deadline: nj.deadline ?? null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      idempotencyKey: nj.idempotencyKey ?? null,
+      lockKey: nj.lockKey ?? null,
+      lockAlias: nj.lockKey ? (nj.lockAlias ?? null) : null,
+      concurrencyKey: nj.concurrencyKey ?? null,
+      concurrencyLimit: nj.concurrencyLimit ?? null,
+      requestedBy: nj.requestedBy ?? null,
+      cancelRequested: false,
+      error: null,
+      progress: null,
+      createdAt: t,
+      updatedAt: t,
+      startedAt: null,
+      finishedAt: null,
     };
     this.jobs.set(job.id, job);
     if (event) this.pushEvent(job.id, event, t);
@@ -116,9 +148,26 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
       j.startedAt ??= now;
       j.updatedAt = now;
       if (reclaim) {
-        this.pushEvent(j.id, { type: 'lease.expired', fromState: from, toState: 'running', step: j.step, attempt: j.attempt - 1, message: 'lease expired; reclaimed', requestIds: [], data: null }, now);
+        this.pushEvent(
+          j.id,
+          {
+            type: 'lease.expired',
+            fromState: from,
+            toState: 'running',
+            step: j.step,
+            attempt: j.attempt - 1,
+            message: 'lease expired; reclaimed',
+            requestIds: [],
+            data: null,
+          },
+          now,
+        );
       }
-      this.pushEvent(j.id, { type: 'claimed', fromState: from, toState: 'running', step: j.step, attempt: j.attempt, message: opts.owner, requestIds: [], data: null }, now);
+      this.pushEvent(
+        j.id,
+        { type: 'claimed', fromState: from, toState: 'running', step: j.step, attempt: j.attempt, message: opts.owner, requestIds: [], data: null },
+        now,
+      );
       return clone(j);
     }
     return null;
@@ -129,9 +178,22 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
     let n = 0;
     for (const j of [...this.jobs.values()].sort((a, b) => a.seq - b.seq)) {
       if (j.state !== 'running' || j.leaseExpiresAt === null || j.leaseExpiresAt <= now) continue;
-      if ((opts.kinds && opts.kinds.length > 0 && !opts.kinds.includes(j.kind)) || (opts.exceptOwner !== undefined && j.leaseOwner === opts.exceptOwner)) continue;
-      this.pushEvent(j.id, { type: 'lease.revoked', fromState: 'running', toState: 'running', step: j.step, attempt: j.attempt,
-        message: opts.message ?? 'lease revoked: its owner is known to be gone', requestIds: [], data: { owner: j.leaseOwner } }, now);
+      if ((opts.kinds && opts.kinds.length > 0 && !opts.kinds.includes(j.kind)) || (opts.exceptOwner !== undefined && j.leaseOwner === opts.exceptOwner))
+        continue;
+      this.pushEvent(
+        j.id,
+        {
+          type: 'lease.revoked',
+          fromState: 'running',
+          toState: 'running',
+          step: j.step,
+          attempt: j.attempt,
+          message: opts.message ?? 'lease revoked: its owner is known to be gone',
+          requestIds: [],
+          data: { owner: j.leaseOwner },
+        },
+        now,
+      );
       j.leaseExpiresAt = now;
       j.updatedAt = now;
       n++;
@@ -206,7 +268,10 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
   }
 
   async listEvents(jobId: string, afterSeq = 0, limit = 1000): Promise<JobEvent[]> {
-    return this.events.filter((e) => e.jobId === jobId && e.seq > afterSeq).slice(0, limit).map(clone);
+    return this.events
+      .filter((e) => e.jobId === jobId && e.seq > afterSeq)
+      .slice(0, limit)
+      .map(clone);
   }
 
   async close(): Promise<void> {}

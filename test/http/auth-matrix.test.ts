@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../functions/http/api-route';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import { hasScope, type Scope } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
-import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 interface Principal {
@@ -60,7 +60,9 @@ function probes(): Record<string, Probe> {
     // task nobody leased is a lease_lost, which tells the runner to stop (not a 404)
     'POST /v1/runner/claim': { path: '/v1/runner/claim', body: { runner: 'matrix', waitSeconds: 0 }, ok: 204 },
     'POST /v1/runner/tasks/{id}/heartbeat': {
-      path: '/v1/runner/tasks/no-such-task/heartbeat', body: { leaseToken: 'not-a-lease', phase: 'download', bytesDone: 0, bytesTotal: 0 }, ok: 409,
+      path: '/v1/runner/tasks/no-such-task/heartbeat',
+      body: { leaseToken: 'not-a-lease', phase: 'download', bytesDone: 0, bytesTotal: 0 },
+      ok: 409,
     },
     'POST /v1/runner/tasks/{id}/complete': {
       path: '/v1/runner/tasks/no-such-task/complete',
@@ -68,7 +70,9 @@ function probes(): Record<string, Probe> {
       ok: 409,
     },
     'POST /v1/runner/tasks/{id}/fail': {
-      path: '/v1/runner/tasks/no-such-task/fail', body: { leaseToken: 'not-a-lease', code: 'download_failed', message: 'm', retryable: true, phase: 'download' }, ok: 409,
+      path: '/v1/runner/tasks/no-such-task/fail',
+      body: { leaseToken: 'not-a-lease', code: 'download_failed', message: 'm', retryable: true, phase: 'download' },
+      ok: 409,
     },
     'GET /healthz': { path: '/healthz', ok: 200 },
     'GET /metrics': { path: '/metrics', ok: 200 },

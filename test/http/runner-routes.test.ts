@@ -4,11 +4,11 @@
 // the job, the reports ending the step at once, cancel, lease_lost, targets, retries.
 // Waits are stretched (timeScale) so that only a wake-up, never a poll, can end them here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEAN_KIND, type CleanParams, cleanWorkflow } from '../../bench/lib/clean-workflow';
+import { type SimEnv, startSimEnv, uploadImage } from '../../bench/lib/runner-doubles/harness';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import { LeaseLost, Task } from '../../shared/runner/protocol';
-import { startSimEnv, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../../bench/lib/clean-workflow';
 
 const RUNNER = 'routes-runner-token-0123456789';
 const NARROW = 'routes-narrow-token-0123456789';
@@ -33,7 +33,13 @@ const claim = (waitSeconds = 0, token = RUNNER, signal?: AbortSignal) =>
 const beat = (t: Task, phase = 'download', bytesDone = 0, bytesTotal = 0) =>
   call(RUNNER, `/v1/runner/tasks/${t.id}/heartbeat`, { leaseToken: t.lease.token, phase, bytesDone, bytesTotal });
 const complete = (t: Task, imageId = 'cleaned-1') =>
-  call(RUNNER, `/v1/runner/tasks/${t.id}/complete`, { leaseToken: t.lease.token, imageId, bytes: 42, verified: { source: { sha512: 'ab' }, target: { sha512: 'cd' } }, warnings: [] });
+  call(RUNNER, `/v1/runner/tasks/${t.id}/complete`, {
+    leaseToken: t.lease.token,
+    imageId,
+    bytes: 42,
+    verified: { source: { sha512: 'ab' }, target: { sha512: 'cd' } },
+    warnings: [],
+  });
 const failTask = (t: Task, code: string, retryable: boolean) =>
   call(RUNNER, `/v1/runner/tasks/${t.id}/fail`, { leaseToken: t.lease.token, code, message: `${code}: what the runner saw`, retryable, phase: 'download' });
 
@@ -105,7 +111,9 @@ describe('runner routes', () => {
     expect(got.status).toBe(200);
     const task = Task.parse(got.body);
     expect(task).toMatchObject({
-      jobId, attempt: 1, lease: { ttlSeconds: 3 },
+      jobId,
+      attempt: 1,
+      lease: { ttlSeconds: 3 },
       source: { cloud: 'sim', imageId, diskFormat: 'qcow2', hashAlgo: 'sha512', serverId: null },
       clean: { mode: 'full', deletePaths: [], hostname: null, slc6: false, os: 'LINUX' },
       target: { cloud: 'sim-dest', name: 'web-clean', diskFormat: 'qcow2', containerFormat: 'bare', visibility: 'private' },
@@ -132,7 +140,10 @@ describe('runner routes', () => {
 
     expect(await complete(task)).toEqual({ status: 200, body: { taskId: task.id, state: 'done' } });
     const end = await svc.wait(jobId, 20_000);
-    expect(end).toMatchObject({ state: 'succeeded', result: { imageId: 'cleaned-1', bytes: 42, digests: { source: { sha512: 'ab' }, target: { sha512: 'cd' } }, warnings: [] } });
+    expect(end).toMatchObject({
+      state: 'succeeded',
+      result: { imageId: 'cleaned-1', bytes: 42, digests: { source: { sha512: 'ab' }, target: { sha512: 'cd' } }, warnings: [] },
+    });
     const types = (await svc.events(jobId)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['runner.claimed', 'runner.done', 'step.done']));
     expect(types.indexOf('runner.done')).toBeLessThan(types.lastIndexOf('step.done'));
@@ -153,7 +164,7 @@ describe('runner routes', () => {
     await svc.service.engine.cancel(jobId);
   });
 
-  it("cancel: the runner hears it on its next heartbeat, its fail is taken, and the job ends cancelled with its task", async () => {
+  it('cancel: the runner hears it on its next heartbeat, its fail is taken, and the job ends cancelled with its task', async () => {
     const jobId = await submit({ targetName: 'web-cancel' });
     const task = Task.parse((await claim(10)).body);
     expect((await svc.request('POST', `/v1/jobs/${jobId}/cancel`)).status).toBe(202);

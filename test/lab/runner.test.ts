@@ -7,21 +7,21 @@
 // The runner reaches the source Glance through a slow local proxy so that "during the
 // download" is a moment a test can hit. Every image it makes is deleted.
 //   OS_CLIENT_CONFIG_FILE=/var/tmp/oslab/clouds.yaml OS_CLOUD=oslab npx vitest run --project lab test/lab/runner.test.ts
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { CLEAN_KIND, cleanWorkflow } from '../../bench/lib/clean-workflow';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { contractName } from '../contract/helpers';
-import { openTarget, type ContractTarget } from '../contract/target';
-import { CLEAN_KIND, cleanWorkflow } from '../../bench/lib/clean-workflow';
+import { type ContractTarget, openTarget } from '../contract/target';
 import { libguestfsForTests, makeTestImage, missingTools } from '../runner-tools/support';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy';
 
@@ -99,7 +99,9 @@ describe.skipIf(!!skip)('lab: a real runner cleans an image for a job, surviving
     rmSync(file);
 
     proxy = await startThrottleProxy(GLANCE_PORT, 4 * 1024 * 1024);
-    const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '/var/tmp/oslab/clouds.yaml', 'utf8')) as { clouds: Record<string, Record<string, unknown>> };
+    const clouds = parse(readFileSync(process.env.OS_CLIENT_CONFIG_FILE ?? '/var/tmp/oslab/clouds.yaml', 'utf8')) as {
+      clouds: Record<string, Record<string, unknown>>;
+    };
     clouds.clouds[CLOUD]!.image_endpoint_override = proxy.url;
     const runnerClouds = join(dir, 'clouds.yaml');
     writeFileSync(runnerClouds, stringify(clouds), { mode: 0o600 });
@@ -113,10 +115,19 @@ describe.skipIf(!!skip)('lab: a real runner cleans an image for a job, surviving
     });
     scratchDir = join(dir, 'scratch');
     configFile = join(dir, 'runner.yaml');
-    writeFileSync(configFile, stringify({
-      serviceUrl: await api.listen(), runnerId: 'lab-runner', scratchDir, cloudsFile: runnerClouds, claimWaitSeconds: 5,
-      libguestfs: libguestfsForTests(), timeouts: { sysprep: '10m', verify: '10m', qemuImg: '2m' }, headroom: { minBytes: '256MiB', fraction: 0.1 },
-    }));
+    writeFileSync(
+      configFile,
+      stringify({
+        serviceUrl: await api.listen(),
+        runnerId: 'lab-runner',
+        scratchDir,
+        cloudsFile: runnerClouds,
+        claimWaitSeconds: 5,
+        libguestfs: libguestfsForTests(),
+        timeouts: { sysprep: '10m', verify: '10m', qemuImg: '2m' },
+        headroom: { minBytes: '256MiB', fraction: 0.1 },
+      }),
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -133,12 +144,18 @@ describe.skipIf(!!skip)('lab: a real runner cleans an image for a job, surviving
   it('kill -9 during the download, kill -9 during virt-sysprep, then a runner that finishes: one image in dest', async () => {
     const first = startRunner();
     const targetName = contractName('-runner-clean');
-    jobId = (await api.service.engine.submit(CLEAN_KIND, { cloud: CLOUD, server: 'lab-web', imageId: sourceImageId, targetCloud: DEST, targetName, mode: 'full' })).job.id;
+    jobId = (
+      await api.service.engine.submit(CLEAN_KIND, { cloud: CLOUD, server: 'lab-web', imageId: sourceImageId, targetCloud: DEST, targetName, mode: 'full' })
+    ).job.id;
 
-    await until('the first runner to be downloading', async () => {
-      const p = await progress();
-      return p?.phase === 'download' && (p.done ?? 0) > 0 && (p.done ?? 0) < (p.total ?? 0);
-    }, 120_000);
+    await until(
+      'the first runner to be downloading',
+      async () => {
+        const p = await progress();
+        return p?.phase === 'download' && (p.done ?? 0) > 0 && (p.done ?? 0) < (p.total ?? 0);
+      },
+      120_000,
+    );
     await killed(first);
     expect(readdirSync(scratchDir).filter((f) => f.startsWith('task-'))).toHaveLength(1);
 

@@ -1,5 +1,5 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 // A TCP proxy on 127.0.0.1 that forwards to a local port and slows the answers down to
 // `bytesPerSecond`: a slow network between a runner and Glance, so that a test can act

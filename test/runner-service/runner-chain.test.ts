@@ -5,18 +5,18 @@
 // on the runner's heartbeat, and a runner killed with -9 in the middle of virt-sysprep,
 // replaced by a new one that takes the task over after the lease and ends with exactly one
 // target image. The scratch directory is empty afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CLEAN_KIND, type CleanParams, cleanWorkflow } from '../../bench/lib/clean-workflow';
+import { type FakeTools, fakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, type SimEnv, startSimEnv, uploadImage } from '../../bench/lib/runner-doubles/harness';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import { imageProperty } from '../../shared/openstack/image-schemas';
-import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
-import { fakeQcow2, startSimEnv, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../../bench/lib/clean-workflow';
 
 const BIN = fileURLToPath(new URL('../../runner/bin/snapflow-runner.mjs', import.meta.url));
 const TOKEN = 'chain-runner-token-0123456789';
@@ -80,10 +80,18 @@ beforeAll(async () => {
   });
   scratchDir = join(env.dir, 'scratch');
   configFile = join(env.dir, 'runner.yaml');
-  writeFileSync(configFile, stringify({
-    serviceUrl: await svc.listen(), runnerId: 'chain-runner', scratchDir, cloudsFile: env.cloudsFile, claimWaitSeconds: 5,
-    tools: tools.tools, download: { resumeAttempts: 1, resumeDelay: '100ms' },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      serviceUrl: await svc.listen(),
+      runnerId: 'chain-runner',
+      scratchDir,
+      cloudsFile: env.cloudsFile,
+      claimWaitSeconds: 5,
+      tools: tools.tools,
+      download: { resumeAttempts: 1, resumeDelay: '100ms' },
+    }),
+  );
   runner = startRunner();
 }, 60_000);
 

@@ -26,10 +26,23 @@ export function newTask(jobId: string, over: Partial<NewRunnerTask> = {}): NewRu
     jobId,
     step: 'clean-image',
     key: 'lab/img-1',
-    source: { cloud, imageId: 'img-1', size: 1024, diskFormat: 'qcow2', hashAlgo: 'sha512', hashValue: 'ab'.repeat(64), checksum: 'cd'.repeat(16), virtualSize: 4096, serverId: 'srv-1' },
+    source: {
+      cloud,
+      imageId: 'img-1',
+      size: 1024,
+      diskFormat: 'qcow2',
+      hashAlgo: 'sha512',
+      hashValue: 'ab'.repeat(64),
+      checksum: 'cd'.repeat(16),
+      virtualSize: 4096,
+      serverId: 'srv-1',
+    },
     clean: { mode: 'hostname', deletePaths: ['/etc/krb5.keytab'], hostname: 'web2', slc6: false, os: 'LINUX' },
     target: { cloud: 'lab-dest', name: 'web2-clean', diskFormat: 'qcow2', containerFormat: 'bare', visibility: 'private', properties: { purpose: 'contract' } },
-    scopes: [{ cloud, server: 'web' }, { cloud: 'lab-dest', server: 'web2' }],
+    scopes: [
+      { cloud, server: 'web' },
+      { cloud: 'lab-dest', server: 'web2' },
+    ],
     maxAttempts: 3,
     deadline: null,
     ...over,
@@ -53,7 +66,11 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     const woken: string[] = [];
     let queued = 0;
     const svc = createRunnerTaskService({
-      store: store(), leaseMs: extra.leaseMs ?? 1_000, now: () => clock.t, wakeJob: (id) => woken.push(id), onQueued: () => void queued++,
+      store: store(),
+      leaseMs: extra.leaseMs ?? 1_000,
+      now: () => clock.t,
+      wakeJob: (id) => woken.push(id),
+      onQueued: () => void queued++,
     });
     return { svc, woken, queued: () => queued };
   };
@@ -66,12 +83,28 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     const first = await store().enqueueRunnerTask(spec, 1_000);
     expect(first.created).toBe(true);
     expect(first.task).toMatchObject({
-      ...spec, state: 'queued', attempt: 0, failures: 0, leaseOwner: null, leaseTokenHash: null, leaseExpiresAt: null,
-      phase: null, bytesDone: 0, bytesTotal: 0, result: null, error: null, createdAt: 1_000, claimedAt: null, finishedAt: null,
+      ...spec,
+      state: 'queued',
+      attempt: 0,
+      failures: 0,
+      leaseOwner: null,
+      leaseTokenHash: null,
+      leaseExpiresAt: null,
+      phase: null,
+      bytesDone: 0,
+      bytesTotal: 0,
+      result: null,
+      error: null,
+      createdAt: 1_000,
+      claimedAt: null,
+      finishedAt: null,
     });
     expect(await store().getRunnerTask(spec.id)).toEqual(first.task);
     expect(await store().findRunnerTask(job.id, spec.step, spec.key)).toEqual(first.task);
-    expect(await store().enqueueRunnerTask({ ...spec, id: `task-${uid()}`, target: { ...spec.target, name: 'other' } })).toEqual({ task: first.task, created: false });
+    expect(await store().enqueueRunnerTask({ ...spec, id: `task-${uid()}`, target: { ...spec.target, name: 'other' } })).toEqual({
+      task: first.task,
+      created: false,
+    });
     expect(await store().getRunnerTask('no-such-task')).toBeNull();
 
     const raced = await Promise.all(Array.from({ length: 6 }, () => store().enqueueRunnerTask({ ...spec, id: `task-${uid()}`, key: 'raced' })));
@@ -126,7 +159,10 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     expect(b).toMatchObject({ id: a.id, attempt: 2 });
     expect(b.lease.token).not.toBe(a.lease.token);
     const types = (await store().listEvents(job.id)).filter((e) => e.type.startsWith('runner.'));
-    expect(types.map((e) => [e.type, e.data?.previousOwner ?? null])).toEqual([['runner.claimed', null], ['runner.reclaimed', 'runner-a']]);
+    expect(types.map((e) => [e.type, e.data?.previousOwner ?? null])).toEqual([
+      ['runner.claimed', null],
+      ['runner.reclaimed', 'runner-a'],
+    ]);
 
     const before = { task: await store().getRunnerTask(a.id), job: await store().getJob(job.id), events: await store().listEvents(job.id) };
     const done = { imageId: 'img-a', bytes: 10, verified: { source: {}, target: {} }, warnings: [] };
@@ -138,9 +174,15 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     expect(woken).toEqual([]);
 
     clock.t = t + 1_700;
-    expect(await svc.complete(b.id, { leaseToken: b.lease.token, ...done, imageId: 'img-b', warnings: ['leaks'] })).toEqual({ ok: true, value: { state: 'done' } });
+    expect(await svc.complete(b.id, { leaseToken: b.lease.token, ...done, imageId: 'img-b', warnings: ['leaks'] })).toEqual({
+      ok: true,
+      value: { state: 'done' },
+    });
     expect(await store().getRunnerTask(b.id)).toMatchObject({
-      state: 'done', finishedAt: t + 1_700, leaseExpiresAt: null, result: { imageId: 'img-b', bytes: 10, warnings: ['leaks'] },
+      state: 'done',
+      finishedAt: t + 1_700,
+      leaseExpiresAt: null,
+      result: { imageId: 'img-b', bytes: 10, warnings: ['leaks'] },
     });
     expect(await store().getJob(job.id)).toMatchObject({ state: 'waiting', runAfter: t + 1_700 });
     expect(woken).toEqual([job.id]);
@@ -170,8 +212,13 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     expect(beat).toMatchObject({ ok: true, value: { cancel: true } });
     expect(await store().getRunnerTask(a.id)).toMatchObject({ state: 'cancelled', phase: 'sysprep' });
     expect((await store().listEvents(job.id)).at(-1)).toMatchObject({ type: 'runner.cancel', data: { taskId: a.id } });
-    expect(await svc.heartbeat(a.id, { leaseToken: a.lease.token, phase: 'sysprep', bytesDone: 0, bytesTotal: 0 })).toMatchObject({ ok: true, value: { cancel: true } });
-    expect(await svc.fail(a.id, { leaseToken: a.lease.token, code: 'cancelled', message: 'the job was cancelled', retryable: false, phase: 'sysprep' })).toEqual({ ok: true, value: { state: 'cancelled' } });
+    expect(await svc.heartbeat(a.id, { leaseToken: a.lease.token, phase: 'sysprep', bytesDone: 0, bytesTotal: 0 })).toMatchObject({
+      ok: true,
+      value: { cancel: true },
+    });
+    expect(
+      await svc.fail(a.id, { leaseToken: a.lease.token, code: 'cancelled', message: 'the job was cancelled', retryable: false, phase: 'sysprep' }),
+    ).toEqual({ ok: true, value: { state: 'cancelled' } });
     expect(await store().getRunnerTask(a.id)).toMatchObject({ state: 'cancelled', error: { code: 'cancelled', phase: 'sysprep' } });
 
     expect(await store().cancelRunnerTasks(job.id, t)).toBe(1);
@@ -211,9 +258,27 @@ export function registerRunnerTaskContract(c: RunnerTaskContext): void {
     const [ca, cb] = [`a-${uid()}`, `b-${uid()}`];
     const clock = { t };
     const { svc } = service(clock, { leaseMs: 60_000 });
-    const other = newTask(job.id, { key: 'other', scopes: [{ cloud: ca, server: 'db' }, { cloud: cb, server: 'db2' }] });
-    const web = newTask(job.id, { key: 'web', scopes: [{ cloud: ca, server: 'web' }, { cloud: cb, server: 'web2' }] });
-    const half = newTask(job.id, { key: 'half', scopes: [{ cloud: ca, server: 'web' }, { cloud: `x-${uid()}`, server: 'web2' }] });
+    const other = newTask(job.id, {
+      key: 'other',
+      scopes: [
+        { cloud: ca, server: 'db' },
+        { cloud: cb, server: 'db2' },
+      ],
+    });
+    const web = newTask(job.id, {
+      key: 'web',
+      scopes: [
+        { cloud: ca, server: 'web' },
+        { cloud: cb, server: 'web2' },
+      ],
+    });
+    const half = newTask(job.id, {
+      key: 'half',
+      scopes: [
+        { cloud: ca, server: 'web' },
+        { cloud: `x-${uid()}`, server: 'web2' },
+      ],
+    });
     for (const s of [other, web, half]) await store().enqueueRunnerTask(s);
     const narrow = { name: 'narrow', targets: [`${ca}/*/web`, `${cb}/**`] };
     expect((await svc.claim(narrow, 'runner-n'))?.id).toBe(web.id);

@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../functions/worker-handlers';
 import type { WorkerEnv } from '../../functions/worker-types';
@@ -117,7 +117,12 @@ describe('functions/worker.ts in workerd with D1', () => {
     const { store } = await w.service(bindings);
     // As if its dispatch had been lost with an isolate: queued, due, never run.
     const id = `lost-${crypto.randomUUID()}`;
-    await store.insertJob({ id, kind: 'snapshot', params: { cloud: 'dead', server: 'web', stop: false, properties: {}, policy: 'manual', dryRun: false }, runAfter: Date.now() - 1_000 });
+    await store.insertJob({
+      id,
+      kind: 'snapshot',
+      params: { cloud: 'dead', server: 'web', stop: false, properties: {}, policy: 'manual', dryRun: false },
+      runAfter: Date.now() - 1_000,
+    });
     const ctx = createExecutionContext();
     await w.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), bindings, ctx);
     await waitOnExecutionContext(ctx);
@@ -198,7 +203,13 @@ describe('functions/worker.ts in workerd with D1', () => {
 
     const report = { leaseToken: task.lease.token, imageId: 'cleaned', bytes: 4, verified: { source: {}, target: {} }, warnings: [] };
     expect((await post(`/v1/runner/tasks/${task.id}/complete`, report)).json()).toEqual({ taskId: task.id, state: 'done' });
-    const late = await post(`/v1/runner/tasks/${task.id}/fail`, { leaseToken: 'not-the-lease', code: 'upload_failed', message: 'm', retryable: true, phase: 'upload' });
+    const late = await post(`/v1/runner/tasks/${task.id}/fail`, {
+      leaseToken: 'not-the-lease',
+      code: 'upload_failed',
+      message: 'm',
+      retryable: true,
+      phase: 'upload',
+    });
     expect([late.status, late.json().error.code]).toEqual([409, 'lease_lost']);
     expect(await store.getRunnerTask(task.id)).toMatchObject({ state: 'done', result: { imageId: 'cleaned' } });
     expect((await store.listEvents(jobId)).map((e) => e.type)).toEqual(['submitted', 'runner.claimed', 'runner.done']);

@@ -3,10 +3,10 @@
 // and how it ends without a runner's report (an image not ready or gone, a spec the runner
 // could not read, a task past its deadline, a lost lease it keeps waiting through).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../shared/engine/engine';
-import { CLEAN_KIND, cleanWorkflow, type CleanParams } from '../../bench/lib/clean-workflow';
+import { CLEAN_KIND, type CleanParams, cleanWorkflow } from '../../bench/lib/clean-workflow';
 import type { RunnerStepDeps } from '../../functions/workflows/runner-step-deps';
-import { setup, until, type Harness } from './harness';
+import type { Engine } from '../../shared/engine/engine';
+import { type Harness, setup, until } from './harness';
 
 let h: Harness;
 let engine: Engine;
@@ -38,11 +38,25 @@ describe('clean-image step', () => {
     const jobId = await submit(src.id, { mode: 'hostname', hostname: 'web2', deletePaths: ['/etc/krb5.keytab'], properties: { team: 'ops' } });
     const task = await until(() => taskOf(jobId, src.id));
     expect(task).toMatchObject({
-      state: 'queued', step: 'clean-image', maxAttempts: 3,
-      source: { cloud: 'sim', imageId: src.id, size: src.size, diskFormat: 'qcow2', hashAlgo: 'sha512', hashValue: src.os_hash_value, checksum: src.checksum, serverId: null },
+      state: 'queued',
+      step: 'clean-image',
+      maxAttempts: 3,
+      source: {
+        cloud: 'sim',
+        imageId: src.id,
+        size: src.size,
+        diskFormat: 'qcow2',
+        hashAlgo: 'sha512',
+        hashValue: src.os_hash_value,
+        checksum: src.checksum,
+        serverId: null,
+      },
       clean: { mode: 'hostname', hostname: 'web2', deletePaths: ['/etc/krb5.keytab'], slc6: false, os: 'LINUX' },
       target: { cloud: 'sim-dest', name: 'web-clean', diskFormat: 'qcow2', containerFormat: 'bare', visibility: 'private', properties: { team: 'ops' } },
-      scopes: [{ cloud: 'sim', server: 'web' }, { cloud: 'sim-dest', server: 'web-clean' }],
+      scopes: [
+        { cloud: 'sim', server: 'web' },
+        { cloud: 'sim-dest', server: 'web-clean' },
+      ],
     });
     expect(queued).toBe(before + 1);
     // the step keeps polling (waits of a few ms here): each run finds this task, none queues another
@@ -85,7 +99,8 @@ describe('clean-image step', () => {
 
   it('gives up on a task no runner finished by its deadline: the task is cancelled, the job fails runner_timeout', async () => {
     const src = await image(Buffer.from('bytes'));
-    const jobId = (await engine.submit(`${CLEAN_KIND}-deadline`, { cloud: 'sim', server: 'web', imageId: src.id, targetCloud: 'sim-dest', targetName: 'x' })).job.id;
+    const jobId = (await engine.submit(`${CLEAN_KIND}-deadline`, { cloud: 'sim', server: 'web', imageId: src.id, targetCloud: 'sim-dest', targetName: 'x' }))
+      .job.id;
     const job = await h.finish(jobId);
     expect(job).toMatchObject({ state: 'failed', error: { code: 'runner_timeout' } });
     expect(await taskOf(jobId, src.id)).toMatchObject({ state: 'cancelled' });

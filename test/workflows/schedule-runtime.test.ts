@@ -3,8 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSchedulesRuntime } from '../../functions/schedule-service';
 import { LockBusyError } from '../../shared/engine/errors';
-import { ScheduleSchema, type Schedule } from '../../shared/schedule/schema';
-import { setup, type Harness } from './harness';
+import { type Schedule, ScheduleSchema } from '../../shared/schedule/schema';
+import { type Harness, setup } from './harness';
 
 const principal = { name: 'ops', scopes: ['admin'], targets: ['**'] } as never;
 
@@ -63,8 +63,9 @@ describe('schedule runtime', () => {
     const slotJob = fired.jobs[0]!.id;
     expect(await h.store.getJob(slotJob)).toMatchObject({ lockKey: `sim/${web.id}`, lockAlias: 'sim/web', params: { server: web.id } });
     // the API's next submission, by id, is refused while either is unfinished
-    await expect(h.engine.submit('rollback', { cloud: 'sim', server: web.id, image: 'latest', confirm: true }, { exclusive: true, lockKey: `sim/${web.id}` }))
-      .rejects.toBeInstanceOf(LockBusyError);
+    await expect(
+      h.engine.submit('rollback', { cloud: 'sim', server: web.id, image: 'latest', confirm: true }, { exclusive: true, lockKey: `sim/${web.id}` }),
+    ).rejects.toBeInstanceOf(LockBusyError);
     const [first, second] = [await h.finish(api.job.id), await h.finish(slotJob)];
     expect([first.state, second.state]).toEqual(['succeeded', 'succeeded']);
     expect(second.startedAt!).toBeGreaterThanOrEqual(first.finishedAt!);

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
-import type { JobDb, JobDialect } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb, JobDialect } from '../job-db';
 import type { RunnerTask } from '../runner-task';
 import { rowToRunnerTask } from '../runner-task-row';
 import type { ClaimRunnerTaskOptions } from '../types';

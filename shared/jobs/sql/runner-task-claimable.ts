@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { JobDb } from '../job-db';
 import type { RunnerTaskScope } from '../runner-task';
 

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { CompiledQuery, RawBuilder } from 'kysely';
-import type { JobDb } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import { jsonParam } from '../row-mapping';
 import type { RunnerTask } from '../runner-task';
 import { patchColumns, rowToRunnerTask } from '../runner-task-row';
@@ -32,9 +32,10 @@ export async function updateRunnerTask(jdb: JobDb, u: RunnerTaskUpdate, now: num
     sql`updated_at = ${now}`,
   ];
   const progress = jsonParam(u.jobProgress);
-  const jobSets = u.jobProgress !== undefined
-    ? sql`progress = ${pg ? sql`cast(${progress} as jsonb)` : sql`${progress}`}, updated_at = ${now}`
-    : sql`run_after = ${now}, updated_at = ${now}`;
+  const jobSets =
+    u.jobProgress !== undefined
+      ? sql`progress = ${pg ? sql`cast(${progress} as jsonb)` : sql`${progress}`}, updated_at = ${now}`
+      : sql`run_after = ${now}, updated_at = ${now}`;
   // progress only on an unfinished job; a wake-up only ends a wait that has not ended yet
   const jobGuard = (a: string): Frag => {
     const col = (c: string) => sql.ref(`${a}.${c}`);
@@ -53,9 +54,12 @@ export async function updateRunnerTask(jdb: JobDb, u: RunnerTaskUpdate, now: num
     return row ? rowToRunnerTask(jdb.dialect, row) : null;
   }
   const statements: CompiledQuery[] = [];
-  if (u.event) statements.push(insertEventSelect(jdb.dialect, u.event, now, { jobId: sql`x.job_id` }, sql`from runner_tasks x where ${guard('x')}`).compile(jdb.db));
+  if (u.event)
+    statements.push(insertEventSelect(jdb.dialect, u.event, now, { jobId: sql`x.job_id` }, sql`from runner_tasks x where ${guard('x')}`).compile(jdb.db));
   if (touchesJob) {
-    statements.push(sql`update jobs set ${jobSets} where id = (select x.job_id from runner_tasks x where ${guard('x')}) and ${jobGuard('jobs')}`.compile(jdb.db));
+    statements.push(
+      sql`update jobs set ${jobSets} where id = (select x.job_id from runner_tasks x where ${guard('x')}) and ${jobGuard('jobs')}`.compile(jdb.db),
+    );
   }
   statements.push(sql`update runner_tasks as x set ${sql.join(sets, sql`, `)} where ${guard('x')} returning *`.compile(jdb.db));
   const results = await runAtomic(jdb, statements);
