@@ -1,6 +1,6 @@
 // POST {job, server, image} to the configured callback once the snapshot is complete
 // (e.g. to resync the guest's clock after a stop or a quiesce). Any failure is retried
-// (HookError carries no `status`, so the engine never classifies it as permanent); skipped when no URL is configured. The URL may embed a secret, so it
+// (HookError says so: retryable); skipped when no URL is configured. The URL may embed a secret, so it
 // never appears in an error or a log line. A hook that keeps failing does not fail the
 // job: the snapshot is good, and failing would run the cleanup that deletes it.
 import { z } from 'zod';
@@ -21,6 +21,8 @@ const input = z.looseObject({
 const MAX_ATTEMPTS = 5;
 
 class HookError extends Error {
+  readonly retryable = true;
+  readonly code = 'hook_failed';
   constructor(
     message: string,
     readonly httpStatus?: number,

@@ -26,6 +26,8 @@ export interface StepContext<I = unknown> {
   /** Aborted on the step's timeout or when the lease is lost. Pass it to every fetch. */
   signal: AbortSignal;
   now(): number;
+  /** `ms` times the engine's timeScale: for a step's own delay arithmetic (first-check-after and the like). */
+  scaled(ms: number): number;
   /** Extends the lease and records progress; false when the lease is gone. */
   heartbeat(progress?: JobProgress): Promise<boolean>;
   /** Collected into the committed event's requestIds. */

@@ -29,6 +29,8 @@ export interface EngineOptions {
   onEvent?: (e: EngineEvent) => void;
   now?: () => number;
   random?: () => number;
+  /** Multiplies every step's retry and wait delays (tests: 0.01); default 1. */
+  timeScale?: number;
   newId?: () => string;
   /** Max jobs one tick() claims (default 20). */
   tickLimit?: number;
@@ -94,6 +96,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const { store, owner, leaseMs } = opts;
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0 && timeScale <= 1)) throw new TypeError(`timeScale must be in (0, 1], got ${timeScale}`);
   const newId = opts.newId ?? (() => crypto.randomUUID());
   const log = opts.log ?? consoleLog;
   const tickLimit = opts.tickLimit ?? 20;
@@ -188,7 +192,7 @@ export function createEngine(opts: EngineOptions): Engine {
       // Only if a store ignored the kinds filter: leave the job for an engine that knows it.
       throw new UnknownKindError(job.kind);
     }
-    const env = { job, workflow, now: now(), random, classify: opts.classifyError };
+    const env = { job, workflow, now: now(), random, classify: opts.classifyError, timeScale };
     const pre = decideBeforeRun(env);
     if (pre) return apply(job, pre);
     const step = currentStep(env)!;
@@ -197,6 +201,7 @@ export function createEngine(opts: EngineOptions): Engine {
       step,
       now,
       leaseMs,
+      timeScale,
       heartbeat: (progress) => store.heartbeat(job.id, owner, leaseMs, progress, now()),
       log,
     });

@@ -11,6 +11,8 @@ export interface ExecuteOptions {
   step: AnyStep;
   now: () => number;
   leaseMs: number;
+  /** The engine's timeScale, for ctx.scaled(). */
+  timeScale?: number;
   /** store.heartbeat bound to this job and owner. */
   heartbeat: (progress?: JobProgress) => Promise<boolean>;
   log: StepLogger;
@@ -74,6 +76,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
     attempt: job.attempt,
     signal: controller.signal,
     now: opts.now,
+    scaled: (ms) => Math.max(1, Math.round(ms * (opts.timeScale ?? 1))),
     heartbeat,
     recordRequestId(id) {
       if (typeof id === 'string' && id.length > 0 && !requestIds.includes(id)) requestIds.push(id);

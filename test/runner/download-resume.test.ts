@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
-import { NetworkError } from '../../shared/openstack/errors';
+import { OpenStackNetworkError } from '../../shared/openstack/errors';
 import { downloadSource } from '../../runner/download';
 import { startSimEnv, taskFor, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
 
@@ -65,7 +65,7 @@ describe('resumed downloads', () => {
     const run = downloadSource(taskFor(image), env.source, join(env.dir, 'gives-up.raw'), {
       signal: new AbortController().signal, resumeAttempts: 2, resumeDelayMs: 10, onProgress: () => undefined, onResume: () => undefined,
     });
-    await expect(run).rejects.toBeInstanceOf(NetworkError);
+    await expect(run).rejects.toBeInstanceOf(OpenStackNetworkError);
     await expect(run).rejects.toMatchObject({ retryable: true });
     expect(downloads().length - before).toBe(3);
     env.sim.faults.clear();
