@@ -16,7 +16,6 @@ import type { CallObserver, Transport } from '../shared/openstack/transport';
 import type { Schedule } from '../shared/schedule/schema';
 import { allWorkflows } from './workflows/all-workflows';
 import { openstackProvider, workflowConfigFrom, type WorkflowDeps } from './workflows/deps';
-import { jobRequestSchema } from './workflows/params';
 import { createApp } from './http/app';
 import { createHealthCheck, type HealthReport } from './health';
 import { createJobNotifier } from './http/job-notifier';
@@ -106,7 +105,7 @@ export function composeService(input: ServiceInput): Service {
   const c = input.config;
   const deps: WorkflowDeps = {
     openstack: provider,
-    config: workflowConfigFrom(c, input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
+    config: workflowConfigFrom(c),
     fetch: input.fetch ?? ((url, init) => fetch(url, init)),
     now,
   };
@@ -128,6 +127,7 @@ export function composeService(input: ServiceInput): Service {
     wakeWithinMs: input.wakeWithinMs,
     log: input.log,
     now,
+    ...(input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
     onEvent: (e) => {
       notifier.onEvent(e);
       notifications.onEvent(e);
@@ -150,7 +150,6 @@ export function composeService(input: ServiceInput): Service {
     engine,
     store: input.store,
     workflows,
-    jobRequestSchema,
     auth: { tokens: c.tokens },
     preflight: createSubmitPreflight({
       hasCloud: (n) => input.clouds(n) !== undefined,
