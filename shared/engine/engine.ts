@@ -1,6 +1,7 @@
 // The step engine: claims a job, runs exactly one step, commits the outcome together with
 // the next state, and immediately dispatches the next step. OpenStack-agnostic and free of
 // Node built-ins (it runs in Workers too); the job table is whatever JobStore it is given.
+import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
 import type { ErrorClassifier } from './classify';
 import { cancelJob } from './cancel';
@@ -120,8 +121,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const wf = workflowFor(kind);
     const parsed = wf.params.safeParse(params);
     if (!parsed.success) {
-      const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new InvalidParamsError(kind, parsed.error.issues, summary);
+      throw new InvalidParamsError(kind, parsed.error.issues, issuesSummary(parsed.error));
     }
     return { wf, params: parsed.data };
   }

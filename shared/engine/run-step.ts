@@ -1,5 +1,6 @@
 // Runs one step under its timeout, with an AbortSignal, background lease heartbeats and
 // request-id collection. Never throws: whatever happens becomes a StepOutcome.
+import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobProgress } from '../jobs/types';
 import type { AnyStep, StepContext, StepLogger } from './define';
 import { publicContext, type StepOutcome } from './decide';
@@ -43,7 +44,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
   if (step.input) {
     const parsed = step.input.safeParse(inputOf(job, context));
     if (!parsed.success) {
-      const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const summary = issuesSummary(parsed.error);
       const error = new NonRetryableError(`invalid input for step "${step.name}": ${summary}`, { code: 'invalid_input' });
       return { outcome: { kind: 'threw', error }, requestIds, leaseLost, durationMs: elapsed() };
     }

@@ -6,6 +6,7 @@
 // decide, at run time, whether a step runs (`when` over params and config, `skipIf` over
 // the context) and give the dry-run plan, so there is one source of truth per workflow.
 import type { z } from 'zod';
+import { issuesSummary } from '../config/zod-issues';
 import type { RetryPolicy, WaitPolicy } from './backoff';
 import { defineStep, defineWorkflow, type AnyStep, type JobTarget, type StepContext, type WorkflowDefinition } from './define';
 import { NonRetryableError } from './errors';
@@ -76,10 +77,6 @@ function isDryRun(params: unknown): boolean {
   return typeof params === 'object' && params !== null && (params as { dryRun?: unknown }).dryRun === true;
 }
 
-function issuesText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
-
 function runtimeStep(placed: Placed, config: unknown): AnyStep {
   const { spec } = placed.step;
   const { when, skipIf } = placed.placement;
@@ -97,13 +94,13 @@ function runtimeStep(placed: Placed, config: unknown): AnyStep {
       if (skipIf?.(all)) return done();
       const parsed = spec.input.safeParse(all);
       if (!parsed.success) {
-        throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesText(parsed.error)}`, { code: 'invalid_input' });
+        throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesSummary(parsed.error)}`, { code: 'invalid_input' });
       }
       const result = await spec.run({ ...ctx, input: parsed.data });
       if (result.kind === 'done' && result.patch !== undefined) {
         const out = spec.output.safeParse(result.patch);
         if (!out.success) {
-          throw new NonRetryableError(`step "${spec.name}" produced an invalid output: ${issuesText(out.error)}`, { code: 'invalid_output' });
+          throw new NonRetryableError(`step "${spec.name}" produced an invalid output: ${issuesSummary(out.error)}`, { code: 'invalid_output' });
         }
       }
       return result as DoneResult | WaitResult | RetryResult | FailResult;
