@@ -2,7 +2,7 @@
 // shared/jobs/types.ts and the TRANSITIONS table exactly (guarded transitions, leases,
 // FIFO lock keys, concurrency limits, idempotency keys) so engine tests mean something
 // before (and besides) the SQL stores.
-import { TRANSITIONS } from '../../shared/jobs/transitions';
+import { assertTransition } from '../../shared/jobs/transitions';
 import type {
   ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
   RevokeLeasesOptions,
@@ -19,6 +19,9 @@ export class MemoryJobStore implements JobStore {
   private eventSeq = 0;
   /** Test hook: make the next commit throw (a crash between side effect and commit). */
   failNextCommit: Error | null = null;
+
+  private readonly slots = new Set<string>();
+  readonly dialect = 'memory';
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -41,7 +44,9 @@ export class MemoryJobStore implements JobStore {
       createdAt: t, updatedAt: t, startedAt: null, finishedAt: null,
     };
     this.jobs.set(job.id, job);
-    if (event) this.pushEvent(job.id, event, t);
+    // as shared/jobs/sql/insert-job.ts: without an event of its own, a job starts with `submitted`
+    this.pushEvent(job.id, event ?? { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: null, requestIds: [],
+      data: nj.requestedBy ? { requestedBy: nj.requestedBy } : null }, t);
     return { job: clone(job), created: true };
   }
 
@@ -94,10 +99,10 @@ export class MemoryJobStore implements JobStore {
     return false;
   }
 
-  async claim(opts: ClaimOptions): Promise<Job | null> {
+  async claim(opts: ClaimOptions, exceptId?: string): Promise<Job | null> {
     const now = opts.now ?? this.clock();
     const candidates = [...this.jobs.values()]
-      .filter((j) => (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
+      .filter((j) => j.id !== exceptId && (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
       .sort((a, b) => a.seq - b.seq);
     for (const j of candidates) {
       if (!this.runnable(j, now) || this.blocked(j)) continue;
@@ -169,18 +174,32 @@ export class MemoryJobStore implements JobStore {
     }
     const j = this.jobs.get(id);
     if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
-    if (!TRANSITIONS.running.includes(patch.state)) throw new Error(`illegal job state transition running → ${patch.state}`);
+    assertTransition('running', patch.state);
     this.apply(j, patch, now);
-    this.pushEvent(id, event, now);
+    // the SQL stores record the transition the guard saw, whatever the event says
+    this.pushEvent(id, { ...event, fromState: 'running', toState: patch.state }, now);
+    return true;
+  }
+
+  /** One call, as the SQL stores make it one statement: the commit, then a claim that never returns the committed job. */
+  async commitAndClaim(id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now = this.clock()): Promise<{ committed: boolean; next: Job | null }> {
+    const committed = await this.commit(id, owner, patch, event, now);
+    return { committed, next: await this.claim({ ...next, now: next.now ?? now }, id) };
+  }
+
+  async claimSlot(schedule: string, slot: number): Promise<boolean> {
+    const key = `${schedule}\u0000${slot}`;
+    if (this.slots.has(key)) return false;
+    this.slots.add(key);
     return true;
   }
 
   async transition(id: string, from: JobState, patch: JobPatch, event: NewJobEvent, now = this.clock()): Promise<boolean> {
-    if (!TRANSITIONS[from].includes(patch.state)) throw new Error(`illegal job state transition ${from} → ${patch.state}`);
+    assertTransition(from, patch.state);
     const j = this.jobs.get(id);
     if (!j || j.state !== from) return false;
     this.apply(j, patch, now);
-    this.pushEvent(id, event, now);
+    this.pushEvent(id, { ...event, fromState: from, toState: patch.state }, now);
     return true;
   }
 
@@ -190,7 +209,8 @@ export class MemoryJobStore implements JobStore {
     if (!TERMINAL_STATES.includes(j.state) && !j.cancelRequested) {
       j.cancelRequested = true;
       j.updatedAt = now;
-      if (event) this.pushEvent(id, event, now);
+      const e = event ?? { type: 'cancel.requested', fromState: null, toState: null, step: null, attempt: null, message: null, requestIds: [], data: null };
+      this.pushEvent(id, { ...e, fromState: j.state, toState: j.state, step: j.step, attempt: j.attempt }, now);
     }
     return clone(j);
   }

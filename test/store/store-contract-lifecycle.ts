@@ -1,13 +1,16 @@
 // The job store contract, second half: committing results, TRANSITIONS, cancel, events,
 // listing and schedule slots. Registered inside runStoreContract's describe.
 import { expect, it } from 'vitest';
-import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import type { JobStore, ScheduleSlotStore } from '../../shared/jobs/types';
 import { IllegalTransitionError, TRANSITIONS } from '../../shared/jobs/transitions';
 import type { Job } from '../../shared/jobs/types';
 import { done, ev, uid } from './store-contract-support';
 
+/** What the contract drives: every job store (SQLite, PostgreSQL, D1, and the engine tests' in-memory one). */
+export type ContractStore = JobStore & ScheduleSlotStore & Required<Pick<JobStore, 'commitAndClaim'>> & { close(): Promise<void> };
+
 export interface ContractContext {
-  store(): SnapflowJobStore;
+  store(): ContractStore;
   add(kind: string, extra?: Record<string, unknown>): Promise<Job>;
   later(): number;
 }

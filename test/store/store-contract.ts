@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import type { ContractStore } from './store-contract-lifecycle';
 import { registerCommitAndClaimContract } from './store-contract-commit-claim';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
@@ -11,9 +11,9 @@ import { done, ev, uid } from './store-contract-support';
 // inserting, claiming, leases, locks and limits; store-contract-lifecycle.ts the rest, with
 // commit-and-claim and the atomic "insert unless locked" in their own files.
 
-export function runStoreContract(name: string, makeStore: () => Promise<SnapflowJobStore>): void {
+export function runStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
   describe(`job store contract: ${name}`, () => {
-    let store: SnapflowJobStore;
+    let store: ContractStore;
     const later = () => Date.now() + 1_000;
     const add = async (kind: string, extra: Record<string, unknown> = {}) =>
       (await store.insertJob({ id: `job-${uid()}`, kind, params: { n: 1 }, ...extra })).job;
