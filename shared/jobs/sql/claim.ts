@@ -75,12 +75,13 @@ function claimGates(p: ClaimParams): Frag {
   const c = p.committing;
   const notSelf = c ? sql`and j.id <> ${c.id}` : sql``;
   const released = (alias: string) => (c?.released ? sql`and ${sql.ref(`${alias}.id`)} is distinct from ${c.released}` : sql``);
-  // concurrency first: with the uncorrelated check it rejects queued jobs of full keys cheaply
-  return sql`(j.concurrency_key is null or j.concurrency_limit is null
-      or (j.started_at is null and ${belowLimit(released('f'))})
-      or (j.started_at is not null and (
-        select count(*) from jobs k where k.concurrency_key = j.concurrency_key and k.id <> j.id
-          and k.started_at is not null and k.state in ${UNFINISHED} ${released('k')}) < j.concurrency_limit))
+  // The concurrency gate in two conjuncts, the uncorrelated one for jobs not started first
+  // (SQLite keeps the written order, PostgreSQL orders by cost): it rejects the queued jobs of
+  // full keys before any correlated subquery runs for them.
+  return sql`(j.started_at is not null or j.concurrency_key is null or j.concurrency_limit is null or ${belowLimit(released('f'))})
+    and (j.started_at is null or j.concurrency_key is null or j.concurrency_limit is null or (
+      select count(*) from jobs k where k.concurrency_key = j.concurrency_key and k.id <> j.id
+        and k.started_at is not null and k.state in ${UNFINISHED} ${released('k')}) < j.concurrency_limit)
     and (j.lock_key is null or not exists (
       select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED} ${released('o')}))
     ${kinds} ${only} ${notSelf}`;
