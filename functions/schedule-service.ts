@@ -155,8 +155,8 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
       return fireSlot(schedule, slot, `${principal.name} (run now)`);
     },
     // Schedules fire side by side (each one's slots in order): one after the other, the last
-    // of ten projects' nightlies waited for the other nine's target lists and submits before
-    // its first snapshot could start (bench/nightly.ts: 4.5 s of a 61 s bound at scale 0.1).
+    // of many projects' nightlies waited for all the others' target lists and submits before
+    // its first snapshot could start (bench/nightly.ts).
     async fireDue(since: Date, now: Date) {
       const perSchedule = await Promise.all(
         deps.schedules.map(async (s) => {

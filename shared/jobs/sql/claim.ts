@@ -90,10 +90,9 @@ function claimGates(p: ClaimParams): Frag {
 /**
  * A job that has not started is below its limit unless its key already has `limit` started
  * unfinished jobs: (key, limit) is then one of the pairs (key, 1..started count) the
- * subquery lists. The subquery is uncorrelated, computed once per statement; a correlated
- * count per candidate cost ~6 µs each, and a scan passes every queued job of a full key (a
- * nightly of 1,000 servers, 5 per project at a time: 950 of them, 2.7 ms per candidate
- * select, three selects per SQLite claim, on every hand-over; bench/nightly.ts).
+ * subquery lists. Uncorrelated, so computed once per statement: a claim's scan passes every
+ * queued job of a full key (a nightly keeps hundreds queued behind a per-project limit,
+ * bench/nightly.ts), and a correlated count for each of them was most of a hand-over's cost.
  */
 function belowLimit(released: Frag): Frag {
   return sql`(j.concurrency_key, j.concurrency_limit) not in (
