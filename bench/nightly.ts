@@ -13,7 +13,8 @@
 // correctness checks (one new snapshot and one job per server, none failed, retention) and
 // a profile of where the time went. Not a test: it prints; it exits 1 only when a
 // correctness check fails or a run does not finish.
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LatencySpec } from '../test/sim/state';
@@ -21,6 +22,7 @@ import { idealBound } from './lib/nightly-bound';
 import { checkRun } from './lib/nightly-checks';
 import { writeServiceFiles } from './lib/nightly-files';
 import { profileRun } from './lib/nightly-profile';
+import { loadAverage, machineCpu } from './lib/proc-cpu';
 import { RATIO_TARGET, ratioOf, summaryTable, targetBlock, type TargetResult } from './lib/nightly-report';
 import { sampleUntilDone } from './lib/nightly-sampler';
 import type { NightlyTarget } from './lib/nightly-target';
@@ -107,8 +109,9 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
     const resetAt = slot.getTime() - 1_000;
     if (Date.now() < resetAt) await new Promise((r) => setTimeout(r, resetAt - Date.now()));
     world.sim.counters.reset();
-    const cpu0 = running.services.map((x) => x.cpuSeconds());
+    const cpu0 = running.cpuSeconds();
     const benchCpu0 = process.cpuUsage();
+    const box0 = machineCpu();
     let shown = 0;
     const sampled = await sampleUntilDone(running.table, {
       expected,
@@ -121,10 +124,16 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
       },
     });
     const benchCpu = process.cpuUsage(benchCpu0);
+    const box1 = machineCpu();
     const cpu = [
-      ...running.services.map((x, i) => ({ name: x.name, seconds: x.cpuSeconds() - cpu0[i]! })),
+      ...Object.entries(running.cpuSeconds()).map(([name, s]) => ({ name, seconds: s - (cpu0[name] ?? 0) })),
       { name: 'bench+simulator', seconds: (benchCpu.user + benchCpu.system) / 1e6 },
     ];
+    const ours = cpu.reduce((a, c) => a + c.seconds, 0);
+    const boxBusy = box1.busy - box0.busy;
+    const cores = availableParallelism();
+    notes.push(`machine (${cores} cores) busy ${(100 * boxBusy / (box1.total - box0.total)).toFixed(0)}% over the run: ` +
+      `${ours.toFixed(0)} CPU s this benchmark, ${Math.max(0, boxBusy - ours).toFixed(0)} CPU s other work; load average at the end ${loadAverage().join(' ')}`);
     const calls = world.sim.counters.all();
     const jobs = await running.table.jobs();
     const events = await running.table.events();
@@ -145,6 +154,12 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
     };
   } finally {
     await running.stop();
+    // BENCH_LOGS=<dir>: keep each service's log (the run's directory is removed)
+    const keep = process.env.BENCH_LOGS;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      for (const svc of running.services) if (existsSync(svc.logFile)) copyFileSync(svc.logFile, join(keep, `${target.name}-${svc.name}.log`));
+    }
     await world.close();
   }
 }

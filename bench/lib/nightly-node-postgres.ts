@@ -2,6 +2,7 @@
 // table (test/support/postgres-node.ts). Both fire the same slot; the idempotency keys make
 // one job per server whichever submits first.
 import { startThrowawayPostgres } from '../../test/support/postgres-node';
+import { treeCpu } from './proc-cpu';
 import { nodeServiceEnv } from './nightly-files';
 import type { NightlyTarget } from './nightly-target';
 import { postgresTableReader } from './nightly-table';
@@ -31,6 +32,13 @@ export const nodePostgresTarget: NightlyTarget = {
     return {
       services,
       table,
+      cpuSeconds: () => {
+        const out: Record<string, number> = {};
+        for (const s of services) out[s.name] = s.cpuSeconds();
+        // postmaster and backends alive now; a backend that exited meanwhile drops out (the pools keep theirs)
+        out.postgres = [...treeCpu(pgServer.pid).values()].reduce((a, b) => a + b, 0);
+        return out;
+      },
       stop: async () => {
         await Promise.all(services.map((s) => s.stop()));
         await table.close();

@@ -16,6 +16,7 @@ export const nodeSqliteTarget: NightlyTarget = {
     return {
       services: [svc],
       table,
+      cpuSeconds: () => ({ [svc.name]: svc.cpuSeconds() }),
       stop: async () => {
         await svc.stop();
         await table.close();

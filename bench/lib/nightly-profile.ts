@@ -27,6 +27,8 @@ export interface Profile {
   detect: Distribution;
   /** freed slot to the next start in the same project */
   gap: Distribution;
+  /** share of freed slots taken again within 50 ms (by the commit's own hand-over, in practice) */
+  gapQuick: number;
   claimsPerJob: number;
   waitsPerJob: number;
   retries: Record<string, number>;
@@ -120,6 +122,7 @@ export function profileRun(world: NightlyWorld, slotMs: number, limit: number, j
     steps: [...stepSum].map(([step, a]) => ({ step, meanMs: a.total / a.n })),
     detect: distribution(detect),
     gap: distribution(gaps),
+    gapQuick: gaps.filter((g) => g <= 50).length / Math.max(1, gaps.length),
     claimsPerJob: claims / jobs.length,
     waitsPerJob: waits / jobs.length,
     retries,

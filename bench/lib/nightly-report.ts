@@ -48,7 +48,7 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
     `    job run time       ${dist(p.run)}  (ideal ${s(idealJob)})`,
     `    steps (mean)       ${p.steps.map((x) => `${x.step} ${s(x.meanMs)}`).join(', ')}`,
     `    active noticed     ${dist(p.detect)} after Glance said active`,
-    `    slot idle          ${dist(p.gap)} from a job's end to the next start in its project`,
+    `    slot idle          ${dist(p.gap)} from a job's end to the next start in its project; ${(100 * p.gapQuick).toFixed(0)}% within 50 ms`,
     `    per job            ${p.claimsPerJob.toFixed(2)} claims, ${p.waitsPerJob.toFixed(2)} waits; retries ${JSON.stringify(p.retries)}; lease expiries ${p.leaseExpiries}`,
     `    claims per process ${Object.values(p.owners).join(' / ')}`,
     `    slowest project    ${sl.cloud}: ${s(sl.wallMs)} = first start ${s(sl.firstStartMs)} + run time per slot ${s(sl.runSumPerSlotMs)}` +

@@ -23,13 +23,13 @@ export interface ServiceHandle {
   name: string;
   url: string;
   logFile: string;
-  /** user+system CPU seconds so far; NaN when it cannot be read */
-  cpuSeconds(): number;
 }
 
 export interface RunningTarget {
   services: ServiceHandle[];
   table: JobTableReader;
+  /** CPU seconds so far of every process the target runs (services, database server), by name */
+  cpuSeconds(): Record<string, number>;
   /** stops every service and frees what start() made (the table reader included) */
   stop(): Promise<void>;
 }

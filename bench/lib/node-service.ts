@@ -2,11 +2,12 @@
 // dir and port, logs to a file (the bench process never touches them while it measures),
 // nothing of the caller's OpenStack or snapflow environment, ready once /healthz answers ok.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { processCpuSeconds } from './proc-cpu';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'functions', 'node-main.ts');
@@ -29,17 +30,6 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((ok) => s.close(() => ok()));
   return port;
-}
-
-function cpuOf(pid: number): number {
-  try {
-    // fields after the ")" of the command name: utime and stime are the 12th and 13th
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 export async function startNodeService(o: { name: string; dir: string; env: Record<string, string>; readyMs?: number }): Promise<NodeService> {
@@ -76,5 +66,5 @@ export async function startNodeService(o: { name: string; dir: string; env: Reco
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name: o.name, pid: child.pid ?? 0, url, logFile, cpuSeconds: () => cpuOf(child.pid ?? 0), stop };
+  return { name: o.name, pid: child.pid ?? 0, url, logFile, cpuSeconds: () => processCpuSeconds(child.pid ?? 0), stop };
 }
