@@ -25,6 +25,10 @@ export interface Profile {
   steps: Array<{ step: string; meanMs: number }>;
   /** wait-image-active done minus the moment Glance said active */
   detect: Distribution;
+  /** a step's commit to the claim of the job's next step (dispatch + claim) */
+  chain: Distribution;
+  /** a wait's due time to the claim that resumed the job (wake-up timer, hand-over or tick) */
+  wake: Distribution;
   /** freed slot to the next start in the same project */
   gap: Distribution;
   /** share of freed slots taken again within 50 ms (by the commit's own hand-over, in practice) */
@@ -67,6 +71,8 @@ export function profileRun(world: NightlyWorld, slotMs: number, limit: number, j
 
   const stepSum = new Map<string, { total: number; n: number }>();
   const detect: number[] = [];
+  const chain: number[] = [];
+  const wake: number[] = [];
   const retries: Record<string, number> = {};
   const owners: Record<string, number> = {};
   let claims = 0;
@@ -74,9 +80,14 @@ export function profileRun(world: NightlyWorld, slotMs: number, limit: number, j
   let leaseExpiries = 0;
   for (const j of jobs) {
     let mark = j.startedAt ?? j.createdAt;
+    let prev: EventRecord | undefined;
     for (const e of byJob.get(j.id) ?? []) {
+      const before = prev;
+      prev = e;
       if (e.type === 'claimed') {
         claims++;
+        if (before?.type === 'step.done' && before.toState === 'queued') chain.push(e.at - before.at);
+        if ((before?.type === 'step.wait' || before?.type === 'step.retry') && before.runAfter !== null) wake.push(e.at - before.runAfter);
         const owner = e.message ?? '?';
         owners[owner] = (owners[owner] ?? 0) + 1;
       } else if (e.type === 'step.wait') waits++;
@@ -121,6 +132,8 @@ export function profileRun(world: NightlyWorld, slotMs: number, limit: number, j
     run: distribution(jobs.flatMap((j) => (j.startedAt !== null && j.finishedAt !== null ? [j.finishedAt - j.startedAt] : []))),
     steps: [...stepSum].map(([step, a]) => ({ step, meanMs: a.total / a.n })),
     detect: distribution(detect),
+    chain: distribution(chain),
+    wake: distribution(wake),
     gap: distribution(gaps),
     gapQuick: gaps.filter((g) => g <= 50).length / Math.max(1, gaps.length),
     claimsPerJob: claims / jobs.length,

@@ -48,6 +48,8 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
     `    job run time       ${dist(p.run)}  (ideal ${s(idealJob)})`,
     `    steps (mean)       ${p.steps.map((x) => `${x.step} ${s(x.meanMs)}`).join(', ')}`,
     `    active noticed     ${dist(p.detect)} after Glance said active`,
+    `    next step claimed  ${dist(p.chain)} after the previous step's commit`,
+    `    wait resumed       ${dist(p.wake)} after it was due`,
     `    slot idle          ${dist(p.gap)} from a job's end to the next start in its project; ${(100 * p.gapQuick).toFixed(0)}% within 50 ms`,
     `    per job            ${p.claimsPerJob.toFixed(2)} claims, ${p.waitsPerJob.toFixed(2)} waits; retries ${JSON.stringify(p.retries)}; lease expiries ${p.leaseExpiries}`,
     `    claims per process ${Object.values(p.owners).join(' / ')}`,

@@ -30,7 +30,10 @@ export interface EventRecord {
   at: number;
   type: string;
   step: string | null;
+  toState: string | null;
   message: string | null;
+  /** step.wait / step.retry: when the job is due again */
+  runAfter: number | null;
 }
 
 export interface JobTableReader {
@@ -53,7 +56,10 @@ function toJob(r: Record<string, unknown>): JobRecord {
 }
 
 function toEvent(r: Record<string, unknown>): EventRecord {
-  return { jobId: String(r.job_id), seq: num(r.seq), at: num(r.at), type: String(r.type), step: text(r.step), message: text(r.message) };
+  return {
+    jobId: String(r.job_id), seq: num(r.seq), at: num(r.at), type: String(r.type), step: text(r.step), toState: text(r.to_state),
+    message: text(r.message), runAfter: numOrNull(r.run_after),
+  };
 }
 
 const UNFINISHED = `state in ('queued','running','waiting')`;
@@ -73,7 +79,8 @@ export function sqliteTableReader(path: string): JobTableReader {
       (db.prepare(`select id, state, json_extract(params, '$.cloud') as cloud, json_extract(params, '$.server') as server,
         attempt, created_at, started_at, finished_at, lease_owner, error from jobs order by seq`).all() as Record<string, unknown>[]).map(toJob),
     events: async () =>
-      (db.prepare('select job_id, seq, at, type, step, message from job_events order by seq').all() as Record<string, unknown>[]).map(toEvent),
+      (db.prepare(`select job_id, seq, at, type, step, to_state, message, json_extract(data, '$.runAfter') as run_after
+        from job_events order by seq`).all() as Record<string, unknown>[]).map(toEvent),
     close: async () => {
       db.close();
     },
@@ -93,7 +100,8 @@ export function postgresTableReader(url: string): JobTableReader {
       ((await pool.query(`select id, state, params->>'cloud' as cloud, params->>'server' as server, attempt, created_at,
         started_at, finished_at, lease_owner, error from jobs order by seq`)).rows as Record<string, unknown>[]).map(toJob),
     events: async () =>
-      ((await pool.query('select job_id, seq, at, type, step, message from job_events order by seq')).rows as Record<string, unknown>[]).map(toEvent),
+      ((await pool.query(`select job_id, seq, at, type, step, to_state, message, data->>'runAfter' as run_after
+        from job_events order by seq`)).rows as Record<string, unknown>[]).map(toEvent),
     close: () => pool.end(),
   };
 }
