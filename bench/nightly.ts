@@ -21,7 +21,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LatencySpec } from '../test/sim/state';
+import type { LatencySpec } from '../shared/sim/state';
 import { idealBound } from './lib/nightly-bound';
 import { checkRun } from './lib/nightly-checks';
 import { writeServiceFiles } from './lib/nightly-files';

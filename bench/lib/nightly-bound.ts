@@ -1,7 +1,7 @@
 // The ideal wall time of a nightly run, set by the limits alone: each project works through
 // its servers in waves of `limit` snapshots, projects in parallel, and a snapshot cannot take
 // less than the cloud's own time plus the calls no implementation can skip.
-import { meanLatency } from '../../test/sim/state';
+import { meanLatency } from '../../shared/sim/state';
 import type { NightlyShape } from './nightly-world';
 
 export interface Bound {

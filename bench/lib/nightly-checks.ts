@@ -2,7 +2,7 @@
 // new snapshot, active, and retention left `keep` of the policy's snapshots) and the job
 // table (exactly one job per server, every one succeeded). The bench reports; it never
 // asserts, so each check is a count and a verdict.
-import { SNAPFLOW_TAGS } from '../../shared/workflows/tags';
+import { SNAPFLOW_TAGS } from '../../functions/workflows/tags';
 import type { JobRecord } from './nightly-table';
 import type { NightlyShape, NightlyWorld } from './nightly-world';
 

@@ -1,7 +1,7 @@
 // Target "node-postgres-2": two `npm start` processes sharing one throwaway PostgreSQL job
 // table (test/support/postgres-node.ts). Both fire the same slot; the idempotency keys make
 // one job per server whichever submits first.
-import { startThrowawayPostgres } from '../../test/support/postgres-node';
+import { startThrowawayPostgres } from './throwaway-postgres';
 import { treeCpu } from './proc-cpu';
 import { nodeServiceEnv } from './nightly-files';
 import type { NightlyTarget } from './nightly-target';

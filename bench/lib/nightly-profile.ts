@@ -2,7 +2,7 @@
 // timestamps): how late the first wave started, how long each snapshot held its slot and in
 // which step, how late the cloud's "active" was noticed, and how long a freed slot stayed
 // empty before the next job of the project took it (hand-over or safety tick).
-import { SNAPFLOW_TAGS } from '../../shared/workflows/tags';
+import { SNAPFLOW_TAGS } from '../../functions/workflows/tags';
 import type { EventRecord, JobRecord } from './nightly-table';
 import type { NightlyWorld } from './nightly-world';
 

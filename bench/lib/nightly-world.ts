@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SNAPFLOW_TAGS } from '../../shared/workflows/tags';
-import type { SimHandle } from '../../test/sim/server';
-import { startSimulator } from '../../test/sim/server';
-import type { Latency, LatencySpec } from '../../test/sim/state';
+import { SNAPFLOW_TAGS } from '../../functions/workflows/tags';
+import type { SimHandle } from '../../shared/sim/server';
+import { startSimulator } from '../../shared/sim/server';
+import type { Latency, LatencySpec } from '../../shared/sim/state';
 
 export interface NightlyShape {
   projects: number;

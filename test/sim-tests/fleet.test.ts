@@ -2,8 +2,8 @@
 // bulk, clouds.yaml entries for them, and latency ranges drawn from a seeded source.
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { SimHandle } from '../sim/server';
-import { startSimulator } from '../sim/server';
+import type { SimHandle } from '../../shared/sim/server';
+import { startSimulator } from '../../shared/sim/server';
 import { client, login, waitFor } from './helpers';
 
 const sims: SimHandle[] = [];
