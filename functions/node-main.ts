@@ -33,8 +33,22 @@ async function loadConfig(): Promise<Config> {
   }
 }
 
+/**
+ * SNAPFLOW_TIME_SCALE (benchmarks against the simulator only): multiplies every step's retry
+ * and poll delays, so a simulator whose latencies are scaled by the same factor runs the
+ * same schedule of calls in less time (bench/nightly.ts). Unset in any real deployment.
+ */
+function timeScaleFromEnv(): number | undefined {
+  const raw = process.env.SNAPFLOW_TIME_SCALE;
+  if (raw === undefined || raw === '') return undefined;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) throw new StartupError('SNAPFLOW_TIME_SCALE: must be a number greater than 0 and at most 1');
+  return scale;
+}
+
 async function main(): Promise<void> {
   // settings and paths first: a mistake there stops the start before anything runs
+  const timeScale = timeScaleFromEnv();
   const config = await loadConfig();
   const dataDir = prepareDataDir(process.env, warn);
   const tokenFile = await ensureAdminToken(config, dataDir, warn);
@@ -55,7 +69,9 @@ async function main(): Promise<void> {
     mode: clouds.mode,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
+    ...(timeScale !== undefined ? { timeScale } : {}),
   });
+  if (timeScale !== undefined) log.warn(`SNAPFLOW_TIME_SCALE=${timeScale}: step retry and poll delays are scaled (benchmarks only)`);
 
   // Holding the instance lock, this service knows the leases it finds are its dead
   // predecessor's: their jobs resume now, not when the leases run out.

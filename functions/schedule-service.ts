@@ -154,22 +154,29 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
       const slot = new Date(Math.floor(deps.now() / 1000) * 1000);
       return fireSlot(schedule, slot, `${principal.name} (run now)`);
     },
+    // Schedules fire side by side (each one's slots in order): one after the other, the last
+    // of many projects' nightlies waited for all the others' target lists and submits before
+    // its first snapshot could start (bench/nightly.ts).
     async fireDue(since: Date, now: Date) {
-      const results: FireResult[] = [];
-      for (const s of deps.schedules) {
-        for (const slot of dueSlots(s, since, now)) results.push(await fireSlot(s, slot, `schedule:${s.name}`));
-      }
-      return results;
+      const perSchedule = await Promise.all(
+        deps.schedules.map(async (s) => {
+          const results: FireResult[] = [];
+          for (const slot of dueSlots(s, since, now)) results.push(await fireSlot(s, slot, `schedule:${s.name}`));
+          return results;
+        }),
+      );
+      return perSchedule.flat();
     },
     async fireMissed(now: Date, graceMs: number) {
-      const results: FireResult[] = [];
-      for (const s of deps.schedules) {
-        // lastFiredAt is not needed: a slot that already fired has its jobs under the same
-        // idempotency keys, so firing it again returns them instead of snapshotting twice.
-        const slot = missedSlot(s, null, now, graceMs);
-        if (slot) results.push(await fireSlot(s, slot, `schedule:${s.name} (missed slot)`));
-      }
-      return results;
+      const fired = await Promise.all(
+        deps.schedules.map((s) => {
+          // lastFiredAt is not needed: a slot that already fired has its jobs under the same
+          // idempotency keys, so firing it again returns them instead of snapshotting twice.
+          const slot = missedSlot(s, null, now, graceMs);
+          return slot ? fireSlot(s, slot, `schedule:${s.name} (missed slot)`) : null;
+        }),
+      );
+      return fired.filter((r): r is FireResult => r !== null);
     },
   };
 }

@@ -105,7 +105,7 @@ function createServer(ctx: Ctx): void {
     instanceName: `instance-${(s.servers.size + 1).toString(16).padStart(8, '0')}`, bdms, description: b.description ?? null,
   };
   s.servers.set(server.id, server);
-  s.after(s.latency.build, () => {
+  s.after(s.delay('build'), () => {
     if (server.vmState !== 'building') return;
     server.vmState = 'active';
     server.taskState = null;
@@ -191,7 +191,7 @@ function deleteServer(ctx: Ctx): void {
   if (!s) return notFound(ctx, ctx.params.id!);
   s.taskState = 'deleting';
   s.updated = Date.now();
-  st.after(st.latency.delete, () => {
+  st.after(st.delay('delete'), () => {
     for (const d of s.bdms) detachAndMaybeDelete(st, d);
     st.servers.delete(s.id);
   });

@@ -39,7 +39,7 @@ export function createVolumeRecord(
     contentImageId: o.image?.id ?? srcVol?.contentImageId ?? null, attachments: [],
   };
   s.volumes.set(v.id, v);
-  s.after(s.latency.volume, () => {
+  s.after(s.delay('volume'), () => {
     // Cinder flips bootable once the image data is in (the create response says "false")
     v.bootable = Boolean(o.image) || Boolean(srcVol?.bootable);
     if (v.status !== 'creating') return;

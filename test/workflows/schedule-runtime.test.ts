@@ -91,6 +91,23 @@ describe('schedule runtime', () => {
     await h.finish(due[0]!.jobs[0]!.id);
   });
 
+  it('fires the schedules of one slot side by side: a slow target list holds back only its own schedule', async () => {
+    h.sim.state.addServer({ name: 'slow-1', metadata: { 'snapflow:schedule': 'nightly' } });
+    h.sim.state.addServer({ name: 'quick-1' });
+    // the selector's listing (no name filter) answers late; resolving quick-1 by name does not
+    h.sim.faults.add({ route: 'GET /v2.1/servers/detail', delayMs: 1_000, when: (req) => !String(req.url).includes('name=') });
+    const slow = schedule({ name: 'slow', target: { cloud: 'sim', selector: { 'snapflow:schedule': 'nightly' } } });
+    const quick = schedule({ name: 'quick', target: { cloud: 'sim', servers: ['quick-1'] } });
+    const rt = runtime([slow, quick]);
+
+    const fired = await rt.fireDue(new Date('2026-11-26T01:59:30Z'), new Date('2026-11-26T02:00:30Z'));
+    expect(fired.map((r) => [r.schedule, r.jobs.map((j) => j.server)])).toEqual([['slow', ['slow-1']], ['quick', ['quick-1']]]);
+    // submitted in the order they were ready, not in the order of the schedule list
+    const oldestFirst = (await h.store.listJobs({ kind: 'snapshot' })).reverse();
+    expect(oldestFirst.map((j) => j.idempotencyKey?.split(':')[1])).toEqual(['quick', 'slow']);
+    for (const r of fired) await h.finish(r.jobs[0]!.id);
+  });
+
   it('run-now reports an unknown server instead of throwing, and an unknown schedule as null', async () => {
     const s = schedule({ target: { cloud: 'sim', servers: ['nope'] } });
     const rt = runtime([s]);
