@@ -135,7 +135,7 @@ export function composeService(input: ServiceInput): Service {
       logEvent(input.log, e);
     },
   });
-  const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
+  const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log, slots: input.store, owner: input.owner });
 
   const health = createHealthCheck({
     store: input.store,

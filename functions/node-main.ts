@@ -98,7 +98,8 @@ async function main(): Promise<void> {
 
   // Schedules: a missed slot within the grace window runs once now; then node-cron ticks
   // every minute and fires the slots that fell due since the last tick (our own cron
-  // library decides, so timezones and DST behave the same on Node and Workers).
+  // library decides, so timezones and DST behave the same on Node and Workers), and catches
+  // up on a recent slot no instance finished (its firer died; the slot records say so).
   let lastTick = new Date();
   service.schedules.fireMissed(lastTick, config.schedules.graceMs).catch(failed('firing missed schedule slots'));
   const cronTask = cronSchedule('* * * * *', async () => {
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     const since = lastTick;
     lastTick = now;
     await service.schedules.fireDue(since, now).catch(failed('firing schedules'));
+    await service.schedules.fireMissed(now, config.schedules.graceMs).catch(failed('firing missed schedule slots'));
   });
   // Safety net: waits due later than the in-process wake-up window, and expired leases of
   // crashed instances sharing the job table.

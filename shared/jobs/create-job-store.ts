@@ -2,6 +2,9 @@ import type { JobDb, JobDialect } from './job-db';
 import { migrateJobDb } from './migrate';
 import { claim } from './sql/claim';
 import { claimSlot } from './sql/claim-slot';
+import { finishSlot } from './sql/finish-slot';
+import { getJobs } from './sql/get-jobs';
+import { lastSlots } from './sql/last-slots';
 import { commit, transition } from './sql/commit';
 import { commitAndClaim } from './sql/commit-and-claim';
 import { appendEvent, listEvents } from './sql/events';
@@ -42,7 +45,10 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     requestCancel: (id, event, now) => requestCancel(jdb, id, event, t(now)),
     appendEvent: (jobId, event) => appendEvent(jdb, jobId, event, t(event.at)),
     listEvents: (jobId, afterSeq, limit) => listEvents(jdb, jobId, afterSeq, limit),
-    claimSlot: (schedule, slot, now) => claimSlot(jdb, schedule, slot, t(now)),
+    claimSlot: (schedule, slot, o) => claimSlot(jdb, schedule, slot, o.owner, o.staleMs, t(o.now)),
+    finishSlot: (schedule, slot, owner, outcome, now) => finishSlot(jdb, schedule, slot, owner, outcome, t(now)),
+    lastSlots: (schedules) => lastSlots(jdb, schedules),
+    getJobs: (ids) => getJobs(jdb, ids),
     close: () => jdb.close(),
   };
 }

@@ -5,7 +5,7 @@
 import { assertTransition } from '../../shared/jobs/transitions';
 import type {
   ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
-  RevokeLeasesOptions,
+  RevokeLeasesOptions, SlotRecord,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
 
@@ -20,7 +20,7 @@ export class MemoryJobStore implements JobStore {
   /** Test hook: make the next commit throw (a crash between side effect and commit). */
   failNextCommit: Error | null = null;
 
-  private readonly slots = new Set<string>();
+  private readonly slots = new Map<string, SlotRecord>();
   readonly dialect = 'memory';
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -187,11 +187,30 @@ export class MemoryJobStore implements JobStore {
     return { committed, next: await this.claim({ ...next, now: next.now ?? now }, id) };
   }
 
-  async claimSlot(schedule: string, slot: number): Promise<boolean> {
+  async claimSlot(schedule: string, slot: number, o: { owner: string; staleMs: number; now?: number }): Promise<boolean> {
+    const now = o.now ?? this.clock();
     const key = `${schedule}\u0000${slot}`;
-    if (this.slots.has(key)) return false;
-    this.slots.add(key);
+    const had = this.slots.get(key);
+    if (had && (had.finishedAt !== null || had.firedAt >= now - o.staleMs)) return false;
+    this.slots.set(key, { schedule, slot, firedAt: now, owner: o.owner, finishedAt: null, jobIds: [], errors: [] });
     return true;
+  }
+
+  async finishSlot(schedule: string, slot: number, owner: string, outcome: { jobIds: string[]; errors: SlotRecord['errors'] }, now = this.clock()): Promise<void> {
+    const rec = this.slots.get(`${schedule}\u0000${slot}`);
+    if (rec?.owner === owner) Object.assign(rec, { finishedAt: now, jobIds: [...outcome.jobIds], errors: clone(outcome.errors) });
+  }
+
+  async lastSlots(schedules: readonly string[]): Promise<SlotRecord[]> {
+    const latest = new Map<string, SlotRecord>();
+    for (const r of this.slots.values()) {
+      if (schedules.includes(r.schedule) && (latest.get(r.schedule)?.slot ?? -Infinity) < r.slot) latest.set(r.schedule, r);
+    }
+    return [...latest.values()].map(clone);
+  }
+
+  async getJobs(ids: readonly string[]): Promise<Job[]> {
+    return ids.flatMap((id) => (this.jobs.has(id) ? [clone(this.jobs.get(id)!)] : []));
   }
 
   async transition(id: string, from: JobState, patch: JobPatch, event: NewJobEvent, now = this.clock()): Promise<boolean> {

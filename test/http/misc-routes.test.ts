@@ -17,8 +17,8 @@ describe('schedules', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       schedules: [
-        { name: 'nightly', description: 'rollback points', enabled: true, cron: '0 2 * * *', timezone: 'Europe/Zurich', nextRunAt: '2026-11-27T01:00:00.000Z', lastRunAt: null, target: { cloud: 'prod', servers: ['web'] }, retention: { keep: 7 }, stop: false },
-        { name: 'off', description: null, enabled: false, cron: '0 3 * * *', timezone: 'UTC', nextRunAt: null, lastRunAt: null, target: { cloud: 'lab', selector: { tier: 'test' } }, retention: null, stop: false },
+        { name: 'nightly', description: 'rollback points', enabled: true, cron: '0 2 * * *', timezone: 'Europe/Zurich', nextRunAt: '2026-11-27T01:00:00.000Z', lastRunAt: null, lastRun: null, target: { cloud: 'prod', servers: ['web'] }, retention: { keep: 7 }, stop: false },
+        { name: 'off', description: null, enabled: false, cron: '0 3 * * *', timezone: 'UTC', nextRunAt: null, lastRunAt: null, lastRun: null, target: { cloud: 'lab', selector: { tier: 'test' } }, retention: null, stop: false },
       ],
     });
     expect((await h.app.request('/v1/schedules')).status).toBe(401);

@@ -132,14 +132,4 @@ export function registerLifecycleContract(c: ContractContext): void {
     expect((await c.store().listJobs({ kind, state: 'running' })).map((j) => j.id)).toEqual([jobs[0]!.id]);
     expect(await c.store().listJobs({ kind, state: 'failed' })).toEqual([]);
   });
-
-  it('claims a schedule slot exactly once, also under concurrency', async () => {
-    const sched = `nightly-${uid()}`;
-    const slot = Date.UTC(2026, 0, 1, 2, 0);
-    expect(await c.store().claimSlot(sched, slot)).toBe(true);
-    expect(await c.store().claimSlot(sched, slot)).toBe(false);
-    const race = await Promise.all(Array.from({ length: 5 }, () => c.store().claimSlot(sched, slot + 60_000)));
-    expect(race.filter(Boolean)).toHaveLength(1);
-    expect(await c.store().claimSlot(`${sched}-b`, slot)).toBe(true);
-  });
 }

@@ -3,6 +3,7 @@ import type { ContractStore } from './store-contract-lifecycle';
 import { registerCommitAndClaimContract } from './store-contract-commit-claim';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
+import { registerSlotsContract } from './store-contract-slots';
 import { done, ev, uid } from './store-contract-support';
 
 // One behavioural contract for every job store (SQLite file, PostgreSQL, D1 in workerd).
@@ -244,5 +245,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
     registerLifecycleContract({ store: () => store, add, later });
     registerCommitAndClaimContract({ store: () => store, add, later });
     registerLocksContract({ store: () => store, add, later });
+    registerSlotsContract({ store: () => store, add, later });
   });
 }
