@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leaseMsFor } from '../shared/engine/lease';
 import { startSimulator } from '../shared/sim/server';
-import { startNodeService, type NodeService } from './lib/node-service';
+import { type NodeService, startNodeService } from './lib/node-service';
 import { startThrowawayPostgres } from './lib/throwaway-postgres';
 
 const ROUNDS = Math.max(1, Number(process.argv[2] ?? 3));
@@ -58,10 +58,7 @@ async function round(n: number, dir: string, pgUrl: string): Promise<number> {
     OS_CLIENT_CONFIG_FILE: clouds,
     SNAPFLOW_TOKENS: JSON.stringify([{ name: 'bench', secret: TOKEN, scopes: ['admin'], targets: ['**'] }]),
   };
-  const [a, b] = await Promise.all([
-    startNodeService({ name: `a-${n}`, dir, env }),
-    startNodeService({ name: `b-${n}`, dir, env }),
-  ]);
+  const [a, b] = await Promise.all([startNodeService({ name: `a-${n}`, dir, env }), startNodeService({ name: `b-${n}`, dir, env })]);
   try {
     sim.faults.add({ route: 'POST /v2.1/servers/{id}/action:createImage', delayMs: 40_000, times: 1 });
     const job = await api<{ id: string }>(a, '/v1/jobs', { kind: 'snapshot', cloud: 'sim', server: server.name });
@@ -85,7 +82,10 @@ async function round(n: number, dir: string, pgUrl: string): Promise<number> {
     const ms = Date.parse(resumed.at) - killedAt;
     const done = await api<{ state: string }>(survivor, `/v1/jobs/${job.id}/wait?timeout=120`);
     const images = sim.counters.get('POST /v2.1/servers/{id}/action:createImage');
-    console.log(`round ${n}: killed ${victim.name} mid create-image; ${survivor.name} resumed the job after ${(ms / 1000).toFixed(2)} s; job ${done.state}; createImage calls reaching Nova ${images}`);
+    console.log(
+      `round ${n}: killed ${victim.name} mid create-image; ${survivor.name} resumed the job after ${(ms / 1000).toFixed(2)} s; job ${done.state}; ` +
+        `createImage calls reaching Nova ${images}`,
+    );
     return ms;
   } finally {
     await Promise.all([a.stop(), b.stop()]);
@@ -102,7 +102,10 @@ async function main(): Promise<void> {
     const times: number[] = [];
     for (let n = 1; n <= ROUNDS; n++) times.push(await round(n, dir, pg.url));
     const sorted = [...times].sort((x, y) => x - y);
-    console.log(`resume after kill -9: median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s, max ${(sorted.at(-1)! / 1000).toFixed(2)} s over ${ROUNDS} rounds`);
+    console.log(
+      `resume after kill -9: median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s, max ${(sorted.at(-1)! / 1000).toFixed(2)} s over ` +
+        `${ROUNDS} rounds`,
+    );
   } finally {
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });

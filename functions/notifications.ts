@@ -8,7 +8,7 @@ import type { StepLogger } from '../shared/engine/define';
 import type { EngineEvent } from '../shared/engine/engine-event';
 import type { Job, JobState } from '../shared/jobs/types';
 import type { Schedule } from '../shared/schedule/schema';
-import { toJobView, type JobView } from './http/job-view';
+import { type JobView, toJobView } from './http/job-view';
 
 export type NotificationEventName = 'job.succeeded' | 'job.failed' | 'job.cancelled';
 
@@ -66,7 +66,7 @@ export function notificationTargets(
   const unknown: string[] = [];
   const scheduleName = scheduleNameOf(job.requestedBy);
   const notify = scheduleName ? schedules.find((s) => s.name === scheduleName)?.notify : undefined;
-  if (notify && notify.on.includes(outcome)) {
+  if (notify?.on.includes(outcome)) {
     for (const name of notify.to) {
       if (notifications.some((n) => n.name === name)) names.add(name);
       else unknown.push(name);

@@ -3,10 +3,10 @@
 import { z } from 'zod';
 import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
+import { isVolumeBacked, type Server } from '../../shared/openstack/compute-schemas';
 import { ConflictError } from '../../shared/openstack/errors';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({ cloud: z.string(), server: z.string() });
 
@@ -35,13 +35,15 @@ export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions
     wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      let server;
+      let server: Server;
       try {
         server = await onCloud(deps, ctx).compute.resolveServer(ctx.input.server);
       } catch (err) {
         // Two servers with the same name is not transient (the client reports it as a conflict without a status).
         if (err instanceof ConflictError && err.status === undefined) {
-          return fail(permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }));
+          return fail(
+            permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }),
+          );
         }
         throw err;
       }

@@ -2,14 +2,14 @@
 // step-duration histogram reads instead of guessing from the gap between events.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import type { EngineEvent } from '../../shared/engine/engine-event';
 import { NonRetryableError } from '../../shared/engine/errors';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
 import { createSnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
-import { STORES, engineFor, manualClock, type Clock } from './harness';
+import { type Clock, engineFor, manualClock, STORES } from './harness';
 
 const policy = { maxAttempts: 2, baseMs: 0, maxMs: 0, factor: 1 };
 function step(name: string, run: AnyStep['run'], extra: Partial<AnyStep> = {}): AnyStep {
@@ -37,14 +37,26 @@ describe.each(STORES)('step durations ($name store)', (factory) => {
       kind: 'dur',
       params: z.object({}),
       steps: [
-        step('create', () => (clock.advance(250), done()), { mutating: true }),
+        step(
+          'create',
+          () => {
+            clock.advance(250);
+            return done();
+          },
+          { mutating: true },
+        ),
         step('poll', () => (clock.advance(40), ++polls === 1 ? wait({ reason: 'saving' }) : done())),
         step('boom', () => {
           clock.advance(7);
           throw new NonRetryableError('broken', { code: 'broken' });
         }),
       ],
-      cleanup: [step('undo', () => (clock.advance(3), done()))],
+      cleanup: [
+        step('undo', () => {
+          clock.advance(3);
+          return done();
+        }),
+      ],
     });
     const seen: EngineEvent[] = [];
     const metrics = createSnapflowMetrics();
@@ -84,7 +96,17 @@ describe.each(STORES)('step durations ($name store)', (factory) => {
     const wf = defineWorkflow({
       kind: 'dur-c',
       params: z.object({}),
-      steps: [step('make', () => (clock.advance(5), done()), { mutating: true }), step('poll', () => wait({ reason: 'x' }))],
+      steps: [
+        step(
+          'make',
+          () => {
+            clock.advance(5);
+            return done();
+          },
+          { mutating: true },
+        ),
+        step('poll', () => wait({ reason: 'x' })),
+      ],
       cleanup: [step('undo', () => done())],
     });
     const seen: EngineEvent[] = [];
