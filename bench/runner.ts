@@ -207,7 +207,8 @@ async function main(): Promise<void> {
     if (r % 2 === 0) await baselines();
     console.log(
       `round ${r + 1}${r === 0 ? " (the runner's first task: its logins fall in it)" : ''}: curl|tee|sha512sum ${s1(legs.tee[r]!)}, ` +
-        `openstack image save ${s1(legs.save[r]!)}, curl -T ${s1(legs.put[r]!)}; runner: download ${s1(t.transferMs.download)}, upload ${s1(t.transferMs.upload)}, ` +
+        `openstack image save ${s1(legs.save[r]!)}, curl -T ${s1(legs.put[r]!)}; ` +
+        `runner: download ${s1(t.transferMs.download)}, upload ${s1(t.transferMs.upload)}, ` +
         `task ${s1(t.wallMs)} ${JSON.stringify(t.phaseMs)}, VmHWM ${(t.peakKiB / 1024).toFixed(0)} MiB`,
     );
   }
@@ -243,10 +244,12 @@ async function main(): Promise<void> {
   );
   console.log(`download and verify  runner ${down.toFixed(0)} MB/s (its whole download phase, checks and listings included: ${downPhase.toFixed(0)} MB/s)`);
   console.log(
-    `                     vs curl|tee|sha512sum ${tee.toFixed(0)} MB/s -> ${(down / tee).toFixed(2)}x (${verdict(down / tee >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`,
+    `                     vs curl|tee|sha512sum ${tee.toFixed(0)} MB/s -> ${(down / tee).toFixed(2)}x ` +
+      `(${verdict(down / tee >= RATIO_TARGET)} >= ${RATIO_TARGET}x)`,
   );
   console.log(
-    `                     vs openstack image save ${save.toFixed(0)} MB/s -> ${(down / save).toFixed(2)}x (${verdict(down / save >= 3)} >= 3x); phase vs save ${(downPhase / save).toFixed(2)}x`,
+    `                     vs openstack image save ${save.toFixed(0)} MB/s -> ${(down / save).toFixed(2)}x ` +
+      `(${verdict(down / save >= 3)} >= 3x); phase vs save ${(downPhase / save).toFixed(2)}x`,
   );
   console.log(
     `upload               runner ${up.toFixed(0)} MB/s (create, stream, Glance's digest compared, marked verified) vs curl -T ${put.toFixed(0)} MB/s -> ` +
@@ -256,7 +259,8 @@ async function main(): Promise<void> {
   const shares = PHASES.map((p) => [p, med((t) => t.phaseMs[p] ?? 0)] as const).filter(([, ms]) => ms > 0);
   const overhead = med((t) => t.wallMs - PHASES.reduce((sum, p) => sum + (t.phaseMs[p] ?? 0), 0));
   console.log(
-    `task wall time       ${s1(wall)} (the service's claim to its complete): ${shares.map(([p, ms]) => `${p} ${((ms / wall) * 100).toFixed(1)}%`).join(', ')}; ` +
+    `task wall time       ${s1(wall)} (the service's claim to its complete): ` +
+      `${shares.map(([p, ms]) => `${p} ${((ms / wall) * 100).toFixed(1)}%`).join(', ')}; ` +
       `runner overhead ${((overhead / wall) * 100).toFixed(2)}% (${overhead.toFixed(0)} ms; ${verdict(overhead / wall <= 0.05)} <= 5%)`,
   );
   const [peak1, peak4] = [Math.max(...runs.map((t) => t.peakKiB)) / 1024, big.peakKiB / 1024];

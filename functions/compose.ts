@@ -25,7 +25,6 @@ import { createSnapshotService } from './snapshot-service';
 import { createSubmitPreflight } from './submit-preflight';
 import { allWorkflows } from './workflows/all-workflows';
 import { openstackProvider, type WorkflowDeps, workflowConfigFrom } from './workflows/deps';
-import { jobRequestSchema } from './workflows/params';
 import type { RunnerStepDeps } from './workflows/runner-step-deps';
 
 export interface ServiceInput {
@@ -119,7 +118,7 @@ export function composeService(input: ServiceInput): Service {
   const c = input.config;
   const deps: WorkflowDeps = {
     openstack: provider,
-    config: workflowConfigFrom(c, input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
+    config: workflowConfigFrom(c),
     fetch: input.fetch ?? ((url, init) => fetch(url, init)),
     now,
   };
@@ -143,6 +142,7 @@ export function composeService(input: ServiceInput): Service {
     wakeWithinMs: input.wakeWithinMs,
     log: input.log,
     now,
+    ...(input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
     onEvent: (e) => {
       notifier.onEvent(e);
       notifications.onEvent(e);
@@ -158,7 +158,7 @@ export function composeService(input: ServiceInput): Service {
     // the job's step reads the outcome now; on Workers the dispatch hook keeps the event alive for it
     wakeJob: (jobId) => engine.wake(jobId),
   });
-  const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log });
+  const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log, slots: input.store, owner: input.owner });
 
   const health = createHealthCheck({
     store: input.store,
@@ -173,7 +173,6 @@ export function composeService(input: ServiceInput): Service {
     engine,
     store: input.store,
     workflows,
-    jobRequestSchema,
     auth: { tokens: c.tokens },
     preflight: createSubmitPreflight({
       hasCloud: (n) => input.clouds(n) !== undefined,

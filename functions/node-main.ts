@@ -33,8 +33,22 @@ async function loadConfig(): Promise<Config> {
   }
 }
 
+/**
+ * SNAPFLOW_TIME_SCALE (benchmarks against the simulator only): multiplies every step's retry
+ * and poll delays, so a simulator whose latencies are scaled by the same factor runs the
+ * same schedule of calls in less time (bench/nightly.ts). Unset in any real deployment.
+ */
+function timeScaleFromEnv(): number | undefined {
+  const raw = process.env.SNAPFLOW_TIME_SCALE;
+  if (raw === undefined || raw === '') return undefined;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) throw new StartupError('SNAPFLOW_TIME_SCALE: must be a number greater than 0 and at most 1');
+  return scale;
+}
+
 async function main(): Promise<void> {
   // settings and paths first: a mistake there stops the start before anything runs
+  const timeScale = timeScaleFromEnv();
   const config = await loadConfig();
   const dataDir = prepareDataDir(process.env, warn);
   const tokenFile = await ensureAdminToken(config, dataDir, warn);
@@ -55,7 +69,9 @@ async function main(): Promise<void> {
     mode: clouds.mode,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
+    ...(timeScale !== undefined ? { timeScale } : {}),
   });
+  if (timeScale !== undefined) log.warn(`SNAPFLOW_TIME_SCALE=${timeScale}: step retry and poll delays are scaled (benchmarks only)`);
 
   // Holding the instance lock, this service knows the leases it finds are its dead
   // predecessor's: their jobs resume now, not when the leases run out. The sysprep runners'
@@ -86,7 +102,8 @@ async function main(): Promise<void> {
 
   // Schedules: a missed slot within the grace window runs once now; then node-cron ticks
   // every minute and fires the slots that fell due since the last tick (our own cron
-  // library decides, so timezones and DST behave the same on Node and Workers).
+  // library decides, so timezones and DST behave the same on Node and Workers), and catches
+  // up on a recent slot no instance finished (its firer died; the slot records say so).
   let lastTick = new Date();
   service.schedules.fireMissed(lastTick, config.schedules.graceMs).catch(failed('firing missed schedule slots'));
   const cronTask = cronSchedule('* * * * *', async () => {
@@ -94,6 +111,7 @@ async function main(): Promise<void> {
     const since = lastTick;
     lastTick = now;
     await service.schedules.fireDue(since, now).catch(failed('firing schedules'));
+    await service.schedules.fireMissed(now, config.schedules.graceMs).catch(failed('firing missed schedule slots'));
   });
   // Safety net: waits due later than the in-process wake-up window, and expired leases of
   // crashed instances sharing the job table.

@@ -11,6 +11,7 @@
 import type { Principal } from '../shared/auth/principal';
 import { formatImageName } from '../shared/config/name-pattern';
 import type { Engine } from '../shared/engine/engine';
+import type { ScheduleSlotStore } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
 import type { Server } from '../shared/openstack/compute-schemas';
 import type { Schedule } from '../shared/schedule/schema';
@@ -26,9 +27,19 @@ export interface ScheduleInfo {
   /** null when disabled (or the cron never fires again) */
   nextRunAt: Date | null;
   lastRunAt?: Date | null;
+  /** The latest slot fired, and how its jobs are doing (null: never fired, or no slot record kept). */
+  lastRun?: LastRun | null;
   target: { cloud: string; servers?: readonly string[]; selector?: Record<string, string> };
   retention?: { keep?: number; maxAgeDays?: number } | null;
   stop?: boolean;
+}
+
+export interface LastRun {
+  slot: Date;
+  finishedAt: Date | null;
+  /** Jobs by state (`unknown`: a job that no longer exists). */
+  jobs: Record<string, number>;
+  errors: { server?: string; message: string }[];
 }
 
 export interface ScheduleRunResult {
@@ -53,11 +64,23 @@ export interface ScheduleServiceDeps {
   openstack(cloud: string): OpenStackClient;
   now(): number;
   log?: { info(m: string, d?: Record<string, unknown>): void; error(m: string, d?: Record<string, unknown>): void };
+  /**
+   * The slot records: one firer per slot across instances, and what each firing made. Without
+   * it every tick fires what is due (the jobs' idempotency keys still prevent doubles).
+   */
+  slots?: ScheduleSlotStore;
+  /** This process, as the slots' owner. */
+  owner?: string;
 }
+
+/** A firing whose instance died is taken over after this long (by the next tick within the grace window). */
+export const SLOT_STALE_MS = 5 * 60_000;
 
 export interface FireResult extends ScheduleRunResult {
   slot: string;
   errors: { server?: string; message: string }[];
+  /** Set when this instance did not fire the slot (another one did, or is doing it). */
+  skipped?: string;
 }
 
 export interface SchedulesRuntime extends ScheduleService {
@@ -92,8 +115,28 @@ async function resolveTargets(client: OpenStackClient, schedule: Schedule): Prom
 export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRuntime {
   const byName = new Map(deps.schedules.map((s) => [s.name, s]));
 
-  async function fireSlot(schedule: Schedule, slot: Date, requestedBy: string): Promise<FireResult> {
+  const owner = deps.owner ?? 'schedules';
+
+  /** One firer per slot; a manual run is its own slot and is recorded whatever the claim says. */
+  async function claim(schedule: Schedule, slot: Date, manual: boolean): Promise<boolean> {
+    if (!deps.slots) return true;
+    const won = await deps.slots.claimSlot(schedule.name, slot.getTime(), { owner, staleMs: SLOT_STALE_MS, now: deps.now() });
+    return won || manual;
+  }
+
+  async function fireSlot(schedule: Schedule, slot: Date, requestedBy: string, manual = false): Promise<FireResult> {
     const result: FireResult = { schedule: schedule.name, slot: slot.toISOString(), jobs: [], errors: [] };
+    if (!(await claim(schedule, slot, manual))) return { ...result, skipped: 'fired by another instance (or being fired)' };
+    const fired = await submitSlot(schedule, slot, requestedBy, result);
+    // A firing that made no job because the cloud could not be asked stays unfinished: once
+    // stale, a later tick within the grace window fires it again.
+    const final = fired.jobs.length > 0 || fired.errors.length === 0;
+    if (deps.slots && final)
+      await deps.slots.finishSlot(schedule.name, slot.getTime(), owner, { jobIds: fired.jobs.map((j) => j.id), errors: fired.errors }, deps.now());
+    return fired;
+  }
+
+  async function submitSlot(schedule: Schedule, slot: Date, requestedBy: string, result: FireResult): Promise<FireResult> {
     let targets: { id: string; name: string }[];
     try {
       targets = await resolveTargets(deps.openstack(schedule.target.cloud), schedule);
@@ -130,10 +173,28 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
     return result;
   }
 
+  async function lastRuns(): Promise<{ name: string; run: LastRun }[]> {
+    if (!deps.slots) return [];
+    const records = await deps.slots.lastSlots(deps.schedules.map((s) => s.name));
+    const jobs = new Map((await deps.slots.getJobs(records.flatMap((r) => r.jobIds))).map((j) => [j.id, j.state]));
+    return records.map((r) => {
+      const counts: Record<string, number> = {};
+      for (const id of r.jobIds) {
+        const state = jobs.get(id) ?? 'unknown';
+        counts[state] = (counts[state] ?? 0) + 1;
+      }
+      return {
+        name: r.schedule,
+        run: { slot: new Date(r.slot), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt), jobs: counts, errors: r.errors },
+      };
+    });
+  }
+
   return {
     fireSlot,
-    list(): ScheduleInfo[] {
+    async list(): Promise<ScheduleInfo[]> {
       const now = new Date(deps.now());
+      const last = new Map((await lastRuns()).map((r) => [r.name, r.run]));
       return deps.schedules.map((s) => ({
         name: s.name,
         description: s.description ?? null,
@@ -141,6 +202,8 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
         cron: s.cron,
         timezone: s.timezone,
         nextRunAt: s.enabled ? nextRun(s, now) : null,
+        lastRunAt: last.get(s.name)?.slot ?? null,
+        lastRun: last.get(s.name) ?? null,
         target: s.target,
         retention: s.retention ?? null,
         stop: s.stop,
@@ -152,24 +215,32 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
       // A manual run is its own slot (to the second): running it twice in the same second
       // yields the same jobs, which is what a double-clicked button should do.
       const slot = new Date(Math.floor(deps.now() / 1000) * 1000);
-      return fireSlot(schedule, slot, `${principal.name} (run now)`);
+      return fireSlot(schedule, slot, `${principal.name} (run now)`, true);
     },
+    // Schedules fire side by side (each one's slots in order): one after the other, the last
+    // of many projects' nightlies waited for all the others' target lists and submits before
+    // its first snapshot could start (bench/nightly.ts).
     async fireDue(since: Date, now: Date) {
-      const results: FireResult[] = [];
-      for (const s of deps.schedules) {
-        for (const slot of dueSlots(s, since, now)) results.push(await fireSlot(s, slot, `schedule:${s.name}`));
-      }
-      return results;
+      const perSchedule = await Promise.all(
+        deps.schedules.map(async (s) => {
+          const results: FireResult[] = [];
+          for (const slot of dueSlots(s, since, now)) results.push(await fireSlot(s, slot, `schedule:${s.name}`));
+          return results;
+        }),
+      );
+      return perSchedule.flat();
     },
     async fireMissed(now: Date, graceMs: number) {
-      const results: FireResult[] = [];
-      for (const s of deps.schedules) {
-        // lastFiredAt is not needed: a slot that already fired has its jobs under the same
-        // idempotency keys, so firing it again returns them instead of snapshotting twice.
-        const slot = missedSlot(s, null, now, graceMs);
-        if (slot) results.push(await fireSlot(s, slot, `schedule:${s.name} (missed slot)`));
-      }
-      return results;
+      const fired = await Promise.all(
+        deps.schedules.map((s) => {
+          // The slot record says whether the most recent slot fired (or whose firing died);
+          // without one, firing it again is still safe: the jobs' idempotency keys return the
+          // jobs a first firing made instead of snapshotting twice.
+          const slot = missedSlot(s, null, now, graceMs);
+          return slot ? fireSlot(s, slot, `schedule:${s.name} (missed slot)`) : null;
+        }),
+      );
+      return fired.filter((r): r is FireResult => r !== null);
     },
   };
 }

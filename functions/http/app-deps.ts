@@ -1,7 +1,6 @@
 // What createApp needs. Everything is injected so the same app runs on Node and Workers,
 // and so it can be built before the real workflows/schedules exist.
 import type { z } from 'zod';
-import type { Target } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
 import type { WorkflowDefinition } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
@@ -21,17 +20,16 @@ export interface AppLogger {
 export interface AppDeps {
   engine: Pick<Engine, 'submit' | 'cancel'>;
   store: Pick<JobStore, 'getJob' | 'listJobs' | 'listEvents' | 'getJobByIdempotencyKey'>;
-  /** Kinds and dry-run plans. */
+  /**
+   * Every deployed kind: its request contract, dry-run mode, plan and targets come from its
+   * definition, so the HTTP layer keeps no per-kind lists.
+   */
   // any: workflows of every params type live in one list, as in createEngine
   workflows: readonly WorkflowDefinition<any>[];
-  /** The v1 job submission contract: a discriminated union on `kind`, strict objects. */
-  jobRequestSchema: z.ZodType;
+  /** The v1 submission contract (default: the union of the workflows' `request` schemas). */
+  jobRequestSchema?: z.ZodType;
   /** Engine params of a validated request (default: the request without `kind` and `dryRun`). */
   toParams?: (req: JobRequestBase) => unknown;
-  /** Targets a request touches, each checked with canTarget (default: source, plus `to.cloud` for a move). */
-  targetsOf?: (req: JobRequestBase) => Target[];
-  /** The job lockKey of a server, for `GET /v1/jobs?server=` (default: `<cloud>/<server>`, as functions/workflows/params.ts). */
-  serverLockKey?: (q: { cloud?: string; server: string }) => string;
   auth: { tokens: readonly TokenEntry[] | (() => readonly TokenEntry[]) };
   /**
    * Checks a new (not replayed, not dry-run) submission against the world before it is
@@ -40,7 +38,7 @@ export interface AppDeps {
    * unreachable cloud lets the job through (it retries). A server another job is busy with
    * is refused by the submit itself (409), atomically.
    */
-  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | void>;
+  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | undefined>;
   /** Wire the same notifier into createEngine({ onEvent }) so long-polls wake at once. */
   notifier: JobNotifier;
   schedules: ScheduleService;

@@ -3,6 +3,7 @@
 // Every read is filtered by the token's targets (job-access.ts).
 import { z } from 'zod';
 import { type Job, TERMINAL_STATES } from '../../shared/jobs/types';
+import { serverLockKey } from '../workflows/params';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';
 import { decodeJobCursor, encodeJobCursor } from './cursor';
@@ -11,13 +12,6 @@ import { visibleJobOr404, visibleJobsPage } from './job-access';
 import { toEventView, toJobView } from './job-view';
 import { eventsQuery, eventsReply, jobListReply, jobReply, listJobsQuery } from './schemas';
 
-/** Same shape as functions/workflows/params.ts serverLockKey: `<cloud>/<server>`. */
-export function defaultServerLockKey(q: { cloud?: string; server: string }): string {
-  // The lock key includes the cloud: a bare server name would match nothing.
-  if (q.cloud === undefined) throw badRequest('invalid_query', 'cloud: required together with server', 'cloud');
-  return `${q.cloud}/${q.server}`;
-}
-
 export const isTerminal = (job: Job) => (TERMINAL_STATES as readonly string[]).includes(job.state);
 
 export const jobIdParams = z.object({ id: z.string().describe('job id') });
@@ -25,8 +19,6 @@ export const jobIdParams = z.object({ id: z.string().describe('job id') });
 const notFoundDoc = { description: 'unknown job (or one the token may not see)', schema: errorReply };
 
 export function jobsRoutes(deps: AppDeps): AnyRoute[] {
-  const serverLockKey = deps.serverLockKey ?? defaultServerLockKey;
-
   const list = defineRoute({
     method: 'get',
     path: '/v1/jobs',
@@ -42,9 +34,11 @@ export function jobsRoutes(deps: AppDeps): AnyRoute[] {
     async handle(c, { query: q }) {
       if (q.cloud !== undefined && q.server === undefined) throw badRequest('invalid_query', 'cloud: only together with server', 'cloud');
       const before = q.cursor === undefined ? undefined : decodeJobCursor(q.cursor);
-      const lockKey = q.server === undefined ? undefined : serverLockKey({ server: q.server, ...(q.cloud !== undefined ? { cloud: q.cloud } : {}) });
+      // The lock key includes the cloud: a bare server name would match nothing.
+      if (q.server !== undefined && q.cloud === undefined) throw badRequest('invalid_query', 'cloud: required together with server', 'cloud');
+      const lockKey = q.server === undefined || q.cloud === undefined ? undefined : serverLockKey({ cloud: q.cloud, server: q.server });
       const page = await visibleJobsPage(
-        deps.store,
+        deps,
         c.var.principal,
         // jobs lock on the server's id and keep its name as the alias: either spelling finds them
         { ...(q.state ? { state: q.state } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(lockKey !== undefined ? { lockKeyOrAlias: lockKey } : {}) },
@@ -63,7 +57,7 @@ export function jobsRoutes(deps: AppDeps): AnyRoute[] {
     params: jobIdParams,
     responses: { 200: { description: 'the job', schema: jobReply }, ...authResponses(), 404: notFoundDoc },
     async handle(c, { params }) {
-      return c.json(toJobView(await visibleJobOr404(deps.store, params.id, c.var.principal)));
+      return c.json(toJobView(await visibleJobOr404(deps, params.id, c.var.principal)));
     },
   });
 
@@ -82,7 +76,7 @@ export function jobsRoutes(deps: AppDeps): AnyRoute[] {
       404: notFoundDoc,
     },
     async handle(c, { params, query: q }) {
-      const job = await visibleJobOr404(deps.store, params.id, c.var.principal);
+      const job = await visibleJobOr404(deps, params.id, c.var.principal);
       const rows = await deps.store.listEvents(job.id, q.after, q.limit);
       const last = rows[rows.length - 1];
       return c.json({ events: rows.map(toEventView), next: rows.length === q.limit && last ? last.seq : null });
@@ -103,7 +97,7 @@ export function jobsRoutes(deps: AppDeps): AnyRoute[] {
       409: { description: 'job already finished', schema: errorReply },
     },
     async handle(c, { params }) {
-      const job = await visibleJobOr404(deps.store, params.id, c.var.principal);
+      const job = await visibleJobOr404(deps, params.id, c.var.principal);
       if (isTerminal(job)) throw conflict('job_finished', `job ${job.id} already ${job.state}`);
       const after = await deps.engine.cancel(job.id);
       if (!after) throw notFound(`job "${job.id}"`);

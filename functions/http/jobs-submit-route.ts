@@ -3,7 +3,7 @@
 // (200, touches nothing) or preflight (404 unknown server; resolves the lock key) → submit
 // (202 new / 200 replay / 409 different body / 409 busy server).
 import { z } from 'zod';
-import { canTarget, describeTarget, type Principal, type Target } from '../../shared/auth/principal';
+import { canTarget, describeTarget, type Principal } from '../../shared/auth/principal';
 import { planOf, type WorkflowDefinition } from '../../shared/engine/define';
 import { InvalidParamsError, LockBusyError, UnknownKindError } from '../../shared/engine/errors';
 import type { Job } from '../../shared/jobs/types';
@@ -12,7 +12,7 @@ import { serverBusyError } from '../submit-preflight';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';
 import { badRequest, conflict, forbidden } from './envelope';
-import { requestTargets } from './job-access';
+import { targetsOfRequest } from './job-access';
 import { toSubmitView } from './job-view';
 import { dryRunReply, idempotencyKeyHeader, submitReply } from './schemas';
 import { invalidInput, parseWith, readJsonObject } from './validate';
@@ -23,9 +23,13 @@ export function defaultToParams(req: JobRequestBase): unknown {
   return params;
 }
 
-/** Default targets: the source server, and for a move the destination cloud. */
-export function defaultTargetsOf(req: JobRequestBase): Target[] {
-  return requestTargets(req);
+/** The v1 contract: one strict schema per deployed kind, discriminated on `kind`. */
+export function jobRequestContract(workflows: readonly WorkflowDefinition<any>[]): z.ZodType {
+  const schemas = workflows.map((w) => w.request).filter((s): s is z.ZodType => s !== undefined);
+  if (schemas.length === 0) throw new TypeError('no workflow declares its request schema');
+  if (schemas.length === 1) return schemas[0]!;
+  // any: the options are the workflows' own strict objects, each with a literal `kind`
+  return z.discriminatedUnion('kind', schemas as unknown as [z.ZodObject<any>, z.ZodObject<any>, ...z.ZodObject<any>[]]);
 }
 
 /**
@@ -48,9 +52,6 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** Kinds whose dry run is a read-only job rather than a plan. */
-const DRY_RUN_AS_JOB = new Set(['prune']);
-
 function splitDryRun(body: Record<string, unknown>): { dryRun: boolean; rest: Record<string, unknown> } {
   const { dryRun, ...rest } = body;
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('invalid_body', 'dryRun: must be a boolean', 'dryRun');
@@ -65,8 +66,8 @@ function workflowParams(wf: WorkflowDefinition<any>, raw: unknown): unknown {
 
 export function submitRoute(deps: AppDeps): AnyRoute {
   const toParams = deps.toParams ?? defaultToParams;
-  const targetsOf = deps.targetsOf ?? defaultTargetsOf;
   const byKind = new Map(deps.workflows.map((wf) => [wf.kind, wf]));
+  const requestContract = deps.jobRequestSchema ?? jobRequestContract(deps.workflows);
 
   function workflowOf(kind: string): WorkflowDefinition<any> {
     const wf = byKind.get(kind);
@@ -83,7 +84,7 @@ export function submitRoute(deps: AppDeps): AnyRoute {
     headers: z.object({
       'Idempotency-Key': idempotencyKeyHeader.optional().describe('the same key again returns the first job (200); a different body is a 409'),
     }),
-    body: deps.jobRequestSchema,
+    body: requestContract,
     responses: {
       202: { description: 'job accepted', schema: submitReply },
       200: { description: 'dry run plan, or the job an earlier request with the same Idempotency-Key made', schema: z.union([dryRunReply, submitReply]) },
@@ -103,27 +104,27 @@ export function submitRoute(deps: AppDeps): AnyRoute {
         key = r.data;
       }
       const { dryRun, rest } = splitDryRun(await readJsonObject(c));
-      const req = parseWith(deps.jobRequestSchema as z.ZodType<JobRequestBase>, rest, 'body');
+      const req = parseWith(requestContract as z.ZodType<JobRequestBase>, rest, 'body');
 
-      for (const t of targetsOf(req)) {
+      const wf = workflowOf(req.kind);
+      for (const t of targetsOfRequest(wf, req)) {
         if (!canTarget(principal, t)) {
           const field = t.cloud === req.cloud ? 'server' : 'to.cloud';
           throw forbidden(`token "${principal.name}" may not target ${describeTarget(t)}`, field);
         }
       }
 
-      const wf = workflowOf(req.kind);
       let params = toParams(req);
-      // A prune's dry run must read the cloud to say what it would delete, so it runs as a
-      // (read-only) job whose result lists the images; every other kind answers with its plan.
-      if (dryRun && DRY_RUN_AS_JOB.has(req.kind)) params = { ...(params as object), dryRun: true };
+      // A kind whose dry run must read the cloud to say what it would do (prune: which images
+      // go) runs it as a read-only job; the others answer with their plan.
+      if (dryRun && wf.dryRun === 'job') params = { ...(params as object), dryRun: true };
       else if (dryRun) {
         return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
       }
 
       const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
       // A replay answers with the first job even if the server is busy with that very job.
-      let lock: ResolvedLock | undefined | void;
+      let lock: ResolvedLock | undefined | undefined;
       if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) lock = await deps.preflight(req);
 
       let out: { job: Job; created: boolean };

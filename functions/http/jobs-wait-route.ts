@@ -33,7 +33,7 @@ export function waitRoute(deps: AppDeps): AnyRoute {
       // Watch before the first read: an event landing between the read and the wait is kept.
       const watch = deps.notifier.watch(id);
       try {
-        let job = await visibleJobOr404(deps.store, id, c.var.principal);
+        let job = await visibleJobOr404(deps, id, c.var.principal);
         while (!isTerminal(job)) {
           const left = deadline - Date.now();
           if (left <= 0) break;

@@ -22,6 +22,14 @@ export function toScheduleView(s: ScheduleInfo) {
     timezone: s.timezone,
     nextRunAt: isoOrNull(s.nextRunAt),
     lastRunAt: isoOrNull(s.lastRunAt),
+    lastRun: s.lastRun
+      ? {
+          slot: s.lastRun.slot.toISOString(),
+          finishedAt: isoOrNull(s.lastRun.finishedAt),
+          jobs: { ...s.lastRun.jobs },
+          errors: s.lastRun.errors.map((e) => ({ ...e })),
+        }
+      : null,
     target: {
       cloud: s.target.cloud,
       ...(s.target.servers ? { servers: [...s.target.servers] } : {}),

@@ -114,6 +114,14 @@ export const schedulesReply = z.object({
       timezone: z.string(),
       nextRunAt: isoTime.nullable(),
       lastRunAt: isoTime.nullable(),
+      lastRun: z
+        .object({
+          slot: isoTime,
+          finishedAt: isoTime.nullable().describe('null while it is being fired, or when it made no job and will be fired again'),
+          jobs: z.record(z.string(), z.number().int()).describe('jobs of that slot by state'),
+          errors: z.array(z.object({ server: z.string().optional(), message: z.string() })),
+        })
+        .nullable(),
       target: z.object({ cloud: z.string(), servers: z.array(z.string()).optional(), selector: z.record(z.string(), z.string()).optional() }),
       retention: z.object({ keep: z.number().optional(), maxAgeDays: z.number().optional() }).nullable(),
       stop: z.boolean(),

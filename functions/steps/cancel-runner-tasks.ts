@@ -6,14 +6,13 @@ import { done } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
 import type { WorkflowDeps } from '../workflows/deps';
 import type { RunnerStepDeps } from '../workflows/runner-step-deps';
-import { scaledRetry } from '../workflows/step-support';
 
 export function cancelRunnerTasksStep(deps: WorkflowDeps, runner: RunnerStepDeps, name = 'cancel-runner-tasks') {
   return step({
     name,
     input: z.looseObject({}),
     output: z.object({ cancelledRunnerTasks: z.number() }),
-    retry: scaledRetry(deps, { baseMs: 1_000, maxMs: 30_000, factor: 2, maxAttempts: 10 }),
+    retry: { baseMs: 1_000, maxMs: 30_000, factor: 2, maxAttempts: 10 },
     timeout: 30_000,
     async run(ctx) {
       return done({ cancelledRunnerTasks: await runner.tasks.cancelRunnerTasks(ctx.job.id, deps.now()) });

@@ -14,7 +14,7 @@ import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
 import { type CleanMode, MULTIHASH_ALGOS, TaskClean, TaskSource, TaskTarget } from '../../shared/runner/protocol';
 import type { WorkflowDeps } from '../workflows/deps';
 import type { RunnerStepDeps } from '../workflows/runner-step-deps';
-import { minutes, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
+import { minutes, permanent } from '../workflows/step-support';
 
 /** What the workflow asks for, read from the job's params and the context so far. */
 export interface CleanImageSpec {
@@ -133,10 +133,10 @@ export function cleanImageStep<C extends Fields>(deps: WorkflowDeps, runner: Run
     name,
     input: z.looseObject({}) as unknown as z.ZodType<C>,
     output: cleanImageOutput,
-    retry: scaledRetry(deps, { baseMs: 1_000, maxMs: 30_000, factor: 2, maxAttempts: 10 }),
+    retry: { baseMs: 1_000, maxMs: 30_000, factor: 2, maxAttempts: 10 },
     // a runner's report ends the wait at once; the polls only notice lost leases and outcomes
     // another instance recorded without waking this one
-    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 30_000 }),
+    wait: { baseMs: 2_000, maxMs: 30_000 },
     timeout: 60_000,
     // the runner creates an image in the target project: a cancel or failure runs cleanup
     mutating: true,

@@ -3,13 +3,13 @@
 // and the commit therefore never makes a second snapshot.
 import { z } from 'zod';
 import { formatImageName } from '../../shared/config/name-pattern';
-import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import type { WorkflowDeps } from '../workflows/deps';
-import { createdAtMs, scaledRetry } from '../workflows/step-support';
+import { createdAtMs, onCloud, RETRY } from '../workflows/step-support';
 import { findJobImages, SNAPFLOW_TAGS } from '../workflows/tags';
 
-const input = z.looseObject({
+const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
   serverName: z.string(),
@@ -18,21 +18,21 @@ const input = z.looseObject({
   policy: z.string(),
   properties: z.record(z.string(), z.string()).default({}),
 });
+const output = z.object({ imageId: z.string(), imageName: z.string().nullable(), imageRequestedAt: z.number() });
 
 export function createImageStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'create-image',
     input,
+    output,
     mutating: true,
-    // Nova answers 409 while another task (e.g. someone else's snapshot) runs on the server.
-    retry: scaledRetry(deps, { baseMs: 5_000, maxMs: 300_000, factor: 2, maxAttempts: 30 }),
+    retry: RETRY.createImage,
     // A volume-backed createImage quiesces and snapshots volumes inside the API call.
     timeout: 300_000,
     async run(ctx) {
       const inp = ctx.input;
-      const os = deps.openstack(inp.cloud, ctx);
-      const earlier = await findJobImages(os, ctx.job.id);
-      const found = earlier[0];
+      const os = onCloud(deps, ctx);
+      const found = (await findJobImages(os, ctx.job.id))[0];
       if (found) {
         ctx.log.info('create-image: reusing the image an earlier attempt created', { jobId: ctx.job.id, imageId: found.id });
         return done({ imageId: found.id, imageName: found.name ?? null, imageRequestedAt: createdAtMs(found) || deps.now() });

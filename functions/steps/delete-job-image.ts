@@ -4,40 +4,42 @@
 // The image is found by its snapflow_job tag too, so a crash right after createImage (no
 // imageId in the context yet) leaves nothing behind.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, wait } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
-import { deleteImageWithSnapshots } from '../workflows/delete-image';
+import { deleteImagesOrWait } from '../workflows/delete-image';
 import type { WorkflowDeps } from '../workflows/deps';
-import { scaledRetry, scaledWait } from '../workflows/step-support';
+import { onCloud, POLL, RETRY } from '../workflows/step-support';
 import { findJobImages } from '../workflows/tags';
 
-const input = z.looseObject({ cloud: z.string(), imageId: z.string().optional(), imageReady: z.boolean().default(false) });
+const input = z.object({ cloud: z.string(), imageId: z.string().optional(), imageReady: z.boolean().default(false) });
+const output = z.object({ cleanup: z.string().optional(), cleanupDeletedImages: z.array(z.string()).optional() });
 
 export function deleteJobImageStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'cleanup-delete-image',
     input,
+    output,
     mutating: true,
-    retry: scaledRetry(deps, { baseMs: 3_000, maxMs: 120_000, factor: 2, maxAttempts: 12 }),
-    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 30_000 }),
+    retry: RETRY.delete,
+    wait: POLL.busy,
     timeout: 300_000,
     async run(ctx) {
       if (ctx.input.imageReady) return done({ cleanup: 'image kept (complete)' });
-      const os = deps.openstack(ctx.input.cloud, ctx);
+      const os = onCloud(deps, ctx);
       const images = await findJobImages(os, ctx.job.id);
       if (ctx.input.imageId && !images.some((i) => i.id === ctx.input.imageId)) {
         const byId = await orNull(os.image.get(ctx.input.imageId));
         if (byId) images.push(byId);
       }
-      const deleted: string[] = [];
-      for (const image of images) {
-        const r = await deleteImageWithSnapshots(os, image.id, imageVolumeSnapshotIds(image));
-        if (r.kind === 'busy') return wait({ reason: r.reason });
-        deleted.push(image.id);
-      }
-      return done({ cleanupDeletedImages: deleted });
+      const walk = await deleteImagesOrWait(
+        os,
+        images.map((i) => ({ id: i.id, volumeSnapshotIds: imageVolumeSnapshotIds(i) })),
+        { refusals: 'throw' },
+      );
+      if (walk.kind === 'busy') return wait({ reason: walk.reason });
+      return done({ cleanupDeletedImages: walk.deleted });
     },
   });
 }

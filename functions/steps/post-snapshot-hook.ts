@@ -1,15 +1,16 @@
 // POST {job, server, image} to the configured callback once the snapshot is complete
 // (e.g. to resync the guest's clock after a stop or a quiesce). Any failure is retried
-// (HookError carries no `status`, so the engine never classifies it as permanent); skipped when no URL is configured. The URL may embed a secret, so it
-// never appears in an error or a log line. A hook that keeps failing does not fail the
-// job: the snapshot is good, and failing would run the cleanup that deletes it.
+// (HookError says so: retryable); the workflow places it only when a URL is configured.
+// The URL may embed a secret, so it never appears in an error or a log line. A hook that
+// keeps failing does not fail the job: the snapshot is good, and failing would run the
+// cleanup that deletes it.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import type { WorkflowDeps } from '../workflows/deps';
-import { scaledRetry } from '../workflows/step-support';
+import { RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({
+const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
   serverName: z.string(),
@@ -18,9 +19,11 @@ const input = z.looseObject({
   volumeSnapshotIds: z.array(z.string()).default([]),
 });
 
-const MAX_ATTEMPTS = 5;
+const output = z.object({ hook: z.string() });
 
 class HookError extends Error {
+  readonly retryable = true;
+  readonly code = 'hook_failed';
   constructor(
     message: string,
     readonly httpStatus?: number,
@@ -31,10 +34,11 @@ class HookError extends Error {
 }
 
 export function postSnapshotHookStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'post-snapshot-hook',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: MAX_ATTEMPTS }),
+    output,
+    retry: RETRY.hook,
     timeout: deps.config.postSnapshotHookTimeoutMs + 5_000,
     async run(ctx) {
       const url = deps.config.postSnapshotHookUrl;
@@ -59,7 +63,7 @@ export function postSnapshotHookStep(deps: WorkflowDeps) {
       } catch (err) {
         // Never echo a fetch error: undici's messages can contain the URL.
         const msg = err instanceof HookError ? err.message : `post-snapshot hook unreachable (${(err as { name?: string })?.name ?? 'error'})`;
-        if (ctx.attempt >= MAX_ATTEMPTS) {
+        if (ctx.attempt >= RETRY.hook.maxAttempts) {
           ctx.log.warn('post-snapshot hook gave up', { jobId: ctx.job.id, error: msg });
           return done({ hook: `failed: ${msg}` });
         }

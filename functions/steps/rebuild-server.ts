@@ -3,17 +3,18 @@
 // microversion 2.93 (Nova re-images the root volume); on an older cloud the job fails
 // right here, before anything changes.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { VOLUME_REBUILD_MICROVERSION } from '../../shared/openstack/compute';
 import { type Server, serverImageId, taskState } from '../../shared/openstack/compute-schemas';
 import { atLeast } from '../../shared/openstack/microversion';
 import type { WorkflowDeps } from '../workflows/deps';
 import { rootVolumeImageId } from '../workflows/root-volume';
-import { permanent, scaledRetry } from '../workflows/step-support';
+import { onCloud, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+const input = z.object({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+const output = z.object({ rebuildRequestedAt: z.number(), wasStopped: z.boolean(), rebuilt: z.enum(['now', 'earlier attempt']) });
 
 function isRebuilding(s: Server): boolean {
   return s.status === 'REBUILD' || (taskState(s) ?? '').startsWith('rebuild');
@@ -28,16 +29,17 @@ async function runsImage(os: OpenStackClient, s: Server, imageId: string, volume
 }
 
 export function rebuildServerStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'rebuild-server',
     input,
+    output,
     mutating: true,
     // 409 while another task runs on the server.
-    retry: scaledRetry(deps, { baseMs: 5_000, maxMs: 120_000, factor: 2, maxAttempts: 15 }),
+    retry: RETRY.serverAction,
     timeout: 120_000,
     async run(ctx) {
-      const { cloud, serverId, imageId, volumeBacked } = ctx.input;
-      const os = deps.openstack(cloud, ctx);
+      const { serverId, imageId, volumeBacked } = ctx.input;
+      const os = onCloud(deps, ctx);
       if (volumeBacked) {
         const { max } = await os.compute.microversions();
         if (!atLeast(max, VOLUME_REBUILD_MICROVERSION)) {

@@ -3,21 +3,22 @@
 // this very server: rebuilding a server from someone else's image is almost always a
 // mistake, and it destroys the disk.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import type { Image } from '../../shared/openstack/image-schemas';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
-import { createdAtMs, permanent, scaledRetry } from '../workflows/step-support';
+import { createdAtMs, onCloud, permanent, RETRY } from '../workflows/step-support';
 import { findServerSnapshots, isSnapshotOf } from '../workflows/tags';
 
-const input = z.looseObject({
+const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
   image: z.string(),
   allowForeignImage: z.boolean().default(false),
 });
+const output = z.object({ imageId: z.string(), imageName: z.string().nullable() });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,14 +26,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const newestFirst = (a: Image, b: Image) => createdAtMs(b) - createdAtMs(a);
 
 export function resolveImageStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'resolve-image',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
+    output,
+    readOnly: true,
+    retry: RETRY.read,
     timeout: 120_000,
     async run(ctx) {
-      const { cloud, serverId, image: ref, allowForeignImage } = ctx.input;
-      const os = deps.openstack(cloud, ctx);
+      const { serverId, image: ref, allowForeignImage } = ctx.input;
+      const os = onCloud(deps, ctx);
       let image: Image | undefined;
       if (ref === 'latest') {
         const snaps = (await findServerSnapshots(os, serverId)).filter((i) => i.status === 'active').sort(newestFirst);

@@ -1,14 +1,22 @@
 // Resolve the `server` param (id or exact name, in the cloud entry's project) and record
 // what later steps need. Read-only; a server in a transitional state is waited for.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
-import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
+import { step } from '../../shared/engine/typed-workflow';
+import { isVolumeBacked, type Server } from '../../shared/openstack/compute-schemas';
 import { ConflictError } from '../../shared/openstack/errors';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), server: z.string() });
+const input = z.object({ cloud: z.string(), server: z.string() });
+
+export const resolvedServer = z.object({
+  serverId: z.string(),
+  serverName: z.string(),
+  serverStatus: z.string(),
+  volumeBacked: z.boolean(),
+  projectId: z.string().nullable(),
+});
 
 const TRANSITIONAL = new Set(['BUILD', 'REBUILD', 'REBOOT', 'HARD_REBOOT', 'MIGRATING', 'RESIZE', 'REVERT_RESIZE', 'PASSWORD']);
 
@@ -18,17 +26,18 @@ export interface ResolveServerOptions {
 }
 
 export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions = {}) {
-  return defineStep({
+  return step({
     name: 'resolve-server',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
-    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 30_000 }),
+    output: resolvedServer,
+    readOnly: true,
+    retry: RETRY.read,
+    wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      const os = deps.openstack(ctx.input.cloud, ctx);
-      let server;
+      let server: Server;
       try {
-        server = await os.compute.resolveServer(ctx.input.server);
+        server = await onCloud(deps, ctx).compute.resolveServer(ctx.input.server);
       } catch (err) {
         // Two servers with the same name is not transient (the client reports it as a conflict without a status).
         if (err instanceof ConflictError && err.status === undefined) {

@@ -1,28 +1,28 @@
-// Start the server again, only if this job stopped it. Idempotent: a server already
-// ACTIVE or powering-on (an earlier attempt's start) is not started twice. While a task
-// still runs on it (Nova finishing the snapshot upload) the step waits instead of
-// collecting 409s; the job (or cleanup) deadline bounds that wait.
+// Start the server again (the workflow places it only where this job stopped it).
+// Idempotent: a server already ACTIVE or powering-on (an earlier attempt's start) is not
+// started twice. While a task still runs on it (Nova finishing the snapshot upload) the
+// step waits instead of collecting 409s; the job (or cleanup) deadline bounds that wait.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { taskState } from '../../shared/openstack/compute-schemas';
 import type { WorkflowDeps } from '../workflows/deps';
-import { permanent, scaledRetry, scaledWait } from '../workflows/step-support';
+import { onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), serverId: z.string(), stoppedByJob: z.boolean().default(false) });
+const input = z.object({ cloud: z.string(), serverId: z.string() });
+const output = z.object({ startRequestedAt: z.number() });
 
 export function startServerStep(deps: WorkflowDeps, name = 'start-server') {
-  return defineStep({
+  return step({
     name,
     input,
+    output,
     mutating: true,
-    // 409 when a task starts between our GET and the start call.
-    retry: scaledRetry(deps, { baseMs: 3_000, maxMs: 120_000, factor: 2, maxAttempts: 15 }),
-    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 30_000 }),
+    retry: RETRY.serverAction,
+    wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      if (!ctx.input.stoppedByJob) return done();
-      const os = deps.openstack(ctx.input.cloud, ctx);
+      const os = onCloud(deps, ctx);
       const server = await os.compute.getServer(ctx.input.serverId);
       const task = taskState(server);
       if ((server.status === 'ACTIVE' && task === null) || task === 'powering-on') return done({ startRequestedAt: deps.now() });

@@ -2,31 +2,26 @@
 // already asked to stop (powering-off or SHUTOFF on a retry) is not stopped twice, and a
 // server that was SHUTOFF before the job is left alone (and not started afterwards).
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { taskState } from '../../shared/openstack/compute-schemas';
 import type { WorkflowDeps } from '../workflows/deps';
-import { scaledRetry } from '../workflows/step-support';
+import { onCloud, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({
-  cloud: z.string(),
-  serverId: z.string(),
-  serverStatus: z.string(),
-  stop: z.boolean().default(false),
-});
+const input = z.object({ cloud: z.string(), serverId: z.string(), serverStatus: z.string() });
+const output = z.object({ stoppedByJob: z.boolean(), stopRequestedAt: z.number().optional() });
 
 export function stopServerStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'stop-server',
     input,
+    output,
     mutating: true,
-    // 409 while another task runs on the server: back off, it usually clears in minutes.
-    retry: scaledRetry(deps, { baseMs: 3_000, maxMs: 120_000, factor: 2, maxAttempts: 15 }),
+    retry: RETRY.serverAction,
     timeout: 120_000,
     async run(ctx) {
-      if (!ctx.input.stop) return done({ stoppedByJob: false });
       if (ctx.input.serverStatus === 'SHUTOFF') return done({ stoppedByJob: false });
-      const os = deps.openstack(ctx.input.cloud, ctx);
+      const os = onCloud(deps, ctx);
       const server = await os.compute.getServer(ctx.input.serverId);
       const alreadyStopping = server.status === 'SHUTOFF' || taskState(server) === 'powering-off';
       if (!alreadyStopping) await os.compute.stop(server.id);

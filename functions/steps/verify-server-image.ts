@@ -3,14 +3,14 @@
 // volume_image_metadata names it (when Cinder keeps none, Nova's successful rebuild is
 // taken as the answer).
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { serverImageId } from '../../shared/openstack/compute-schemas';
 import type { WorkflowDeps } from '../workflows/deps';
 import { rootVolumeImageId } from '../workflows/root-volume';
-import { permanent, scaledRetry } from '../workflows/step-support';
+import { onCloud, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({
+const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
   imageId: z.string(),
@@ -19,15 +19,17 @@ const input = z.looseObject({
   observedImageId: z.string().nullable().optional(),
   observedStatus: z.string().optional(),
 });
+const output = z.object({ verifiedBy: z.enum(['nova', 'volume_image_metadata', 'server.image']), finalStatus: z.string() });
 
 export function verifyServerImageStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'verify-server-image',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 }),
+    output,
+    retry: RETRY.read,
     timeout: 60_000,
     async run(ctx) {
-      const { cloud, serverId, imageId, volumeBacked, observedImageId, observedStatus } = ctx.input;
+      const { serverId, imageId, volumeBacked, observedImageId, observedStatus } = ctx.input;
       let runs: string | undefined;
       let status: string;
       if (!volumeBacked && observedImageId !== undefined && observedStatus !== undefined) {
@@ -35,7 +37,7 @@ export function verifyServerImageStep(deps: WorkflowDeps) {
         runs = observedImageId ?? undefined;
         status = observedStatus;
       } else {
-        const os = deps.openstack(cloud, ctx);
+        const os = onCloud(deps, ctx);
         const server = await os.compute.getServer(serverId);
         runs = volumeBacked ? await rootVolumeImageId(os, server) : serverImageId(server);
         status = server.status;

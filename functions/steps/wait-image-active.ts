@@ -1,35 +1,36 @@
 // Poll the snapshot image until Glance says active. killed / deleted / vanished fail with
 // the reason; the deadline (config.snapshotWaitMs from createImage) means it never waits forever.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({ cloud: z.string(), imageId: z.string(), imageRequestedAt: z.number(), volumeBacked: z.boolean().optional() });
+const input = z.object({ cloud: z.string(), imageId: z.string(), imageRequestedAt: z.number(), volumeBacked: z.boolean().optional() });
+const output = z.object({ imageSize: z.number().nullable(), activeImageVolumeSnapshotIds: z.array(z.string()) });
 
 export function waitImageActiveStep(deps: WorkflowDeps) {
-  // Lab: image-backed snapshots are active 0.7-1.1 s after createImage; a 2 s first poll doubled
-  // the wall time for one extra GET per job at most (polls at 1, 3, 7, 15 s… instead of 2, 6, 14 s…).
-  const policy = scaledWait(deps, { baseMs: 1_000, maxMs: 60_000 });
-  return defineStep({
+  return step({
     name: 'wait-image-active',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 10 }),
-    wait: policy,
+    output,
+    retry: RETRY.poll,
+    // Image-backed snapshots are active about a second after createImage on the lab: the
+    // first poll comes after 1 s (bench/api-economy.ts measures the calls this saves).
+    wait: POLL.image,
     timeout: 60_000,
     async run(ctx) {
-      const { cloud, imageId, imageRequestedAt, volumeBacked } = ctx.input;
+      const { imageId, imageRequestedAt, volumeBacked } = ctx.input;
       // An image-backed snapshot uploads after createImage returns: a read at once only ever
       // says "queued" (a volume-backed one is created active inside the call, so read it).
-      if (volumeBacked === false && deps.now() - imageRequestedAt < (policy.baseMs ?? 0)) {
-        return wait({ reason: `image ${imageId} requested, first check in ${policy.baseMs} ms` });
+      const firstCheck = ctx.scaled(POLL.image.baseMs);
+      if (volumeBacked === false && deps.now() - imageRequestedAt < firstCheck) {
+        return wait({ reason: `image ${imageId} requested, first check in ${firstCheck} ms` });
       }
-      const os = deps.openstack(cloud, ctx);
-      const image = await orNull(os.image.get(imageId));
+      const image = await orNull(onCloud(deps, ctx).image.get(imageId));
       const outcome = imageOutcome(image);
       // Its block_device_mapping is final once active: wait-volume-snapshots needs no new read.
       if (outcome === 'ready') return done({ imageSize: image?.size ?? null, activeImageVolumeSnapshotIds: image ? imageVolumeSnapshotIds(image) : [] });

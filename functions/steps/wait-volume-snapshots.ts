@@ -1,15 +1,15 @@
 // A boot-from-volume snapshot is an empty Glance image whose block_device_mapping points
 // at Cinder snapshots: the snapshot is only usable once every one of them is available.
 import { z } from 'zod';
-import { defineStep } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
+import { step } from '../../shared/engine/typed-workflow';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, snapshotOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, overdue, permanent, scaledRetry, scaledWait } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
-const input = z.looseObject({
+const input = z.object({
   cloud: z.string(),
   imageId: z.string(),
   imageRequestedAt: z.number(),
@@ -17,17 +17,19 @@ const input = z.looseObject({
   /** The active image's block_device_mapping snapshots, as wait-image-active read them (absent in older jobs). */
   activeImageVolumeSnapshotIds: z.array(z.string()).optional(),
 });
+const output = z.object({ volumeSnapshotIds: z.array(z.string()), imageReady: z.literal(true) });
 
 export function waitVolumeSnapshotsStep(deps: WorkflowDeps) {
-  return defineStep({
+  return step({
     name: 'wait-volume-snapshots',
     input,
-    retry: scaledRetry(deps, { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 10 }),
-    wait: scaledWait(deps, { baseMs: 2_000, maxMs: 60_000 }),
+    output,
+    retry: RETRY.poll,
+    wait: POLL.volume,
     timeout: 120_000,
     async run(ctx) {
-      const { cloud, imageId, imageRequestedAt, activeImageVolumeSnapshotIds: known } = ctx.input;
-      const os = deps.openstack(cloud, ctx);
+      const { imageId, imageRequestedAt, activeImageVolumeSnapshotIds: known } = ctx.input;
+      const os = onCloud(deps, ctx);
       let ids = known;
       if (ids === undefined) {
         const image = await orNull(os.image.get(imageId));
@@ -36,16 +38,15 @@ export function waitVolumeSnapshotsStep(deps: WorkflowDeps) {
       }
       if (ids.length === 0) {
         if (ctx.input.volumeBacked) ctx.log.warn('volume-backed snapshot without block_device_mapping snapshots', { imageId });
-        return done({ volumeSnapshotIds: [], imageReady: true });
+        return done({ volumeSnapshotIds: [], imageReady: true as const });
       }
       const pending: string[] = [];
       for (const id of ids) {
-        const snap = await orNull(os.volume.getSnapshot(id));
-        const outcome = snapshotOutcome(snap);
+        const outcome = snapshotOutcome(await orNull(os.volume.getSnapshot(id)));
         if (isFailed(outcome)) return fail(permanent(`snapshot failed: ${outcome.failed}`, { code: 'volume_snapshot_failed' }));
         if (outcome === 'pending') pending.push(id);
       }
-      if (pending.length === 0) return done({ volumeSnapshotIds: ids, imageReady: true });
+      if (pending.length === 0) return done({ volumeSnapshotIds: ids, imageReady: true as const });
       const limit = deps.config.snapshotWaitMs;
       if (overdue(deps, imageRequestedAt, limit)) {
         return fail(permanent(`volume snapshots ${pending.join(', ')} not available after ${minutes(limit)}`, { code: 'volume_snapshot_timeout' }));

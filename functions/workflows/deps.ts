@@ -28,8 +28,6 @@ export interface WorkflowConfig {
   postSnapshotHookTimeoutMs: number;
   /** Not used by the steps: the engine's onEvent observer sends job notifications. */
   notifyUrls?: string[];
-  /** Multiplies every retry and poll delay (tests use a small factor; production 1). */
-  timeScale: number;
 }
 
 export interface WorkflowDeps {
@@ -47,7 +45,6 @@ export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
   snapshotsPerProject: 2,
   jobDeadlineMs: 24 * 3_600_000,
   postSnapshotHookTimeoutMs: 30_000,
-  timeScale: 1,
 };
 
 export function workflowConfig(partial: Partial<WorkflowConfig> = {}): WorkflowConfig {

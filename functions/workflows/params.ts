@@ -85,3 +85,8 @@ export function serverLockKey(p: { cloud: string; server: string }): string {
 export function snapshotConcurrency(p: { cloud: string }, limit: number): { key: string; limit: number } {
   return { key: `project:${p.cloud}`, limit };
 }
+
+/** A job on one server of one cloud entry: that is what a token must be allowed to target. */
+export function serverTargets(p: { cloud: string; server: string }): { cloud: string; server: string }[] {
+  return [{ cloud: p.cloud, server: p.server }];
+}

@@ -2,26 +2,28 @@
 // N, and/or nothing older than maxAgeDays) only ever select; the protections always win:
 // the newest active snapshot, an image a server runs, and an image still being written
 // are never deleted.
+import { z } from 'zod';
 
-export interface RetentionCandidate {
-  id: string;
-  name: string | null;
-  status: string;
-  createdAt: number;
-  volumeSnapshotIds: string[];
-}
+export const retentionCandidate = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  status: z.string(),
+  createdAt: z.number(),
+  volumeSnapshotIds: z.array(z.string()),
+});
+export type RetentionCandidate = z.infer<typeof retentionCandidate>;
 
 export interface RetentionRules {
   keep?: number;
   maxAgeDays?: number;
 }
 
-export type Decided = RetentionCandidate & { reason: string };
+const decided = retentionCandidate.extend({ reason: z.string() });
+export type Decided = z.infer<typeof decided>;
 
-export interface RetentionPlan {
-  toDelete: Decided[];
-  kept: Decided[];
-}
+/** What select-prunable decides and delete-images carries out (kept in the job context). */
+export const retentionPlan = z.object({ toDelete: z.array(decided), kept: z.array(decided) });
+export type RetentionPlan = z.infer<typeof retentionPlan>;
 
 const IN_PROGRESS = new Set(['queued', 'saving', 'importing', 'uploading']);
 const DAY_MS = 86_400_000;

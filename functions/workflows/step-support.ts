@@ -1,10 +1,44 @@
-// Small pieces every step file shares: permanent errors that keep the OpenStack request
-// id, time-scaled retry/poll policies, and the dry-run guard.
+// Small pieces every step file shares: the named retry presets, the client of the step's
+// cloud, permanent errors that keep the OpenStack request id, and time arithmetic. Delays
+// are written at production scale: the engine applies its timeScale to them.
 import type { RetryPolicy, WaitPolicy } from '../../shared/engine/backoff';
-import { defineStep, type StepDefinition } from '../../shared/engine/define';
+import type { StepContext } from '../../shared/engine/define';
 import { NonRetryableError } from '../../shared/engine/errors';
-import { done } from '../../shared/engine/results';
+import type { OpenStackClient } from '../../shared/openstack/client';
 import type { WorkflowDeps } from './deps';
+
+/**
+ * How often and how patiently a step retries, by what it does (attempts include the first).
+ *   read:          GETs that resolve what a job works on
+ *   poll:          a wait step's read failing (the wait itself is a WaitPolicy)
+ *   serverAction:  stop / start / rebuild: Nova answers 409 while another task runs, which
+ *                  usually clears within minutes
+ *   createImage:   Nova's createImage also 409s while someone else's snapshot runs on the
+ *                  server, for as long as that upload takes
+ *   delete:        deleting images and their Cinder snapshots (idempotent walks)
+ *   hook:          the post-snapshot callback (gives up without failing the job)
+ */
+export const RETRY = {
+  read: { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 8 },
+  poll: { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 10 },
+  serverAction: { baseMs: 3_000, maxMs: 120_000, factor: 2, maxAttempts: 15 },
+  createImage: { baseMs: 5_000, maxMs: 300_000, factor: 2, maxAttempts: 30 },
+  delete: { baseMs: 3_000, maxMs: 120_000, factor: 2, maxAttempts: 12 },
+  hook: { baseMs: 2_000, maxMs: 60_000, factor: 2, maxAttempts: 5 },
+} as const satisfies Record<string, Required<RetryPolicy>>;
+
+/** Adaptive polling: `busy` for something else to finish first, the others for a resource in transition. */
+export const POLL = {
+  busy: { baseMs: 2_000, maxMs: 30_000 },
+  serverTransition: { baseMs: 1_000, maxMs: 30_000 },
+  image: { baseMs: 1_000, maxMs: 60_000 },
+  volume: { baseMs: 2_000, maxMs: 60_000 },
+} as const satisfies Record<string, Required<WaitPolicy>>;
+
+/** The client of the step's cloud; every call's request id lands on the step's event. */
+export function onCloud(deps: WorkflowDeps, ctx: StepContext<{ cloud: string }>): OpenStackClient {
+  return deps.openstack(ctx.input.cloud, ctx);
+}
 
 /** A failure retrying cannot fix; carries the request id of the call that showed it. */
 export function permanent(message: string, opts: { code?: string; cause?: unknown } = {}): NonRetryableError {
@@ -18,16 +52,6 @@ export function permanent(message: string, opts: { code?: string; cause?: unknow
   return err;
 }
 
-export function scaledRetry(deps: WorkflowDeps, p: Required<RetryPolicy>): RetryPolicy {
-  const s = deps.config.timeScale;
-  return { ...p, baseMs: Math.max(1, Math.round(p.baseMs * s)), maxMs: Math.max(1, Math.round(p.maxMs * s)) };
-}
-
-export function scaledWait(deps: WorkflowDeps, p: Required<WaitPolicy>): WaitPolicy {
-  const s = deps.config.timeScale;
-  return { baseMs: Math.max(1, Math.round(p.baseMs * s)), maxMs: Math.max(1, Math.round(p.maxMs * s)) };
-}
-
 /** True once `since + limitMs` has passed. */
 export function overdue(deps: WorkflowDeps, since: number, limitMs: number): boolean {
   return deps.now() - since > limitMs;
@@ -35,35 +59,6 @@ export function overdue(deps: WorkflowDeps, since: number, limitMs: number): boo
 
 export function minutes(ms: number): string {
   return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
-}
-
-export function isDryRun(params: unknown): boolean {
-  return typeof params === 'object' && params !== null && (params as { dryRun?: unknown }).dryRun === true;
-}
-
-/**
- * A dry run submitted as a job resolves what it can (read-only steps) and skips every
- * step wrapped here, so it touches nothing. (The HTTP layer normally answers dry runs with
- * engine.plan() without creating a job.)
- */
-export function skipOnDryRun<I>(step: StepDefinition<I>): StepDefinition<I> {
-  // The input schema is applied here, after the dry-run check: a skipped step's input
-  // (e.g. the imageId of a create-image that never ran) does not exist.
-  const { input: schema, ...rest } = step;
-  return defineStep<I>({
-    ...rest,
-    run(ctx) {
-      if (isDryRun(ctx.params)) return done();
-      if (!schema) return step.run(ctx);
-      const params = typeof ctx.params === 'object' && ctx.params !== null ? ctx.params : {};
-      const parsed = schema.safeParse({ ...params, ...ctx.context });
-      if (!parsed.success) {
-        const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        throw new NonRetryableError(`invalid input for step "${step.name}": ${summary}`, { code: 'invalid_input' });
-      }
-      return step.run({ ...ctx, input: parsed.data });
-    },
-  });
 }
 
 /** Glance's created_at as epoch ms (0 when missing, so such an image sorts oldest). */

@@ -16,6 +16,24 @@ export interface WaitPolicy {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/**
+ * A policy with its delays multiplied by `scale` (the engine's timeScale: tests run the real
+ * workflows with 1/100 of the delays). Attempts are not scaled; nor is a server's
+ * Retry-After, which is the server's word.
+ */
+export function scaleRetry(p: RetryPolicy, scale: number): RetryPolicy {
+  if (scale === 1) return p;
+  return { ...p, baseMs: Math.max(1, Math.round(p.baseMs * scale)), maxMs: Math.max(1, Math.round(p.maxMs * scale)) };
+}
+
+export function scaleWait(p: WaitPolicy | undefined, scale: number): WaitPolicy | undefined {
+  if (scale === 1) return p;
+  return {
+    baseMs: Math.max(1, Math.round((p?.baseMs ?? DEFAULT_WAIT_BASE_MS) * scale)),
+    maxMs: Math.max(1, Math.round((p?.maxMs ?? DEFAULT_WAIT_MAX_MS) * scale)),
+  };
+}
 export const DEFAULT_WAIT_BASE_MS = 500;
 export const DEFAULT_WAIT_MAX_MS = 30_000;
 

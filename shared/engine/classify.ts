@@ -1,10 +1,12 @@
 // Turns whatever a step threw (or handed to retry/fail) into a decision and a
-// serialisable JobError. Errors are duck-typed rather than imported so the engine stays
-// independent of the OpenStack client: its typed errors carry `status`, `service`,
-// `requestId`, and OverLimit carries `retryAfter` (seconds).
+// serialisable JobError. An error with the retry contract (errors.ts: `retryable`,
+// `retryAfterMs`) decides for itself: snapflow's own errors and the OpenStack client's all
+// carry it, so the engine needs no knowledge of their classes. Anything else (a socket
+// error, fetch's TypeError, a bare throw) is classified by HTTP status, codes and the
+// platform's timeout/abort names.
 import { redactUrlSecrets } from '../config/redact-text';
 import type { JobError } from '../jobs/types';
-import { NonRetryableError, RetryAfterError } from './errors';
+import { hasRetryContract } from './errors';
 
 export type ErrorDecision = { action: 'fail'; error: JobError } | { action: 'retry'; error: JobError; afterMs?: number };
 
@@ -52,7 +54,7 @@ function isTimeout(b: Bag): boolean {
 function isNetwork(b: Bag): boolean {
   const code = str(b.code);
   if (code !== undefined && NETWORK_CODES.has(code)) return true;
-  if (b.name === 'NetworkError' || b.network === true) return true;
+  if (b.network === true) return true;
   // undici/fetch wraps the socket error: TypeError('fetch failed', { cause })
   if (b.name === 'TypeError' && b.message === 'fetch failed') return true;
   const cause = asBag(b.cause);
@@ -86,13 +88,12 @@ export function toJobError(err: unknown, fallbackCode = 'error'): JobError {
  * the job deadline bound it).
  */
 export function defaultClassifyError(err: unknown): ErrorDecision {
+  if (hasRetryContract(err)) {
+    if (!err.retryable) return { action: 'fail', error: toJobError(err, 'failed') };
+    const afterMs = num(err.retryAfterMs);
+    return afterMs !== undefined && afterMs > 0 ? { action: 'retry', error: toJobError(err), afterMs } : { action: 'retry', error: toJobError(err) };
+  }
   const b = asBag(err);
-  if (err instanceof NonRetryableError || b?.name === 'NonRetryableError' || b?.retryable === false) {
-    return { action: 'fail', error: toJobError(err, 'failed') };
-  }
-  if (err instanceof RetryAfterError || (b?.name === 'RetryAfterError' && num(b.afterMs) !== undefined)) {
-    return { action: 'retry', error: toJobError(err, 'retry_after'), afterMs: num(b?.afterMs) ?? 0 };
-  }
   if (b === null) return { action: 'retry', error: toJobError(err) };
   const status = num(b.status);
   if (status !== undefined && status >= 400) {

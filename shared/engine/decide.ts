@@ -2,7 +2,7 @@
 // did, compute the ONE patch + event committed for it. No I/O here, so every branch is
 // unit-testable with a fixed clock and random source.
 import type { Job, JobError, JobPatch, JobState, NewJobEvent } from '../jobs/types';
-import { DEFAULT_MAX_ATTEMPTS, retryDelayMs, waitDelayMs } from './backoff';
+import { DEFAULT_MAX_ATTEMPTS, retryDelayMs, scaleRetry, scaleWait, waitDelayMs } from './backoff';
 import { classifyWith, type ErrorClassifier, toJobError } from './classify';
 import type { AnyStep, WorkflowDefinition } from './define';
 import type { StepResult } from './results';
@@ -41,6 +41,8 @@ export interface DecideEnv {
   requestIds?: string[];
   /** Run time of the step whose outcome is decided (absent for pre-run decisions). */
   durationMs?: number;
+  /** Multiplies every retry and wait delay (tests run real workflows at 1/100 speed); default 1. */
+  timeScale?: number;
 }
 
 export function readMeta(job: Job): EngineMeta {
@@ -215,7 +217,10 @@ function waitFor(env: DecideEnv, step: AnyStep, until: number | undefined, after
   const meta = readMeta(job);
   const streak = meta.waits + 1;
   // An `until` already past falls back to the adaptive wait rather than spinning.
-  const runAfter = until !== undefined && until > now ? until : now + waitDelayMs(step.wait, streak, after);
+  const runAfter =
+    until !== undefined && until > now
+      ? until
+      : now + waitDelayMs(scaleWait(step.wait, env.timeScale ?? 1), streak, after === undefined ? undefined : after * (env.timeScale ?? 1));
   const deadline = deadlineOf(job, meta);
   if (deadline !== null && runAfter >= deadline) {
     const error: JobError = { code: 'deadline_exceeded', message: `deadline exceeded at step "${step.name}" while waiting for ${reason}`, step: step.name };
@@ -235,7 +240,7 @@ function retryLater(env: DecideEnv, step: AnyStep, error: JobError, floorMs: num
   if (job.attempt >= maxAttempts) {
     return failure(env, step, error, `${step.name} gave up after ${job.attempt} attempts: ${error.message}`);
   }
-  const delayMs = retryDelayMs(step.retry, job.attempt, env.random, floorMs);
+  const delayMs = retryDelayMs(scaleRetry(step.retry, env.timeScale ?? 1), job.attempt, env.random, floorMs);
   const runAfter = now + delayMs;
   const meta = readMeta(job);
   const deadline = deadlineOf(job, meta);

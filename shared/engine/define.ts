@@ -26,6 +26,8 @@ export interface StepContext<I = unknown> {
   /** Aborted on the step's timeout or when the lease is lost. Pass it to every fetch. */
   signal: AbortSignal;
   now(): number;
+  /** `ms` times the engine's timeScale: for a step's own delay arithmetic (first-check-after and the like). */
+  scaled(ms: number): number;
   /** Extends the lease and records progress; false when the lease is gone. */
   heartbeat(progress?: JobProgress): Promise<boolean>;
   /** Collected into the committed event's requestIds. */
@@ -49,6 +51,13 @@ export interface StepDefinition<I = unknown> {
 // definition site and erased here.
 export type AnyStep = StepDefinition<any>;
 
+/** A server a job acts on, for token target checks (shared/auth: cloud/project/server patterns). */
+export interface JobTarget {
+  cloud: string;
+  project?: string | null;
+  server: string;
+}
+
 export interface WorkflowDefinition<P = unknown> {
   kind: string;
   params: z.ZodType<P>;
@@ -64,6 +73,12 @@ export interface WorkflowDefinition<P = unknown> {
   cleanupDeadlineMs?: number;
   /** Step names a dry run reports (default: every step). */
   plan?(params: P): string[];
+  /** This kind's v1 request body (strict, with `kind`): the API's contract is the union of these. */
+  request?: z.ZodType;
+  /** A dry run answers the plan at once ('plan', default), or runs as a read-only job whose result says what it would do ('job'). */
+  dryRun?: 'plan' | 'job';
+  /** What a token must be allowed to target to submit such a job, or to see and cancel it (default: cloud/server). */
+  targets?(params: P): JobTarget[];
   /** The job's `result` on success (default: the accumulated context). */
   result?(context: Record<string, unknown>, params: P): Record<string, unknown>;
 }

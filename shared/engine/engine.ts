@@ -1,6 +1,7 @@
 // The step engine: claims a job, runs exactly one step, commits the outcome together with
 // the next state, and immediately dispatches the next step. OpenStack-agnostic and free of
 // Node built-ins (it runs in Workers too); the job table is whatever JobStore it is given.
+import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
 import { cancelJob } from './cancel';
 import type { ErrorClassifier } from './classify';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   onEvent?: (e: EngineEvent) => void;
   now?: () => number;
   random?: () => number;
+  /** Multiplies every step's retry and wait delays (tests: 0.01); default 1. */
+  timeScale?: number;
   newId?: () => string;
   /** Max jobs one tick() claims (default 20). */
   tickLimit?: number;
@@ -99,6 +102,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const { store, owner, leaseMs } = opts;
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0 && timeScale <= 1)) throw new TypeError(`timeScale must be in (0, 1], got ${timeScale}`);
   const newId = opts.newId ?? (() => crypto.randomUUID());
   const log = opts.log ?? consoleLog;
   const tickLimit = opts.tickLimit ?? 20;
@@ -121,8 +126,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const wf = workflowFor(kind);
     const parsed = wf.params.safeParse(params);
     if (!parsed.success) {
-      const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new InvalidParamsError(kind, parsed.error.issues, summary);
+      throw new InvalidParamsError(kind, parsed.error.issues, issuesSummary(parsed.error));
     }
     return { wf, params: parsed.data };
   }
@@ -193,7 +197,7 @@ export function createEngine(opts: EngineOptions): Engine {
       // Only if a store ignored the kinds filter: leave the job for an engine that knows it.
       throw new UnknownKindError(job.kind);
     }
-    const env = { job, workflow, now: now(), random, classify: opts.classifyError };
+    const env = { job, workflow, now: now(), random, classify: opts.classifyError, timeScale };
     const pre = decideBeforeRun(env);
     if (pre) return apply(job, pre);
     const step = currentStep(env)!;
@@ -202,6 +206,7 @@ export function createEngine(opts: EngineOptions): Engine {
       step,
       now,
       leaseMs,
+      timeScale,
       heartbeat: (progress) => store.heartbeat(job.id, owner, leaseMs, progress, now()),
       log,
     });

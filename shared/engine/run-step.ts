@@ -1,5 +1,6 @@
 // Runs one step under its timeout, with an AbortSignal, background lease heartbeats and
 // request-id collection. Never throws: whatever happens becomes a StepOutcome.
+import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobProgress } from '../jobs/types';
 import { publicContext, type StepOutcome } from './decide';
 import type { AnyStep, StepContext, StepLogger } from './define';
@@ -11,6 +12,8 @@ export interface ExecuteOptions {
   step: AnyStep;
   now: () => number;
   leaseMs: number;
+  /** The engine's timeScale, for ctx.scaled(). */
+  timeScale?: number;
   /** store.heartbeat bound to this job and owner. */
   heartbeat: (progress?: JobProgress) => Promise<boolean>;
   log: StepLogger;
@@ -41,7 +44,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
   if (step.input) {
     const parsed = step.input.safeParse(inputOf(job, context));
     if (!parsed.success) {
-      const summary = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const summary = issuesSummary(parsed.error);
       const error = new NonRetryableError(`invalid input for step "${step.name}": ${summary}`, { code: 'invalid_input' });
       return { outcome: { kind: 'threw', error }, requestIds, leaseLost, durationMs: elapsed() };
     }
@@ -74,6 +77,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
     attempt: job.attempt,
     signal: controller.signal,
     now: opts.now,
+    scaled: (ms) => Math.max(1, Math.round(ms * (opts.timeScale ?? 1))),
     heartbeat,
     recordRequestId(id) {
       if (typeof id === 'string' && id.length > 0 && !requestIds.includes(id)) requestIds.push(id);

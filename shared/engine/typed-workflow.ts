@@ -6,8 +6,9 @@
 // decide, at run time, whether a step runs (`when` over params and config, `skipIf` over
 // the context) and give the dry-run plan, so there is one source of truth per workflow.
 import type { z } from 'zod';
+import { issuesSummary } from '../config/zod-issues';
 import type { RetryPolicy, WaitPolicy } from './backoff';
-import { type AnyStep, defineStep, defineWorkflow, type StepContext, type WorkflowDefinition } from './define';
+import { type AnyStep, defineStep, defineWorkflow, type JobTarget, type StepContext, type WorkflowDefinition } from './define';
 import { NonRetryableError } from './errors';
 import { type DoneResult, done, type FailResult, type RetryResult, type WaitResult } from './results';
 
@@ -15,10 +16,10 @@ export type Fields = Record<string, unknown>;
 
 export type TypedResult<Out> = DoneResult<Partial<Out>> | WaitResult | RetryResult | FailResult;
 
-export interface StepSpec<In, Out extends Fields> {
+export interface StepSpec<S extends z.ZodType, Out extends Fields> {
   name: string;
-  /** What the step reads, from `{ ...params, ...context }`. */
-  input: z.ZodType<In>;
+  /** What the step reads, from `{ ...params, ...context }` (defaults fill what may be absent). */
+  input: S;
   /** What its done() patch may hold; checked when it commits. */
   output: z.ZodType<Out>;
   retry: RetryPolicy;
@@ -29,7 +30,7 @@ export interface StepSpec<In, Out extends Fields> {
   mutating?: boolean;
   /** Only reads: it also runs in a dry run submitted as a job (the others are skipped). */
   readOnly?: boolean;
-  run(ctx: StepContext<In>): TypedResult<Out> | Promise<TypedResult<Out>>;
+  run(ctx: StepContext<z.output<S>>): TypedResult<Out> | Promise<TypedResult<Out>>;
 }
 
 /**
@@ -38,12 +39,13 @@ export interface StepSpec<In, Out extends Fields> {
  */
 export interface Step<In, Out extends Fields> {
   readonly name: string;
-  readonly spec: StepSpec<any, Out>;
+  readonly spec: StepSpec<z.ZodType, Out>;
   readonly accepts?: (input: In) => void;
 }
 
-export function step<In, Out extends Fields>(spec: StepSpec<In, Out>): Step<In, Out> {
-  return { name: spec.name, spec: spec as StepSpec<any, Out> };
+/** `In` is what the context must provide: the input schema's input side (a defaulted field may be absent). */
+export function step<S extends z.ZodType, Out extends Fields>(spec: StepSpec<S, Out>): Step<z.input<S>, Out> {
+  return { name: spec.name, spec: spec as unknown as StepSpec<z.ZodType, Out> };
 }
 
 export interface Placement<P, C, Cfg> {
@@ -66,14 +68,13 @@ export interface WorkflowOptions<P, C> {
   cleanupDeadlineMs?: number;
   /** The job's `result` on success. */
   result?(context: C, params: P): Fields;
+  request?: z.ZodType;
+  dryRun?: 'plan' | 'job';
+  targets?(params: P): JobTarget[];
 }
 
 function isDryRun(params: unknown): boolean {
   return typeof params === 'object' && params !== null && (params as { dryRun?: unknown }).dryRun === true;
-}
-
-function issuesText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 function runtimeStep(placed: Placed, config: unknown): AnyStep {
@@ -93,13 +94,13 @@ function runtimeStep(placed: Placed, config: unknown): AnyStep {
       if (skipIf?.(all)) return done();
       const parsed = spec.input.safeParse(all);
       if (!parsed.success) {
-        throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesText(parsed.error)}`, { code: 'invalid_input' });
+        throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesSummary(parsed.error)}`, { code: 'invalid_input' });
       }
       const result = await spec.run({ ...ctx, input: parsed.data });
       if (result.kind === 'done' && result.patch !== undefined) {
         const out = spec.output.safeParse(result.patch);
         if (!out.success) {
-          throw new NonRetryableError(`step "${spec.name}" produced an invalid output: ${issuesText(out.error)}`, { code: 'invalid_output' });
+          throw new NonRetryableError(`step "${spec.name}" produced an invalid output: ${issuesSummary(out.error)}`, { code: 'invalid_output' });
         }
       }
       return result as DoneResult | WaitResult | RetryResult | FailResult;
@@ -130,9 +131,21 @@ export class WorkflowBuilder<P extends Fields, C extends Fields, Cfg> {
     return new WorkflowBuilder(this.kind, this.params, this.config, [...this.placed, { step: s as Step<unknown, Fields>, placement }], this.cleanups);
   }
 
-  /** Run (phase 'cleanup') when the job is cancelled or fails after a mutating step ran: the context may be partial. */
-  cleanup<O extends Fields>(s: Step<P & Partial<C>, O>, placement: Placement<P, P & Partial<C>, Cfg> = {}): WorkflowBuilder<P, C, Cfg> {
-    return new WorkflowBuilder(this.kind, this.params, this.config, this.placed, [...this.cleanups, { step: s as Step<unknown, Fields>, placement }]);
+  /**
+   * Run (phase 'cleanup') when the job is cancelled or fails after a mutating step ran. The
+   * context may be partial: the step gets the fields listed in `requires` as present (it is
+   * skipped when one is missing) and every other field as optional.
+   */
+  cleanup<O extends Fields, K extends keyof C = never>(
+    s: Step<P & Partial<C> & Pick<C, K>, O>,
+    placement: { requires?: readonly K[]; skipIf?: (context: P & Partial<C>) => boolean } = {},
+  ): WorkflowBuilder<P, C, Cfg> {
+    const requires = (placement.requires ?? []) as readonly string[];
+    const skipIf = placement.skipIf as ((c: Fields) => boolean) | undefined;
+    const p: Placement<P, Fields, Cfg> = {
+      skipIf: (c) => requires.some((k) => c[k] === undefined) || (skipIf?.(c) ?? false),
+    };
+    return new WorkflowBuilder(this.kind, this.params, this.config, this.placed, [...this.cleanups, { step: s as Step<unknown, Fields>, placement: p }]);
   }
 
   build(opts: WorkflowOptions<P, C> = {}): WorkflowDefinition<P> {
@@ -149,6 +162,9 @@ export class WorkflowBuilder<P extends Fields, C extends Fields, Cfg> {
       ...(opts.cleanupDeadlineMs !== undefined ? { cleanupDeadlineMs: opts.cleanupDeadlineMs } : {}),
       plan: (p) => placed.filter((x) => !x.placement.when || x.placement.when(p, config)).map((x) => x.step.name),
       ...(opts.result ? { result: (c, p) => opts.result!(c as C, p) } : {}),
+      ...(opts.request ? { request: opts.request } : {}),
+      ...(opts.dryRun ? { dryRun: opts.dryRun } : {}),
+      ...(opts.targets ? { targets: opts.targets } : {}),
     });
   }
 }

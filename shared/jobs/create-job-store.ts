@@ -5,10 +5,13 @@ import { claimSlot } from './sql/claim-slot';
 import { commit, transition } from './sql/commit';
 import { commitAndClaim } from './sql/commit-and-claim';
 import { appendEvent, listEvents } from './sql/events';
+import { finishSlot } from './sql/finish-slot';
 import { getJob, getJobByIdempotencyKey } from './sql/get-job';
+import { getJobs } from './sql/get-jobs';
 import { heartbeat } from './sql/heartbeat';
 import { insertJob } from './sql/insert-job';
 import { insertUnlessLocked } from './sql/insert-unless-locked';
+import { lastSlots } from './sql/last-slots';
 import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
 import { revokeLeases } from './sql/revoke-leases';
@@ -50,7 +53,10 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     requestCancel: (id, event, now) => requestCancel(jdb, id, event, t(now)),
     appendEvent: (jobId, event) => appendEvent(jdb, jobId, event, t(event.at)),
     listEvents: (jobId, afterSeq, limit) => listEvents(jdb, jobId, afterSeq, limit),
-    claimSlot: (schedule, slot, now) => claimSlot(jdb, schedule, slot, t(now)),
+    claimSlot: (schedule, slot, o) => claimSlot(jdb, schedule, slot, o.owner, o.staleMs, t(o.now)),
+    finishSlot: (schedule, slot, owner, outcome, now) => finishSlot(jdb, schedule, slot, owner, outcome, t(now)),
+    lastSlots: (schedules) => lastSlots(jdb, schedules),
+    getJobs: (ids) => getJobs(jdb, ids),
     enqueueRunnerTask: (task, now) => enqueueRunnerTask(jdb, task, t(now)),
     getRunnerTask: (id) => getRunnerTask(jdb, id),
     findRunnerTask: (jobId, step, key) => findRunnerTask(jdb, jobId, step, key),

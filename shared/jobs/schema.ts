@@ -54,6 +54,11 @@ export interface ScheduleSlotsTable {
   schedule: string;
   slot: number;
   fired_at: number;
+  owner: string | null;
+  finished_at: number | null;
+  /** JSON text on SQLite/D1, jsonb on PostgreSQL */
+  job_ids: unknown;
+  errors: unknown;
 }
 
 export interface SchemaMigrationsTable {

@@ -214,13 +214,33 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
+/** One firing of a schedule slot, as recorded. */
+export interface SlotRecord {
+  schedule: string;
+  /** the slot's epoch-ms time */
+  slot: number;
+  firedAt: number;
+  owner: string | null;
+  finishedAt: number | null;
+  jobIds: string[];
+  errors: { server?: string; message: string }[];
+}
+
 /**
- * Schedules fire once per slot across instances: the first claimSlot(schedule, slot) wins.
- * (Added next to JobStore rather than into it so existing JobStore implementations stay valid.)
+ * Schedules fire each slot once across instances sharing the table: claimSlot lets one
+ * firer in; it records what it made with finishSlot. A claim whose firer never finished
+ * (its instance died) may be taken over once it is `staleMs` old, so a slot is never lost
+ * to a crash; the jobs' idempotency keys keep a re-firing from snapshotting twice.
  */
 export interface ScheduleSlotStore {
-  /** True exactly once per (schedule, slot); slot is the slot's epoch-ms time. */
-  claimSlot(schedule: string, slot: number, now?: number): Promise<boolean>;
+  /** True for the one caller that should fire (schedule, slot) now. */
+  claimSlot(schedule: string, slot: number, opts: { owner: string; staleMs: number; now?: number }): Promise<boolean>;
+  /** Records the firing's outcome (only the owner's claim is updated). */
+  finishSlot(schedule: string, slot: number, owner: string, outcome: { jobIds: string[]; errors: SlotRecord['errors'] }, now?: number): Promise<void>;
+  /** The latest slot of each named schedule that has one. */
+  lastSlots(schedules: readonly string[]): Promise<SlotRecord[]>;
+  /** Jobs by id (missing ids are left out). */
+  getJobs(ids: readonly string[]): Promise<Job[]>;
 }
 
 /**

@@ -45,7 +45,10 @@ export class OpenStackError extends Error {
     this.serverMessage = serverMessage;
   }
 
-  /** Worth retrying the same call later (server side or transient). */
+  /**
+   * Worth retrying the same call later (server side or transient). With `code`, this is the
+   * engine's retry contract (shared/engine/errors.ts), so jobs need no knowledge of these classes.
+   */
   get retryable(): boolean {
     return false;
   }
@@ -80,6 +83,10 @@ export class OverLimitError extends OpenStackError {
   override get retryable(): boolean {
     return true;
   }
+  /** The engine's retry contract (shared/engine/errors.ts): the server's Retry-After. */
+  get retryAfterMs(): number | undefined {
+    return this.retryAfter === undefined ? undefined : this.retryAfter * 1000;
+  }
 }
 export class ServerError extends OpenStackError {
   override readonly code = 'openstack.server_error';
@@ -87,13 +94,13 @@ export class ServerError extends OpenStackError {
     return true;
   }
 }
-export class TimeoutError extends OpenStackError {
+export class OpenStackTimeoutError extends OpenStackError {
   override readonly code = 'openstack.timeout';
   override get retryable(): boolean {
     return true;
   }
 }
-export class NetworkError extends OpenStackError {
+export class OpenStackNetworkError extends OpenStackError {
   override readonly code = 'openstack.network';
   override get retryable(): boolean {
     return true;

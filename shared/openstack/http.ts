@@ -3,11 +3,11 @@ import {
   errorFromResponse,
   InvalidRequestError,
   InvalidResponseError,
-  NetworkError,
   OpenStackError,
+  OpenStackNetworkError,
+  OpenStackTimeoutError,
   requestIdOf,
   type ServiceName,
-  TimeoutError,
 } from './errors';
 import type { CallObserver, Transport } from './transport';
 
@@ -123,9 +123,9 @@ export function transportError(err: unknown, ctx: { service: ServiceName; method
   }
   if (names.includes('TimeoutError') || codes.some((c) => TIMEOUT_CODES.has(c))) {
     const after = timeoutMs && names.includes('TimeoutError') ? ` after ${timeoutMs} ms` : '';
-    return new TimeoutError({ ...ctx, cause: err }, `timed out${after} (${detail})`);
+    return new OpenStackTimeoutError({ ...ctx, cause: err }, `timed out${after} (${detail})`);
   }
-  return new NetworkError({ ...ctx, cause: err }, detail || 'network error');
+  return new OpenStackNetworkError({ ...ctx, cause: err }, detail || 'network error');
 }
 
 /** Parses a JSON body with a zod schema; drift becomes a typed error naming the call. */

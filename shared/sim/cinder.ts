@@ -110,7 +110,7 @@ function deleteVolume(ctx: Ctx): void {
     return fail(ctx, 400, DELETE_REFUSED);
   }
   v.status = 'deleting';
-  ctx.state.after(ctx.state.latency.volume, () => ctx.state.volumes.delete(v.id));
+  ctx.state.after(ctx.state.delay('volume'), () => ctx.state.volumes.delete(v.id));
   json(ctx, 202, undefined);
 }
 
@@ -138,10 +138,11 @@ function volumeAction(ctx: Ctx): void {
     visibility: p.data.visibility ?? 'private',
   });
   v.status = 'uploading';
-  s.after(s.latency.upload / 2, () => {
+  const upload = s.delay('upload');
+  s.after(upload / 2, () => {
     if (img.status === 'queued') img.status = 'saving';
   });
-  s.after(s.latency.upload, () => {
+  s.after(upload, () => {
     const src = v.contentImageId ? s.images.get(v.contentImageId) : undefined;
     fillImageData(s, img, src, `volume ${v.id}\n`).then(
       () => {
@@ -195,7 +196,7 @@ function createSnapshot(ctx: Ctx): void {
     metadata: b.metadata ?? {},
   };
   s.snapshots.set(sn.id, sn);
-  s.after(s.latency.volumeSnapshot, () => {
+  s.after(s.delay('volumeSnapshot'), () => {
     if (sn.status !== 'creating') return;
     sn.status = 'available';
     sn.updatedAt = Date.now();
@@ -210,7 +211,7 @@ function deleteSnapshot(ctx: Ctx): void {
     return fail(ctx, 400, 'Invalid snapshot: Volume Snapshot status must be available or error and must not be part of a group.');
   }
   sn.status = 'deleting';
-  ctx.state.after(ctx.state.latency.volumeSnapshot, () => ctx.state.snapshots.delete(sn.id));
+  ctx.state.after(ctx.state.delay('volumeSnapshot'), () => ctx.state.snapshots.delete(sn.id));
   json(ctx, 202, undefined);
 }
 

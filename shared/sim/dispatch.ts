@@ -179,6 +179,9 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
     }
   }
   d.counters.inc(key);
+  // API latency (latency.api): the time a real service takes to answer, before anything is decided
+  const apiMs = d.state.delay('api');
+  if (apiMs > 0) await new Promise((ok) => setTimeout(ok, apiMs));
 
   const fault = d.faults.take(req, method, path, r.template, key);
   if (fault) {

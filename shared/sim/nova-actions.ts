@@ -101,7 +101,7 @@ function rebuild(ctx: Ctx, s: Server, arg: unknown): void {
   if (p.data.metadata) s.metadata = p.data.metadata;
   const wasStopped = s.vmState === 'stopped';
   if (s.vmState === 'error') s.vmState = 'active';
-  transition(ctx, s, 'rebuilding', st.latency.rebuild, () => {
+  transition(ctx, s, 'rebuilding', st.delay('rebuild'), () => {
     // a SHUTOFF server stays SHUTOFF after a rebuild (seen on the lab)
     s.vmState = wasStopped ? 'stopped' : 'active';
     s.powerState = wasStopped ? 4 : 1;
@@ -127,14 +127,14 @@ async function action(ctx: Ctx): Promise<void> {
   switch (name) {
     case 'os-stop':
       if (!checkState(ctx, s, 'stop', ['active', 'error'])) return;
-      transition(ctx, s, 'powering-off', ctx.state.latency.stop, () => {
+      transition(ctx, s, 'powering-off', ctx.state.delay('stop'), () => {
         s.vmState = 'stopped';
         s.powerState = 4;
       });
       return empty(ctx, 202);
     case 'os-start':
       if (!checkState(ctx, s, 'start', ['stopped'])) return;
-      transition(ctx, s, 'powering-on', ctx.state.latency.start, () => {
+      transition(ctx, s, 'powering-on', ctx.state.delay('start'), () => {
         s.vmState = 'active';
         s.powerState = 1;
       });

@@ -132,7 +132,7 @@ function createServer(ctx: Ctx): void {
     description: b.description ?? null,
   };
   s.servers.set(server.id, server);
-  s.after(s.latency.build, () => {
+  s.after(s.delay('build'), () => {
     if (server.vmState !== 'building') return;
     server.vmState = 'active';
     server.taskState = null;
@@ -231,7 +231,7 @@ function deleteServer(ctx: Ctx): void {
   if (!s) return notFound(ctx, ctx.params.id!);
   s.taskState = 'deleting';
   s.updated = Date.now();
-  st.after(st.latency.delete, () => {
+  st.after(st.delay('delete'), () => {
     for (const d of s.bdms) detachAndMaybeDelete(st, d);
     st.servers.delete(s.id);
   });

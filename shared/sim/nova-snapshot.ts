@@ -85,7 +85,7 @@ export function snapshotImageBacked(ctx: Ctx, server: Server, req: SnapshotReque
   const s = ctx.state;
   const src = server.imageId ? s.images.get(server.imageId) : undefined;
   const img = newImage(ctx, server, src, req);
-  const step = s.latency.snapshot / 4;
+  const step = s.delay('snapshot') / 4;
   server.taskState = 'image_snapshot_pending';
   const setTask = (t: string | null) => {
     if (!s.servers.has(server.id)) return;
@@ -173,7 +173,7 @@ export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequ
       metadata: {},
     };
     s.snapshots.set(snap.id, snap);
-    s.after(s.latency.volumeSnapshot, () => {
+    s.after(s.delay('volumeSnapshot'), () => {
       if (snap.status !== 'creating') return;
       snap.status = 'available';
       snap.updatedAt = Date.now();

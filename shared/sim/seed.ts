@@ -51,6 +51,38 @@ export class SimSeed {
     return u.id;
   }
 
+  /**
+   * A new project and a user who is member (and reader) there: `user` is created with
+   * `password` unless it exists, in which case it only gains the roles on the new project.
+   */
+  addProject(name: string, o: { user?: string; password?: string; roles?: string[] } = {}): { id: string; user: string } {
+    if (this.raw.projectByName(name)) throw new Error(`project ${name} exists`);
+    const project = this.raw.addProject(name);
+    const userName = o.user ?? `${name}-user`;
+    const roles = o.roles ?? ['member', 'reader'];
+    const existing = this.raw.userByName(userName);
+    if (existing) existing.roles.set(project.id, roles);
+    else this.raw.addUser(userName, o.password ?? 'demo-secret', [[project.id, roles]]);
+    return { id: project.id, user: userName };
+  }
+
+  /** `count` ACTIVE servers named `<prefix>-0001`…, in creation order (a nightly policy's fleet). */
+  addServers(count: number, o: { prefix: string; project?: string; user?: string; metadata?: Record<string, string> }): Server[] {
+    const width = Math.max(4, String(count).length);
+    const out: Server[] = [];
+    for (let i = 1; i <= count; i++) {
+      out.push(
+        this.addServer({
+          name: `${o.prefix}-${String(i).padStart(width, '0')}`,
+          project: o.project,
+          user: o.user,
+          metadata: { ...o.metadata },
+        }),
+      );
+    }
+    return out;
+  }
+
   /** Every issued token becomes expired: the next call to any service gets its 401. */
   expireTokens(): void {
     this.raw.expireTokens();

@@ -14,12 +14,14 @@ import { novaServerRoutes } from './nova-servers';
 import type { Route } from './router';
 import { SimSeed } from './seed';
 import type { Latency } from './state';
-import { DEFAULT_LATENCY, SimState } from './state';
+import { DEFAULT_LATENCY, SimState, seededRandom } from './state';
 
 export interface SimOptions {
   port?: number;
   host?: string;
   latency?: Partial<Latency>;
+  /** Seeds the draws of latency ranges (default Math.random). */
+  seed?: number;
   tokenTtlMs?: number;
   novaMaxMicroversion?: string;
   withCinder?: boolean;
@@ -45,7 +47,8 @@ export interface SimHandle {
   authUrl: string;
   cloud: CloudEntry;
   cloudFor(project: string, user?: string): CloudEntry;
-  cloudsYaml(): string;
+  /** The four built-in entries plus `extra` (e.g. entries made with cloudFor for added projects). */
+  cloudsYaml(extra?: Record<string, CloudEntry>): string;
   faults: { add(f: FaultSpec): void; clear(): void };
   counters: { get(routeTemplate: string): number; all(): Record<string, number>; reset(): void };
   calls: CallRecord[];
@@ -57,7 +60,8 @@ const PASSWORDS: Record<string, string> = { admin: 'admin-secret', demo: 'demo-s
 
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
   const withCinder = opts.withCinder ?? true;
-  const state = new SimState({ ...DEFAULT_LATENCY, ...opts.latency }, opts.tokenTtlMs ?? 2 * 3600_000);
+  const random = opts.seed !== undefined ? seededRandom(opts.seed) : Math.random;
+  const state = new SimState({ ...DEFAULT_LATENCY, ...opts.latency }, opts.tokenTtlMs ?? 2 * 3600_000, random);
   const faults = new Faults();
   const counters = new Counters();
   const calls: CallRecord[] = [];
@@ -110,13 +114,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     authUrl,
     cloud: cloudFor('admin'),
     cloudFor,
-    cloudsYaml: () =>
+    cloudsYaml: (extra = {}) =>
       stringify({
         clouds: {
           sim: cloudFor('admin'),
           'sim-dest': cloudFor('dest'),
           'sim-demo': cloudFor('admin', 'demo'),
           'sim-destuser': cloudFor('dest', 'destuser'),
+          ...extra,
         },
       }),
     faults: { add: (f) => faults.add(f), clear: () => faults.clear() },

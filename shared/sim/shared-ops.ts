@@ -56,7 +56,7 @@ export function createVolumeRecord(
     attachments: [],
   };
   s.volumes.set(v.id, v);
-  s.after(s.latency.volume, () => {
+  s.after(s.delay('volume'), () => {
     // Cinder flips bootable once the image data is in (the create response says "false")
     v.bootable = Boolean(o.image) || Boolean(srcVol?.bootable);
     if (v.status !== 'creating') return;

@@ -5,16 +5,21 @@ import { join } from 'node:path';
 import { hexId, uuid } from './http-util';
 import type { AppCred, Flavor, Image, Project, Server, Token, User, VolSnapshot, Volume } from './model';
 
+/** Milliseconds: fixed, or a [min, max] range drawn uniformly for each occurrence (jitter). */
+export type LatencySpec = number | readonly [number, number];
+
 export interface Latency {
-  build: number;
-  snapshot: number;
-  rebuild: number;
-  stop: number;
-  start: number;
-  delete: number;
-  volume: number;
-  volumeSnapshot: number;
-  upload: number;
+  build: LatencySpec;
+  snapshot: LatencySpec;
+  rebuild: LatencySpec;
+  stop: LatencySpec;
+  start: LatencySpec;
+  delete: LatencySpec;
+  volume: LatencySpec;
+  volumeSnapshot: LatencySpec;
+  upload: LatencySpec;
+  /** Added before every API request is handled (0: answered at once). */
+  api: LatencySpec;
 }
 export const DEFAULT_LATENCY: Latency = {
   build: 50,
@@ -26,7 +31,25 @@ export const DEFAULT_LATENCY: Latency = {
   volume: 50,
   volumeSnapshot: 50,
   upload: 50,
+  api: 0,
 };
+
+/** The mean of a latency spec (what a range averages to). */
+export function meanLatency(spec: LatencySpec): number {
+  return typeof spec === 'number' ? spec : (spec[0] + spec[1]) / 2;
+}
+
+/** mulberry32: a small seeded PRNG, so a run's drawn latencies can be repeated. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** null = unlimited */
 export interface Quotas {
@@ -75,6 +98,7 @@ export class SimState {
   constructor(
     public latency: Latency,
     public tokenTtlMs: number,
+    private readonly random: () => number = Math.random,
   ) {
     trackDir(this.dir);
     const admin = this.addProject('admin');
@@ -117,6 +141,14 @@ export class SimState {
   }
   userByName(name: string): User | undefined {
     return [...this.users.values()].find((u) => u.name === name);
+  }
+
+  /** One occurrence of a latency: the fixed value, or a uniform draw from its range. */
+  delay(kind: keyof Latency): number {
+    const spec = this.latency[kind];
+    if (typeof spec === 'number') return spec;
+    const [min, max] = spec;
+    return min + (max - min) * this.random();
   }
 
   /** Run fn after ms unless the simulator closed meanwhile. */

@@ -210,7 +210,7 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
     const engine = make({ workflows: [wf] });
     const { job } = await engine.submit('to', {});
     expect(await engine.runOnce(job.id)).toMatchObject({ type: 'step.retry' });
-    expect(aborted).toMatchObject({ name: 'TimeoutError', code: 'timeout' });
+    expect(aborted).toMatchObject({ name: 'StepTimeoutError', code: 'timeout', retryable: true });
     expect(await engine.runOnce(job.id)).toMatchObject({ type: 'step.retry' });
     expect(await engine.runOnce(job.id)).toMatchObject({ state: 'succeeded' });
     const retries = (await store.listEvents(job.id)).filter((e) => e.type === 'step.retry');

@@ -2,7 +2,7 @@
 // shared/jobs/types.ts and the TRANSITIONS table exactly (guarded transitions, leases,
 // FIFO lock keys, concurrency limits, idempotency keys) so engine tests mean something
 // before (and besides) the SQL stores.
-import { TRANSITIONS } from '../../shared/jobs/transitions';
+import { assertTransition } from '../../shared/jobs/transitions';
 import type {
   ClaimOptions,
   InsertUnlessLockedResult,
@@ -17,6 +17,7 @@ import type {
   NewJobEvent,
   RevokeLeasesOptions,
   RunnerTaskStore,
+  SlotRecord,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
 import { MemoryRunnerTasks } from './memory-runner-tasks';
@@ -32,6 +33,8 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
   /** Test hook: make the next commit throw (a crash between side effect and commit). */
   failNextCommit: Error | null = null;
 
+  private readonly slots = new Map<string, SlotRecord>();
+  readonly dialect = 'memory';
   /** The runner-task half (memory-runner-tasks.ts), over this store's jobs and events. */
   private readonly tasks: MemoryRunnerTasks;
 
@@ -79,7 +82,21 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
       finishedAt: null,
     };
     this.jobs.set(job.id, job);
-    if (event) this.pushEvent(job.id, event, t);
+    // as shared/jobs/sql/insert-job.ts: without an event of its own, a job starts with `submitted`
+    this.pushEvent(
+      job.id,
+      event ?? {
+        type: 'submitted',
+        fromState: null,
+        toState: 'queued',
+        step: null,
+        attempt: null,
+        message: null,
+        requestIds: [],
+        data: nj.requestedBy ? { requestedBy: nj.requestedBy } : null,
+      },
+      t,
+    );
     return { job: clone(job), created: true };
   }
 
@@ -132,10 +149,10 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
     return false;
   }
 
-  async claim(opts: ClaimOptions): Promise<Job | null> {
+  async claim(opts: ClaimOptions, exceptId?: string): Promise<Job | null> {
     const now = opts.now ?? this.clock();
     const candidates = [...this.jobs.values()]
-      .filter((j) => (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
+      .filter((j) => j.id !== exceptId && (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
       .sort((a, b) => a.seq - b.seq);
     for (const j of candidates) {
       if (!this.runnable(j, now) || this.blocked(j)) continue;
@@ -203,7 +220,7 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
 
   async heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now = this.clock()): Promise<boolean> {
     const j = this.jobs.get(id);
-    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
+    if (j?.state !== 'running' || j.leaseOwner !== owner) return false;
     j.leaseExpiresAt = now + leaseMs;
     if (progress !== undefined) j.progress = clone(progress);
     j.updatedAt = now;
@@ -236,19 +253,65 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
       throw err;
     }
     const j = this.jobs.get(id);
-    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
-    if (!TRANSITIONS.running.includes(patch.state)) throw new Error(`illegal job state transition running → ${patch.state}`);
+    if (j?.state !== 'running' || j.leaseOwner !== owner) return false;
+    assertTransition('running', patch.state);
     this.apply(j, patch, now);
-    this.pushEvent(id, event, now);
+    // the SQL stores record the transition the guard saw, whatever the event says
+    this.pushEvent(id, { ...event, fromState: 'running', toState: patch.state }, now);
     return true;
   }
 
+  /** One call, as the SQL stores make it one statement: the commit, then a claim that never returns the committed job. */
+  async commitAndClaim(
+    id: string,
+    owner: string,
+    patch: JobPatch,
+    event: NewJobEvent,
+    next: ClaimOptions,
+    now = this.clock(),
+  ): Promise<{ committed: boolean; next: Job | null }> {
+    const committed = await this.commit(id, owner, patch, event, now);
+    return { committed, next: await this.claim({ ...next, now: next.now ?? now }, id) };
+  }
+
+  async claimSlot(schedule: string, slot: number, o: { owner: string; staleMs: number; now?: number }): Promise<boolean> {
+    const now = o.now ?? this.clock();
+    const key = `${schedule}\u0000${slot}`;
+    const had = this.slots.get(key);
+    if (had && (had.finishedAt !== null || had.firedAt >= now - o.staleMs)) return false;
+    this.slots.set(key, { schedule, slot, firedAt: now, owner: o.owner, finishedAt: null, jobIds: [], errors: [] });
+    return true;
+  }
+
+  async finishSlot(
+    schedule: string,
+    slot: number,
+    owner: string,
+    outcome: { jobIds: string[]; errors: SlotRecord['errors'] },
+    now = this.clock(),
+  ): Promise<void> {
+    const rec = this.slots.get(`${schedule}\u0000${slot}`);
+    if (rec?.owner === owner) Object.assign(rec, { finishedAt: now, jobIds: [...outcome.jobIds], errors: clone(outcome.errors) });
+  }
+
+  async lastSlots(schedules: readonly string[]): Promise<SlotRecord[]> {
+    const latest = new Map<string, SlotRecord>();
+    for (const r of this.slots.values()) {
+      if (schedules.includes(r.schedule) && (latest.get(r.schedule)?.slot ?? -Infinity) < r.slot) latest.set(r.schedule, r);
+    }
+    return [...latest.values()].map(clone);
+  }
+
+  async getJobs(ids: readonly string[]): Promise<Job[]> {
+    return ids.flatMap((id) => (this.jobs.has(id) ? [clone(this.jobs.get(id)!)] : []));
+  }
+
   async transition(id: string, from: JobState, patch: JobPatch, event: NewJobEvent, now = this.clock()): Promise<boolean> {
-    if (!TRANSITIONS[from].includes(patch.state)) throw new Error(`illegal job state transition ${from} → ${patch.state}`);
+    assertTransition(from, patch.state);
     const j = this.jobs.get(id);
     if (!j || j.state !== from) return false;
     this.apply(j, patch, now);
-    this.pushEvent(id, event, now);
+    this.pushEvent(id, { ...event, fromState: from, toState: patch.state }, now);
     return true;
   }
 
@@ -258,7 +321,8 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
     if (!TERMINAL_STATES.includes(j.state) && !j.cancelRequested) {
       j.cancelRequested = true;
       j.updatedAt = now;
-      if (event) this.pushEvent(id, event, now);
+      const e = event ?? { type: 'cancel.requested', fromState: null, toState: null, step: null, attempt: null, message: null, requestIds: [], data: null };
+      this.pushEvent(id, { ...e, fromState: j.state, toState: j.state, step: j.step, attempt: j.attempt }, now);
     }
     return clone(j);
   }

@@ -111,6 +111,11 @@ export function testWorkflows(gate: () => Gate) {
     kind: 'move',
     params: moveParams,
     lockKey,
+    // the source, and the destination cloud under the same name
+    targets: (p: z.output<typeof moveParams>) => [
+      { cloud: p.cloud, server: p.server },
+      { cloud: p.to.cloud, server: p.server },
+    ],
     steps: [defineStep({ name: 'stop', retry, timeout: 5_000, run: () => done() })],
   });
   return [snapshot, rollback, move];

@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/http/app';
 import { createJobNotifier } from '../../functions/http/job-notifier';
-import { defaultServerLockKey } from '../../functions/http/jobs-routes';
 import { allWorkflows } from '../../functions/workflows/all-workflows';
 import { workflowConfig } from '../../functions/workflows/deps';
-import { jobRequestSchema, serverLockKey } from '../../functions/workflows/params';
 import { createEngine } from '../../shared/engine/engine';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
@@ -39,7 +37,6 @@ beforeAll(async () => {
     engine,
     store,
     workflows,
-    jobRequestSchema,
     auth: { tokens: await tokenEntries() },
     notifier,
     metrics: createSnapflowMetrics(),
@@ -130,7 +127,5 @@ describe('real v1 contract', () => {
       jobs: { id: string }[];
     };
     expect(list.jobs.map((j) => j.id)).toEqual([id]);
-    // the app's default lock key is the workflows' one
-    expect(defaultServerLockKey({ cloud: 'prod', server: 'web' })).toBe(serverLockKey({ cloud: 'prod', server: 'web' }));
   });
 });

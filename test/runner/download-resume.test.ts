@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
 import { downloadSource } from '../../runner/download';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
-import { NetworkError } from '../../shared/openstack/errors';
+import { OpenStackNetworkError } from '../../shared/openstack/errors';
 
 // A download that loses its connection part-way continues with `Range: bytes=N-` from the
 // bytes already in the file, with the digest state kept: against the simulator (which answers
@@ -73,7 +73,7 @@ describe('resumed downloads', () => {
       onProgress: () => undefined,
       onResume: () => undefined,
     });
-    await expect(run).rejects.toBeInstanceOf(NetworkError);
+    await expect(run).rejects.toBeInstanceOf(OpenStackNetworkError);
     await expect(run).rejects.toMatchObject({ retryable: true });
     expect(downloads().length - before).toBe(3);
     env.sim.faults.clear();

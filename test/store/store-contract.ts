@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { registerCommitAndClaimContract } from './store-contract-commit-claim';
+import type { ContractStore } from './store-contract-lifecycle';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
 import { registerRunnerTaskContract } from './store-contract-runner-tasks';
+import { registerSlotsContract } from './store-contract-slots';
 import { done, ev, uid } from './store-contract-support';
 
 // One behavioural contract for every job store (SQLite file, PostgreSQL, D1 in workerd).
@@ -12,9 +13,9 @@ import { done, ev, uid } from './store-contract-support';
 // inserting, claiming, leases, locks and limits; store-contract-lifecycle.ts the rest, with
 // commit-and-claim, the atomic "insert unless locked" and runner tasks in their own files.
 
-export function runStoreContract(name: string, makeStore: () => Promise<SnapflowJobStore>): void {
+export function runStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
   describe(`job store contract: ${name}`, () => {
-    let store: SnapflowJobStore;
+    let store: ContractStore;
     const later = () => Date.now() + 1_000;
     const add = async (kind: string, extra: Record<string, unknown> = {}) =>
       (await store.insertJob({ id: `job-${uid()}`, kind, params: { n: 1 }, ...extra })).job;
@@ -217,6 +218,34 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
       expect((await store.claim({ ...o, now: t + 1_700 }))?.id).toBe(j3!.id);
     });
 
+    it('a key at its limit blocks the jobs whose own limit it reached, in seq order behind them a job of a free key still runs', async () => {
+      const kind = `k-${uid()}`;
+      const key = `proj-${uid()}`;
+      const two = { concurrencyKey: key, concurrencyLimit: 2 };
+      const three = { concurrencyKey: key, concurrencyLimit: 3 };
+      const [j1, j2] = [await add(kind, two), await add(kind, two)];
+      const blocked = await add(kind, two);
+      const roomier = await add(kind, three);
+      const lastOfKey = await add(kind, three);
+      const free = await add(kind, { concurrencyKey: `proj-${uid()}`, concurrencyLimit: 1 });
+      const t = later();
+      const o = { owner: 'w', leaseMs: 60_000, kinds: [kind], now: t };
+      expect((await store.claim(o))?.id).toBe(j1!.id);
+      expect((await store.claim(o))?.id).toBe(j2!.id);
+      // two started: the limit-2 job waits, the limit-3 one behind it may start
+      expect((await store.claim(o))?.id).toBe(roomier.id);
+      expect((await store.claim(o))?.id).toBe(free.id);
+      expect(await store.claim(o)).toBeNull();
+      expect(await store.claim({ ...o, jobId: blocked.id })).toBeNull();
+      expect(await store.claim({ ...o, jobId: lastOfKey.id })).toBeNull();
+      // one ends: three started of the key would be too many for the limit-2 job, not for the limit-3 one
+      expect(await store.commit(j1!.id, 'w', done, ev('step.done'), t + 10)).toBe(true);
+      expect((await store.claim({ ...o, now: t + 20 }))?.id).toBe(lastOfKey.id);
+      expect(await store.commit(j2!.id, 'w', done, ev('step.done'), t + 30)).toBe(true);
+      expect(await store.commit(roomier.id, 'w', done, ev('step.done'), t + 30)).toBe(true);
+      expect((await store.claim({ ...o, now: t + 40 }))?.id).toBe(blocked.id);
+    });
+
     it('keeps locks and limits under concurrent claims', async () => {
       const kind = `k-${uid()}`;
       const lock = `srv-${uid()}`;
@@ -240,5 +269,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<Snapflow
     registerCommitAndClaimContract({ store: () => store, add, later });
     registerLocksContract({ store: () => store, add, later });
     registerRunnerTaskContract({ store: () => store, add, later });
+    registerSlotsContract({ store: () => store, add, later });
   });
 }

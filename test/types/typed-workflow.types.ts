@@ -97,7 +97,7 @@ export const badResult = workflow('bad4', params, {})
 function waitFor<C extends { cloud: string; serverId: string }>(opts: { name: string; since: (c: C) => number | undefined }) {
   return step({
     name: opts.name,
-    input: z.looseObject({ cloud: z.string(), serverId: z.string() }) as unknown as z.ZodType<C>,
+    input: z.looseObject({ cloud: z.string(), serverId: z.string() }) as unknown as z.ZodType<C, C>,
     output: z.object({ observed: z.string().optional() }),
     retry,
     timeout: 1,

@@ -63,7 +63,7 @@ export async function setup(opts: { sim?: SimOptions; config?: Partial<WorkflowC
   const cloud = cloudConfigSchema.parse({ name: 'sim', ...sim.cloud });
   const deps: WorkflowDeps = {
     openstack: openstackProvider({ clouds: (n) => (n === 'sim' ? cloud : undefined), transport, tokenCache: createTokenCache() }),
-    config: workflowConfig({ timeScale: 0.01, ...opts.config }),
+    config: workflowConfig({ ...opts.config }),
     fetch: opts.fetch ?? ((url, init) => fetch(url, init)),
     now: Date.now,
   };
@@ -75,7 +75,7 @@ export async function setup(opts: { sim?: SimOptions; config?: Partial<WorkflowC
   };
   const engines: Engine[] = [];
   const newEngine = (over: Partial<EngineOptions> = {}) => {
-    const e = createEngine({ store, workflows: allWorkflows(deps), owner: `test-${engines.length}`, leaseMs: 5_000, log, ...over });
+    const e = createEngine({ store, workflows: allWorkflows(deps), owner: `test-${engines.length}`, leaseMs: 5_000, log, timeScale: 0.01, ...over });
     engines.push(e);
     return e;
   };

@@ -76,12 +76,29 @@ function claimGates(p: ClaimParams): Frag {
   const c = p.committing;
   const notSelf = c ? sql`and j.id <> ${c.id}` : sql``;
   const released = (alias: string) => (c?.released ? sql`and ${sql.ref(`${alias}.id`)} is distinct from ${c.released}` : sql``);
-  return sql`(j.lock_key is null or not exists (
-      select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED} ${released('o')}))
-    and (j.concurrency_key is null or j.concurrency_limit is null or (
+  // The concurrency gate in two conjuncts, the uncorrelated one for jobs not started first
+  // (SQLite keeps the written order, PostgreSQL orders by cost): it rejects the queued jobs of
+  // full keys before any correlated subquery runs for them.
+  return sql`(j.started_at is not null or j.concurrency_key is null or j.concurrency_limit is null or ${belowLimit(released('f'))})
+    and (j.started_at is null or j.concurrency_key is null or j.concurrency_limit is null or (
       select count(*) from jobs k where k.concurrency_key = j.concurrency_key and k.id <> j.id
         and k.started_at is not null and k.state in ${UNFINISHED} ${released('k')}) < j.concurrency_limit)
+    and (j.lock_key is null or not exists (
+      select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED} ${released('o')}))
     ${kinds} ${only} ${notSelf}`;
+}
+
+/**
+ * A job that has not started is below its limit unless its key already has `limit` started
+ * unfinished jobs: (key, limit) is then one of the pairs (key, 1..started count) the
+ * subquery lists. Uncorrelated, so computed once per statement: a claim's scan passes every
+ * queued job of a full key (a nightly keeps hundreds queued behind a per-project limit,
+ * bench/nightly.ts), and a correlated count for each of them was most of a hand-over's cost.
+ */
+function belowLimit(released: Frag): Frag {
+  return sql`(j.concurrency_key, j.concurrency_limit) not in (
+      select f.concurrency_key, cast(row_number() over (partition by f.concurrency_key) as integer) from jobs f
+      where f.concurrency_key is not null and f.started_at is not null and f.state in ${UNFINISHED} ${released})`;
 }
 
 // Column updates shared by both dialects; `attempt` counts claims of the current step,
@@ -119,7 +136,7 @@ export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParam
     jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
   };
   const values: Record<string, unknown> = { now, expires: now + opts.leaseMs, owner: opts.owner, jobId: opts.jobId };
-  kinds.forEach((k, i) => (values[`k${i}`] = k));
+  for (const [i, k] of kinds.entries()) values[`k${i}`] = k;
   return { slots, values };
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultClassifyError, toJobError } from '../../../shared/engine/classify';
 import { createUndiciTransport } from '../../../shared/node/undici-transport';
-import { errorFromResponse, InvalidRequestError, NetworkError } from '../../../shared/openstack/errors';
+import { errorFromResponse, InvalidRequestError, OpenStackNetworkError } from '../../../shared/openstack/errors';
 import { send } from '../../../shared/openstack/http';
 
 const SECRET = 'pw-in-url-7f3a9c';
@@ -34,7 +34,7 @@ describe('OpenStack client errors', () => {
       },
     };
     const err = (await send({ transport }, { service: 'image', method: 'GET', url: 'http://127.0.0.1:9/v2/images?name=x' }).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(NetworkError);
+    expect(err).toBeInstanceOf(OpenStackNetworkError);
     expect(err.message).toBe('image GET /v2/images: fetch failed: connect failed for http://[redacted]@10.0.0.1/x?[redacted]');
     expect(defaultClassifyError(err).action).toBe('retry');
   });

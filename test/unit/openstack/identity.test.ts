@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOpenStackClient } from '../../../shared/openstack/client';
 import type { CloudConfig } from '../../../shared/openstack/cloud-config';
-import { NetworkError, TimeoutError, UnauthorizedError } from '../../../shared/openstack/errors';
+import { OpenStackNetworkError, OpenStackTimeoutError, UnauthorizedError } from '../../../shared/openstack/errors';
 import { authBody, createTokenCache, REFRESH_MARGIN_MS } from '../../../shared/openstack/identity';
 import type { CallInfo, FetchLike } from '../../../shared/openstack/transport';
 
@@ -126,13 +126,13 @@ describe('token cache and re-auth', () => {
     const e1 = await createOpenStackClient(cloud, { transport: { fetch: refused }, tokenCache: createTokenCache() })
       .identity.token()
       .catch((e: unknown) => e);
-    expect(e1).toBeInstanceOf(NetworkError);
+    expect(e1).toBeInstanceOf(OpenStackNetworkError);
     expect((e1 as Error).message).toContain('ECONNREFUSED');
     const hang: FetchLike = (_url, init) => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
     const e2 = await createOpenStackClient(cloud, { transport: { fetch: hang }, tokenCache: createTokenCache(), requestTimeoutMs: 20 })
       .identity.token()
       .catch((e: unknown) => e);
-    expect(e2).toBeInstanceOf(TimeoutError);
+    expect(e2).toBeInstanceOf(OpenStackTimeoutError);
     for (const e of [e1, e2]) {
       expect(String(e)).not.toContain(SECRET);
       expect(JSON.stringify(e)).not.toContain(SECRET);

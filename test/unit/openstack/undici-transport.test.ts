@@ -3,11 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUndiciTransport } from '../../../shared/node/undici-transport';
-import { TimeoutError } from '../../../shared/openstack/errors';
+import { OpenStackTimeoutError } from '../../../shared/openstack/errors';
 import { transportError } from '../../../shared/openstack/http';
 
 // The Node transport against a real local HTTP server (no mocks): streaming both ways with
-// hashes, error bodies on the transfer path, and undici timeouts mapped to TimeoutError.
+// hashes, error bodies on the transfer path, and undici timeouts mapped to OpenStackTimeoutError.
 
 const data = Buffer.alloc(5 * 1024 * 1024 + 7, 'snapflow');
 const sha512 = createHash('sha512').update(data).digest('hex');
@@ -99,7 +99,7 @@ describe('undici transport', () => {
     const t = createUndiciTransport({ headersTimeoutMs: 100 });
     const err = await t.fetch(`${base}/slow`, { method: 'GET' }).catch((e: unknown) => e);
     const mapped = transportError(err, { service: 'image', method: 'GET', path: '/slow' });
-    expect(mapped).toBeInstanceOf(TimeoutError);
+    expect(mapped).toBeInstanceOf(OpenStackTimeoutError);
     await t.close();
   });
 });
