@@ -16,6 +16,7 @@ import { submitRoute } from './jobs-submit-route';
 import { waitRoute } from './jobs-wait-route';
 import { httpMetricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';
+import { runnerRoutes } from './runner-routes';
 import { schedulesRoutes } from './schedules-routes';
 import { snapshotsRoutes } from './snapshots-routes';
 
@@ -35,6 +36,7 @@ export function apiRoutes(deps: AppDeps, app: OpenAPIHono<AppEnv>): AnyRoute[] {
     waitRoute(deps),
     ...schedulesRoutes(deps),
     ...snapshotsRoutes(deps),
+    ...(deps.runner ? runnerRoutes(deps.runner) : []),
     healthRoute(deps),
     metricsRoute(deps),
     ...openApiRoutes(app),
