@@ -5,8 +5,8 @@
 // (test/deploy/worker-bundle.test.ts bundles it to check).
 import type { RunOutcome } from '../shared/engine/engine';
 import type { FireResult } from './schedule-service';
-import { consumeBatch, consumeDeadLetters, type MessageOutcome } from './worker-queue-consumer';
 import { createWorkerLogger } from './worker-logger';
+import { consumeBatch, consumeDeadLetters, type MessageOutcome } from './worker-queue-consumer';
 import { buildWorkerService, WorkerConfigError, type WorkerService } from './worker-service';
 import type { WaitUntil, WorkerEnv, WorkerExecutionContext, WorkerMessageBatch, WorkerScheduledController } from './worker-types';
 

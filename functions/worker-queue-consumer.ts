@@ -8,8 +8,8 @@ import { issuesSummary } from '../shared/config/zod-issues';
 import type { StepLogger } from '../shared/engine/define';
 import type { Engine } from '../shared/engine/engine';
 import type { JobQueue } from '../shared/engine/job-queue';
-import { TERMINAL_STATES, type JobStore } from '../shared/jobs/types';
-import { jobMessageSchema, type JobMessage } from './worker-job-queue';
+import { type JobStore, TERMINAL_STATES } from '../shared/jobs/types';
+import { type JobMessage, jobMessageSchema } from './worker-job-queue';
 import type { WorkerMessageBatch, WorkerQueueMessage } from './worker-types';
 
 /**
@@ -85,7 +85,11 @@ export async function consumeBatch(batch: WorkerMessageBatch, d: ConsumerDeps): 
         counts[outcome] = (counts[outcome] ?? 0) + 1;
         m.ack();
       } catch (err) {
-        d.log.warn('job message failed; the queue delivers it again', { jobId: msg.jobId, attempts: m.attempts, error: err instanceof Error ? err.message : String(err) });
+        d.log.warn('job message failed; the queue delivers it again', {
+          jobId: msg.jobId,
+          attempts: m.attempts,
+          error: err instanceof Error ? err.message : String(err),
+        });
         m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
       }
     }),

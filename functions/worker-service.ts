@@ -3,15 +3,15 @@
 // isolate), the job queue (SNAPFLOW_JOBS) and the global fetch. Nothing here may import
 // Node built-ins.
 import { schedules as declaredSchedules } from '../schedules/schedules';
-import { ConfigError, configFromEnv, type Config } from '../shared/config/load';
+import { type Config, ConfigError, configFromEnv } from '../shared/config/load';
 import type { StepLogger } from '../shared/engine/define';
+import type { JobQueue } from '../shared/engine/job-queue';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import type { D1Like } from '../shared/jobs/job-db';
 import { openD1JobDb } from '../shared/jobs/open-d1';
 import { globalFetchTransport } from '../shared/openstack/client';
 import { ScheduleConfigError, validateSchedules } from '../shared/schedule/load';
 import type { Schedule } from '../shared/schedule/schema';
-import type { JobQueue } from '../shared/engine/job-queue';
 import { composeService, type Service } from './compose';
 import { CLOUDS_BINDING, parseWorkerClouds } from './worker-clouds';
 import { createQueueSender, JOBS_QUEUE_BINDING } from './worker-job-queue';

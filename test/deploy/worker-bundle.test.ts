@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offlineWranglerEnv } from '../../bench/lib/wrangler-dev';
 import { offMachineCalls, STRACE, straceArgs } from '../../bench/lib/strace';
+import { offlineWranglerEnv } from '../../bench/lib/wrangler-dev';
 
 // Bundles the Workers entry exactly as `wrangler deploy` would (--dry-run: nothing is
 // uploaded) and checks that no Node-only code got in. wrangler.toml has no nodejs_compat
@@ -63,9 +63,16 @@ describe('wrangler deploy --dry-run of functions/worker.ts', () => {
   it('stops a deploy naming database_id while wrangler.toml still holds the placeholder', () => {
     const env = offlineWranglerEnv(join(dir, 'logs-deploy'));
     delete env.SNAPFLOW_ALLOW_PLACEHOLDER_DB;
-    const r = spawnSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'out-2')], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'out-2')], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status).not.toBe(0);
-    expect(`${r.stdout}${r.stderr}`).toMatch(/wrangler\.toml: \[\[d1_databases\]\] database_id: still the placeholder; create the database with `npx wrangler d1 create snapflow`/);
+    expect(`${r.stdout}${r.stderr}`).toMatch(
+      /wrangler\.toml: \[\[d1_databases\]\] database_id: still the placeholder; create the database with `npx wrangler d1 create snapflow`/,
+    );
   }, 120_000);
 
   it('contains the entry and none of the Node-only packages or files', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offMachineCalls, STRACE } from '../../bench/lib/strace';
 import { startWranglerDev, type WranglerDev } from '../../bench/lib/wrangler-dev';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 // The real entry (wrangler.toml `main`) under plain `wrangler dev --local` (workerd, local
 // D1, local Queues), driven over HTTP as a deployment would be: catches what importing the

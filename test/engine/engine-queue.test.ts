@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine, JobQueue } from '../../shared/engine/engine';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
-import { STORES, engineFor, manualClock, type Clock } from './harness';
+import { type Clock, engineFor, manualClock, STORES } from './harness';
 
 // An engine given a queue (Workers: a Cloudflare Queue) sends every chained step and every
 // wake-up there with its due time, and runs nothing of it itself; only a job it already

@@ -48,7 +48,10 @@ describe('functions/worker.ts in workerd with D1', () => {
 
   it('answers an authorised dry run with the plan, then lists jobs', async () => {
     const w = dead();
-    const dry = await w.fetch('/v1/jobs', { method: 'POST', body: JSON.stringify({ kind: 'snapshot', cloud: 'prod', server: 'web', stop: true, dryRun: true }) });
+    const dry = await w.fetch('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'snapshot', cloud: 'prod', server: 'web', stop: true, dryRun: true }),
+    });
     expect(dry.status).toBe(200);
     const body = dry.json();
     expect(body).toMatchObject({ dryRun: true, kind: 'snapshot' });

@@ -14,5 +14,11 @@ declare module 'cloudflare:test' {
   export function getQueueResult(
     batch: Batch,
     ctx: Ctx,
-  ): Promise<{ outcome: string; ackAll: boolean; retryBatch: { retry: boolean; delaySeconds?: number }; explicitAcks: string[]; retryMessages: { msgId: string; delaySeconds?: number }[] }>;
+  ): Promise<{
+    outcome: string;
+    ackAll: boolean;
+    retryBatch: { retry: boolean; delaySeconds?: number };
+    explicitAcks: string[];
+    retryMessages: { msgId: string; delaySeconds?: number }[];
+  }>;
 }

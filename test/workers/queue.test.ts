@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { delaySecondsFor } from '../../functions/worker-job-queue';
-import { testWorker, type SentMessage } from './worker-harness';
+import { type SentMessage, testWorker } from './worker-harness';
 
 // Runs inside workerd: Cloudflare Queues as the Worker's dispatcher, on the local D1
 // database, against the OpenStack simulator. Every step of a job is one queue message run
@@ -63,7 +63,12 @@ describe('the job queue in workerd (D1, simulator)', () => {
 
     // a job waiting far beyond the queue's longest delay: its message comes early
     const far = Date.now() + 30 * 3600_000;
-    const { job } = await store.insertJob({ id: `far-${crypto.randomUUID()}`, kind: 'snapshot', params: { cloud: 'sim', server: 'q-3', stop: false, properties: {}, policy: 'manual', dryRun: false }, runAfter: far });
+    const { job } = await store.insertJob({
+      id: `far-${crypto.randomUUID()}`,
+      kind: 'snapshot',
+      params: { cloud: 'sim', server: 'q-3', stop: false, properties: {}, policy: 'manual', dryRun: false },
+      runAfter: far,
+    });
     const mine = () => t.queued.filter((m) => m.body.jobId === job.id);
     const early = await t.deliver([{ body: { jobId: job.id, at: far }, delaySeconds: 43_200, sentAt: Date.now() }]);
     expect(acked(early)).toBeTruthy();

@@ -3,13 +3,14 @@
 // (a producer binding whose messages the test delivers to the real queue() consumer with
 // createMessageBatch, as the queue runtime would) and `waitUntil` (collected, so a test
 // waits for what an event left running).
-import { env } from 'cloudflare:workers';
+
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { createWorker, type CronSummary, type WorkerHandlers } from '../../functions/worker-handlers';
+import { type CronSummary, createWorker, type WorkerHandlers } from '../../functions/worker-handlers';
 import type { JobMessage } from '../../functions/worker-job-queue';
 import type { WorkerEnv, WorkerQueue } from '../../functions/worker-types';
-import { TERMINAL_STATES, type Job } from '../../shared/jobs/types';
+import { type Job, TERMINAL_STATES } from '../../shared/jobs/types';
 
 export const TOKEN = 'workers-app-test-token-0123456789';
 const TOKENS = JSON.stringify([{ name: 'ops', secret: TOKEN, scopes: ['admin'], targets: ['**'] }]);
@@ -54,7 +55,14 @@ export function testWorker(opts: { extra?: Record<string, unknown>; schedules?: 
       queued.push(m);
     },
   };
-  const bindings: WorkerEnv = { DB: env.DB, SNAPFLOW_JOBS: queue, SNAPFLOW_TOKENS: TOKENS, SNAPFLOW_CLOUDS: SIM_CLOUDS, SNAPFLOW_TIME_SCALE: '0.01', ...opts.extra };
+  const bindings: WorkerEnv = {
+    DB: env.DB,
+    SNAPFLOW_JOBS: queue,
+    SNAPFLOW_TOKENS: TOKENS,
+    SNAPFLOW_CLOUDS: SIM_CLOUDS,
+    SNAPFLOW_TIME_SCALE: '0.01',
+    ...opts.extra,
+  };
   const worker = createWorker({ waitUntil, ...(opts.schedules ? { schedules: opts.schedules } : {}) });
   let seq = 0;
 
@@ -83,7 +91,10 @@ export function testWorker(opts: { extra?: Record<string, unknown>; schedules?: 
         const i = queued.indexOf(m);
         if (i >= 0) queued.splice(i, 1);
       }
-      const batch = createMessageBatch(JOBS_QUEUE, messages.map((m) => ({ id: `m${++seq}`, timestamp: new Date(m.sentAt), attempts, body: m.body })));
+      const batch = createMessageBatch(
+        JOBS_QUEUE,
+        messages.map((m) => ({ id: `m${++seq}`, timestamp: new Date(m.sentAt), attempts, body: m.body })),
+      );
       const ctx = createExecutionContext();
       await worker.queue(batch, bindings, ctx);
       const result = await getQueueResult(batch, ctx);
