@@ -9,8 +9,8 @@ import type { WaitUntil, WorkerQueue } from './worker-types';
 export const JOBS_QUEUE_BINDING = 'SNAPFLOW_JOBS';
 
 /**
- * The longest delay sent (Cloudflare documents 24 h today, 12 h before): a later wake-up
- * arrives early and the consumer sends it on for the rest.
+ * The longest delay sent: Cloudflare's documented limit on `delaySeconds` (Queues limits
+ * page). A later wake-up arrives early and the consumer sends it on for the rest.
  */
 export const MAX_DELAY_SECONDS = 12 * 3600;
 

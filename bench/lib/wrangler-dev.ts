@@ -21,6 +21,8 @@ export interface WranglerDev {
   straceLog(): string | null;
   /** wrangler's process id (the leader of its process group) */
   pid: number | undefined;
+  /** `--persist-to`: the local D1 database and queues live under it (removed by stop()) */
+  stateDir: string;
   /** Fires one Cron Trigger event (`/__scheduled`), as the platform does; `at` is its scheduledTime. */
   cron(expression?: string, at?: number): Promise<void>;
   stop(): Promise<void>;
@@ -137,6 +139,7 @@ export async function startWranglerDev(vars: Record<string, string>, opts: Wrang
     base,
     output: () => output,
     pid: child.pid,
+    stateDir: join(dir, 'state'),
     straceLog: () => (strace && existsSync(straceOut) ? readFileSync(straceOut, 'utf8') : null),
     async cron(expression = '* * * * *', at?: number) {
       const time = at === undefined ? '' : `&time=${at}`;
