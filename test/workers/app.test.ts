@@ -100,7 +100,7 @@ describe('functions/worker.ts in workerd with D1', () => {
     expect(health.text + sub.text).not.toContain(DEAD_PASSWORD);
   });
 
-  it('answers 503 naming the broken setting, never its value, when SNAPFLOW_CLOUDS cannot be read, the queue binding is missing or a schedule names no cloud', async () => {
+  it('answers 503 naming the broken setting, never its value: SNAPFLOW_CLOUDS unreadable, no queue binding, a schedule naming no cloud', async () => {
     const notJson = await dead({ SNAPFLOW_CLOUDS: `{"prod": ${DEAD_PASSWORD}` }).fetch('/v1/jobs');
     expect(notJson.status).toBe(503);
     expect(notJson.json().error.code).toBe('misconfigured');
