@@ -1,7 +1,8 @@
 // The `state` of a SimHandle: direct access for tests to seed and inspect the simulated clouds.
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AppCred, Image, Server, Volume } from './model';
-import type { Latency, Quotas, SimState } from './state';
+import type { FailNext, Latency, Quotas, SimState } from './state';
 import { hexId, uuid } from './http-util';
 import { volumeImageMeta } from './shared-ops';
 
@@ -13,6 +14,8 @@ export class SimSeed {
   get volumes(): Map<string, Volume> { return this.raw.volumes; }
   get snapshots() { return this.raw.snapshots; }
   get quotas(): Quotas { return this.raw.quotas; }
+  /** Asynchronous failures of the next volume creations / uploads (the API call itself succeeds). */
+  get failNext(): FailNext { return this.raw.failNext; }
   get latency(): Latency { return this.raw.latency; }
   get keypairs(): Set<string> { return this.raw.keypairs; }
   get baseImageId(): string { return this.raw.baseImageId; }
@@ -56,6 +59,17 @@ export class SimSeed {
       }));
     }
     return out;
+  }
+
+  /** A volume's bytes (the lab's file-backed volume under /var/lib/cinder/oslab-volumes). */
+  volumeData(id: string): Buffer {
+    return readFileSync(this.raw.volumePath(id));
+  }
+
+  /** Overwrites a volume's bytes, as a guest writing its disk would. */
+  writeVolume(id: string, data: Buffer): void {
+    if (!this.raw.volumes.has(id)) throw new Error(`unknown volume ${id}`);
+    writeFileSync(this.raw.volumePath(id), data);
   }
 
   /** Every issued token becomes expired: the next call to any service gets its 401. */
@@ -105,9 +119,11 @@ export class SimSeed {
       const v: Volume = {
         id: uuid(), name: '', projectId, userId, size: 1, status: 'in-use', bootable: true, createdAt: now, updatedAt: now,
         snapshotId: null, sourceVolid: null, description: null, metadata: {}, imageMeta: img ? volumeImageMeta(img) : null,
-        contentImageId: img?.id ?? null, attachments: [{ id: uuid(), serverId: server.id, device: '/dev/sda', attachedAt: now }],
+        attachments: [{ id: uuid(), serverId: server.id, device: '/dev/sda', attachedAt: now }],
       };
       this.raw.volumes.set(v.id, v);
+      if (img?.filePath) copyFileSync(img.filePath, this.raw.volumePath(v.id));
+      else writeFileSync(this.raw.volumePath(v.id), '');
       server.bdms.push({ volumeId: v.id, bootIndex: 0, deleteOnTermination: false, device: '/dev/sda' });
     }
     this.raw.servers.set(server.id, server);
