@@ -8,7 +8,7 @@ import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, snapshotOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
 import { cinderTimeMs, exportName, findExportVolumes, rootVolumeSnapshotId } from '../workflows/export-lookup';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 import { SNAPFLOW_TAGS } from '../workflows/tags';
 
 const input = z.object({ cloud: z.string(), imageId: z.string() });
@@ -47,7 +47,9 @@ export function createExportVolumeStep(deps: WorkflowDeps) {
       if (outcome === 'pending') {
         const since = ctx.job.startedAt ?? deps.now();
         if (overdue(deps, since, deps.config.snapshotWaitMs)) {
-          return fail(permanent(`volume snapshot ${snapshotId} still ${snapshot?.status} after ${minutes(deps.config.snapshotWaitMs)}`, { code: 'export_timeout' }));
+          return fail(
+            permanent(`volume snapshot ${snapshotId} still ${snapshot?.status} after ${minutes(deps.config.snapshotWaitMs)}`, { code: 'export_timeout' }),
+          );
         }
         return wait({ reason: `volume snapshot ${snapshotId} ${snapshot?.status}` });
       }

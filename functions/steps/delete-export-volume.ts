@@ -7,7 +7,7 @@ import { step } from '../../shared/engine/typed-workflow';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
 import { produced } from '../workflows/export-lookup';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const NAME = 'delete-export-volume';
 const input = z.object({ cloud: z.string(), exportVolumeId: z.string().optional(), exportImageActiveAt: z.number().optional() });

@@ -49,7 +49,11 @@ export function resolveImageStep(deps: WorkflowDeps) {
           const own = named.filter((i) => isSnapshotOf(i, serverId));
           const pick = own.length > 0 ? own : named;
           if (pick.length > 1) {
-            return fail(permanent(`${pick.length} images are named ${JSON.stringify(ref)} (${pick.map((i) => i.id).join(', ')}); use the id`, { code: 'ambiguous_image' }));
+            return fail(
+              permanent(`${pick.length} images are named ${JSON.stringify(ref)} (${pick.map((i) => i.id).join(', ')}); use the id`, {
+                code: 'ambiguous_image',
+              }),
+            );
           }
           image = pick[0];
         }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { done, fail } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { imageProperty, type ImagePatchOp } from '../../shared/openstack/image-schemas';
+import { type ImagePatchOp, imageProperty } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
 import { produced, SNAPSHOT_ONLY_TAGS } from '../workflows/export-lookup';

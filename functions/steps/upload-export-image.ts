@@ -8,8 +8,8 @@ import { step } from '../../shared/engine/typed-workflow';
 import { orNull } from '../../shared/openstack/or-null';
 import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { createdAtMs, onCloud, permanent, POLL, RETRY } from '../workflows/step-support';
 import { exportDiskFormat, exportName, findExportImages, produced } from '../workflows/export-lookup';
+import { createdAtMs, onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const NAME = 'upload-export-image';
 const input = z.object({ cloud: z.string(), exportVolumeId: z.string().optional(), exportDiskFormat: exportDiskFormat.default('qcow2') });

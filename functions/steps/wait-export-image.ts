@@ -8,7 +8,7 @@ import { orNull } from '../../shared/openstack/or-null';
 import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
 import { produced } from '../workflows/export-lookup';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const NAME = 'wait-export-image';
 const input = z.object({ cloud: z.string(), exportImageId: z.string().optional(), exportImageRequestedAt: z.number().optional() });
@@ -29,7 +29,11 @@ export function waitExportImageStep(deps: WorkflowDeps) {
       const outcome = imageOutcome(image);
       if (outcome === 'ready') return done({ exportImageSize: image?.size ?? null, exportImageActiveAt: deps.now() });
       if (isFailed(outcome)) {
-        return fail(permanent(`export upload failed: ${image ? outcome.failed : `image ${imageId} vanished (Cinder deletes it when the upload fails)`}`, { code: 'export_failed' }));
+        return fail(
+          permanent(`export upload failed: ${image ? outcome.failed : `image ${imageId} vanished (Cinder deletes it when the upload fails)`}`, {
+            code: 'export_failed',
+          }),
+        );
       }
       const limit = deps.config.snapshotWaitMs;
       if (overdue(deps, since, limit)) {

@@ -7,7 +7,7 @@ import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, volumeOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
 import { produced } from '../workflows/export-lookup';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const NAME = 'wait-export-volume';
 const input = z.object({ cloud: z.string(), exportVolumeId: z.string().optional(), exportVolumeRequestedAt: z.number().optional() });

@@ -1,10 +1,10 @@
 // What the export chain's steps share: the name of what a job makes, how to find it again,
 // and which Cinder snapshot of a boot-from-volume image holds the root disk.
 import { z } from 'zod';
+import { NonRetryableError } from '../../shared/engine/errors';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { bdmEntrySchema, type Image } from '../../shared/openstack/image-schemas';
 import type { Volume } from '../../shared/openstack/volume';
-import { NonRetryableError } from '../../shared/engine/errors';
 import { SNAPFLOW_TAGS } from './tags';
 
 /** Tags a snapflow snapshot carries that an export must not: it is no snapshot of a server. */

@@ -68,9 +68,7 @@ export type JobRequest = z.output<typeof jobRequestSchema>;
 // What the engine validates at submit (and stores as the job's params).
 export const snapshotParamsSchema = z.strictObject({ kind: z.literal('snapshot').default('snapshot'), ...snapshotFields });
 export const rollbackParamsSchema = z.strictObject({ kind: z.literal('rollback').default('rollback'), ...rollbackFields });
-export const pruneParamsSchema = z
-  .strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields })
-  .refine(needsRule, ruleIssue);
+export const pruneParamsSchema = z.strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;
 export type RollbackParams = z.output<typeof rollbackParamsSchema>;

@@ -26,8 +26,8 @@
 // a cleanup trust: Cinder copies every non-core image property of the source volume into the
 // uploaded image, so properties (snapflow_job included) may be inherited from an older image.
 import type { WorkflowBuilder } from '../../shared/engine/typed-workflow';
-import { createExportVolumeStep } from '../steps/create-export-volume';
 import { cleanupExportVolumeStep } from '../steps/cleanup-export-volume';
+import { createExportVolumeStep } from '../steps/create-export-volume';
 import { deleteExportVolumeStep } from '../steps/delete-export-volume';
 import { exportImageCleanupStep } from '../steps/export-image-cleanup';
 import { tagExportImageStep } from '../steps/tag-export-image';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { snapshotView, volumeLinks, volumeView } from './cinder-view';
+import { isoMicros } from './http-util';
+import type { SnapshotStatus } from './model';
 import type { Ctx, Route } from './router';
 import { fail, json, route } from './router';
-import type { SnapshotStatus } from './model';
-import { isoMicros } from './http-util';
-import { snapshotView, volumeLinks, volumeView } from './cinder-view';
 import { createVolumeRecord, dropSnapshot, dropVolume, fillImageFromVolume, imageVisible, snapshotRecord } from './shared-ops';
 
 const P = '/v3/{project_id}';
@@ -42,9 +42,16 @@ const UploadImage = z.object({
 /** cinder.conf glance_core_properties plus what Cinder never copies back into a new image. */
 const GLANCE_CORE = new Set(['checksum', 'container_format', 'disk_format', 'image_name', 'image_id', 'min_disk', 'min_ram', 'name', 'size']);
 const DEFAULT_VOLUME_TYPE = {
-  id: 'a0c266ba-d820-42f7-8d39-50d762e40f6f', name: '__DEFAULT__', description: 'Default Volume Type', is_public: true,
-  extra_specs: {}, qos_specs_id: null, created_at: '2026-12-07T10:26:19.000000', updated_at: '2026-12-07T10:26:19.000000',
-  deleted_at: null, deleted: false,
+  id: 'a0c266ba-d820-42f7-8d39-50d762e40f6f',
+  name: '__DEFAULT__',
+  description: 'Default Volume Type',
+  is_public: true,
+  extra_specs: {},
+  qos_specs_id: null,
+  created_at: '2026-12-07T10:26:19.000000',
+  updated_at: '2026-12-07T10:26:19.000000',
+  deleted_at: null,
+  deleted: false,
 };
 
 const mine = (ctx: Ctx) => ctx.token!.projectId;
@@ -94,9 +101,9 @@ function metadataFilter(raw: string | null): (m: Record<string, string>) => bool
 function listVolumes(ctx: Ctx, detail: boolean): void {
   const q = ctx.url.searchParams;
   const meta = metadataFilter(q.get('metadata'));
-  const all = [...ctx.state.volumes.values()].filter((v) =>
-    v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')) &&
-    meta(v.metadata));
+  const all = [...ctx.state.volumes.values()].filter(
+    (v) => v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')) && meta(v.metadata),
+  );
   const p = paginate(ctx, all, detail ? 'volumes/detail' : 'volumes');
   if (!p) return;
   json(ctx, 200, {
@@ -155,8 +162,12 @@ function volumeAction(ctx: Ctx): void {
   const props: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v.imageMeta ?? {})) if (!GLANCE_CORE.has(k)) props[k] = val;
   const img = s.addImage({
-    owner: v.projectId, name: p.data.image_name, diskFormat: p.data.disk_format ?? 'raw',
-    containerFormat: p.data.container_format ?? 'bare', visibility: p.data.visibility ?? 'shared', props,
+    owner: v.projectId,
+    name: p.data.image_name,
+    diskFormat: p.data.disk_format ?? 'raw',
+    containerFormat: p.data.container_format ?? 'bare',
+    visibility: p.data.visibility ?? 'shared',
+    props,
   });
   v.status = 'uploading';
   const fails = s.takeFailure('upload');
@@ -172,13 +183,25 @@ function volumeAction(ctx: Ctx): void {
   };
   s.after(upload, () => {
     if (fails || !s.images.has(img.id)) return settle(false);
-    fillImageFromVolume(s, img, v).then(() => settle(true), () => settle(false));
+    fillImageFromVolume(s, img, v).then(
+      () => settle(true),
+      () => settle(false),
+    );
   });
   json(ctx, 202, {
     'os-volume_upload_image': {
-      id: v.id, updated_at: isoMicros(Date.now()), status: 'uploading', display_description: v.description, size: v.size,
-      volume_type: DEFAULT_VOLUME_TYPE, image_id: img.id, container_format: img.containerFormat, disk_format: img.diskFormat,
-      image_name: img.name, protected: false, visibility: img.visibility,
+      id: v.id,
+      updated_at: isoMicros(Date.now()),
+      status: 'uploading',
+      display_description: v.description,
+      size: v.size,
+      volume_type: DEFAULT_VOLUME_TYPE,
+      image_id: img.id,
+      container_format: img.containerFormat,
+      disk_format: img.diskFormat,
+      image_name: img.name,
+      protected: false,
+      visibility: img.visibility,
     },
   });
 }
@@ -211,8 +234,9 @@ function deleteSnapshot(ctx: Ctx): void {
 
 function listSnapshots(ctx: Ctx, detail: boolean): void {
   const q = ctx.url.searchParams;
-  const all = [...ctx.state.snapshots.values()].filter((s) =>
-    s.projectId === mine(ctx) && (!q.get('volume_id') || s.volumeId === q.get('volume_id')) && (!q.get('status') || s.status === q.get('status')));
+  const all = [...ctx.state.snapshots.values()].filter(
+    (s) => s.projectId === mine(ctx) && (!q.get('volume_id') || s.volumeId === q.get('volume_id')) && (!q.get('status') || s.status === q.get('status')),
+  );
   const p = paginate(ctx, all, detail ? 'snapshots/detail' : 'snapshots');
   if (!p) return;
   json(ctx, 200, { snapshots: p.page.map((s) => snapshotView(ctx, s, detail)), ...(p.links ? { snapshots_links: p.links } : {}) });

@@ -3,10 +3,10 @@
 // snapshot, copied into a snapshot, uploaded to Glance and re-imaged by a 2.93 rebuild.
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import type { Ctx } from './router';
-import type { Bdm, Image, VolSnapshot, Volume, VolumeStatus } from './model';
-import type { SimState } from './state';
 import { uuid } from './http-util';
+import type { Bdm, Image, VolSnapshot, Volume, VolumeStatus } from './model';
+import type { Ctx } from './router';
+import type { SimState } from './state';
 
 /** Glance's visibility rules for GET (admin sees everything). */
 export function imageVisible(ctx: Ctx, img: Image): boolean {
@@ -21,8 +21,14 @@ export function volumeImageMeta(img: Image): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(img.props)) out[k] = String(v);
   Object.assign(out, {
-    image_id: img.id, image_name: img.name ?? '', checksum: img.checksum ?? '', container_format: img.containerFormat ?? '',
-    disk_format: img.diskFormat ?? '', min_disk: String(img.minDisk), min_ram: String(img.minRam), size: String(img.size ?? 0),
+    image_id: img.id,
+    image_name: img.name ?? '',
+    checksum: img.checksum ?? '',
+    container_format: img.containerFormat ?? '',
+    disk_format: img.diskFormat ?? '',
+    min_disk: String(img.minDisk),
+    min_ram: String(img.minRam),
+    size: String(img.size ?? 0),
   });
   return out;
 }
@@ -35,10 +41,21 @@ export function createVolumeRecord(
   const snap = o.snapshotId ? s.snapshots.get(o.snapshotId) : undefined;
   const srcVol = snap ? s.volumes.get(snap.volumeId) : undefined;
   const v: Volume = {
-    id: uuid(), name: o.name, projectId: ctx.token!.projectId, userId: ctx.token!.userId, size: o.size,
-    status: 'creating', bootable: false, createdAt: Date.now(), updatedAt: null,
-    snapshotId: o.snapshotId ?? null, sourceVolid: null, description: o.description ?? null, metadata: {},
-    imageMeta: o.image ? volumeImageMeta(o.image) : (snap?.imageMeta ?? null), attachments: [],
+    id: uuid(),
+    name: o.name,
+    projectId: ctx.token!.projectId,
+    userId: ctx.token!.userId,
+    size: o.size,
+    status: 'creating',
+    bootable: false,
+    createdAt: Date.now(),
+    updatedAt: null,
+    snapshotId: o.snapshotId ?? null,
+    sourceVolid: null,
+    description: o.description ?? null,
+    metadata: {},
+    imageMeta: o.image ? volumeImageMeta(o.image) : (snap?.imageMeta ?? null),
+    attachments: [],
   };
   s.volumes.set(v.id, v);
   // The bytes are taken at once: the source image may be deleted, the snapshot is immutable.
@@ -61,10 +78,23 @@ export function createVolumeRecord(
 }
 
 /** A Cinder snapshot of v: its bytes and its volume_image_metadata as they are now. */
-export function snapshotRecord(s: SimState, v: Volume, o: { name: string | null; description: string | null; userId: string; metadata?: Record<string, string> }): VolSnapshot {
+export function snapshotRecord(
+  s: SimState,
+  v: Volume,
+  o: { name: string | null; description: string | null; userId: string; metadata?: Record<string, string> },
+): VolSnapshot {
   const sn: VolSnapshot = {
-    id: uuid(), name: o.name, volumeId: v.id, projectId: v.projectId, userId: o.userId, size: v.size, status: 'creating',
-    createdAt: Date.now(), updatedAt: null, description: o.description, metadata: o.metadata ?? {},
+    id: uuid(),
+    name: o.name,
+    volumeId: v.id,
+    projectId: v.projectId,
+    userId: o.userId,
+    size: v.size,
+    status: 'creating',
+    createdAt: Date.now(),
+    updatedAt: null,
+    description: o.description,
+    metadata: o.metadata ?? {},
     imageMeta: v.imageMeta ? { ...v.imageMeta } : null,
   };
   s.snapshots.set(sn.id, sn);
