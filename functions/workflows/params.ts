@@ -3,6 +3,7 @@
 // without retention. The workflows' own params schemas accept the same body with or
 // without `kind`, so the HTTP layer can hand over the request as it came.
 import { z } from 'zod';
+import { exportDiskFormat } from './export-lookup';
 
 export const DEFAULT_POLICY = 'manual';
 
@@ -41,7 +42,7 @@ const rollbackFields = {
   /** A boot-from-volume snapshot is exported to a real image to rebuild from: keep it afterwards. */
   keepImages: z.boolean().default(false),
   /** The disk format of that export (qcow2: Glance stores only the used blocks). */
-  exportDiskFormat: z.enum(['qcow2', 'raw']).default('qcow2'),
+  exportDiskFormat: exportDiskFormat.default('qcow2'),
   dryRun: z.boolean().default(false),
 };
 

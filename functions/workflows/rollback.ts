@@ -5,6 +5,11 @@
 // image unless keepImages]. Destructive: `confirm: true` is required by the params.
 // A rebuild cannot be undone by snapflow (the old disk is gone); the cleanup after a cancel or
 // failure only removes what the export made, once a rebuild reading it has settled.
+// Why not Cinder's revert-to-snapshot (3.40), which would skip the export: it only reverts an
+// `available` volume to its latest snapshot, and a root volume never is one. Tried on the lab
+// (Cinder 21): in-use under a SHUTOFF server, at 3.40 and 3.70, and `reserved` under a
+// SHELVED_OFFLOADED one, all 409 "Volume's status must be 'available'"; Nova refuses to detach
+// a root volume (400 "Cannot detach a root device volume").
 import { workflow } from '../../shared/engine/typed-workflow';
 import { checkVolumeRebuildStep } from '../steps/check-volume-rebuild';
 import { cleanupWaitRebuildStep } from '../steps/cleanup-wait-rebuild';
