@@ -158,7 +158,12 @@ describe.skipIf(!CLOUD)('lab: a volume-backed server, snapshot and rollback', ()
     const exported = await orNull(os.image.get(exportImageId));
     expect(exported === null || exported.status === 'deleted').toBe(true);
     expect((await os.image.get(snapshotImageId)).status).toBe('active');
-    const steps = (await api.events(job.id)).filter((e) => e.type === 'step.done').map((e) => e.step);
+    const done = (await api.store.listEvents(job.id, 0, 1000)).filter((e) => e.type === 'step.done');
+    const steps = done.map((e) => e.step);
+    // Where the time goes (for the report of a run; nothing is asserted on it).
+    const at = (e: { at: number }) => e.at;
+    const timeline = done.map((e, i) => `${e.step} ${((at(e) - at(done[i - 1] ?? e)) / 1000).toFixed(1)}s`);
+    console.info(`volume-backed rollback ${((at(done.at(-1)!) - at(done[0]!)) / 1000).toFixed(1)}s after resolve-server: ${timeline.join(', ')}`);
     expect(steps).toEqual(
       expect.arrayContaining([
         'create-export-volume',
