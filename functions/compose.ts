@@ -18,6 +18,7 @@ import { allWorkflows } from './workflows/all-workflows';
 import { openstackProvider, workflowConfigFrom, type WorkflowDeps } from './workflows/deps';
 import { createApp } from './http/app';
 import { createHealthCheck, type HealthReport } from './health';
+import { createHookService } from './hooks/hook-service';
 import { createJobNotifier } from './http/job-notifier';
 import { createJobNotifications, type JobNotifications } from './notifications';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
@@ -108,6 +109,7 @@ export function composeService(input: ServiceInput): Service {
     config: workflowConfigFrom(c),
     fetch: input.fetch ?? ((url, init) => fetch(url, init)),
     now,
+    jobs: input.store,
   };
   const workflows = allWorkflows(deps);
   const notifications = createJobNotifications({
@@ -146,16 +148,18 @@ export function composeService(input: ServiceInput): Service {
     now,
   });
 
+  const preflight = createSubmitPreflight({
+    hasCloud: (n) => input.clouds(n) !== undefined,
+    ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
+    openstack,
+  });
   const app = createApp({
     engine,
     store: input.store,
     workflows,
     auth: { tokens: c.tokens },
-    preflight: createSubmitPreflight({
-      hasCloud: (n) => input.clouds(n) !== undefined,
-      ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
-      openstack,
-    }),
+    preflight,
+    hooks: createHookService({ webhooks: c.webhooks, engine, store: input.store, preflight, now, log: input.log }),
     notifier,
     schedules,
     snapshots: createSnapshotService(openstack),

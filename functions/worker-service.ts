@@ -3,6 +3,7 @@
 // isolate) and the global fetch. Nothing here may import Node built-ins.
 import { schedules as declaredSchedules } from '../schedules/schedules';
 import { ConfigError, configFromEnv, type Config } from '../shared/config/load';
+import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import type { StepLogger } from '../shared/engine/define';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import type { D1Like } from '../shared/jobs/job-db';
@@ -73,6 +74,11 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
   } catch (err) {
     if (!(err instanceof ScheduleConfigError)) throw err;
     problems.push(...err.problems);
+  }
+  if (config && clouds.problems.length === 0) {
+    const hookClouds = checkWebhookClouds(config.webhooks, clouds.clouds);
+    problems.push(...hookClouds.problems);
+    for (const w of hookClouds.warnings) opts.log.warn(w);
   }
   if (problems.length > 0 || !config) throw new WorkerConfigError(problems);
 

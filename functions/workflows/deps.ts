@@ -8,6 +8,7 @@ import type { CloudConfig } from '../../shared/openstack/cloud-config';
 import type { TokenCache } from '../../shared/openstack/identity';
 import type { CallObserver, Transport } from '../../shared/openstack/transport';
 import type { Config } from '../../shared/config/load';
+import type { JobStore } from '../../shared/jobs/types';
 import { DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
 import { NonRetryableError } from '../../shared/engine/errors';
 
@@ -35,6 +36,8 @@ export interface WorkflowDeps {
   config: WorkflowConfig;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
   now(): number;
+  /** The job table, read-only: a rollback whose image comes from a snapshot job reads that job. */
+  jobs?: Pick<JobStore, 'getJob'>;
 }
 
 export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {

@@ -1,4 +1,4 @@
-// rollback: resolve server → resolve image (id, name or latest) → rebuild (2.93 for a
+// rollback: resolve server → resolve image (id, name, latest, or what a snapshot job made) → rebuild (2.93 for a
 // volume-backed server) → wait ACTIVE (SHUTOFF if it was stopped, as Nova keeps it) →
 // verify the server runs the image. Destructive: `confirm: true` is required by the params.
 // No cleanup: a rebuild cannot be undone by snapflow (the old disk is gone).
@@ -39,6 +39,7 @@ export function rollbackWorkflow(deps: WorkflowDeps) {
           ...(p.dryRun ? { dryRun: true } : {}),
           serverId: c.serverId,
           serverName: c.serverName,
+          ...(p.imageFromJob !== undefined ? { imageFromJob: p.imageFromJob } : {}),
           imageId: c.imageId,
           imageName: c.imageName,
           volumeBacked: c.volumeBacked,
