@@ -11,19 +11,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type InProcessService, startInProcessService } from '../functions/in-process-service';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import { createOpenStackClient, type OpenStackClient } from '../shared/openstack/client';
-import { serverImageId } from '../shared/openstack/compute-schemas';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
+import { serverImageId } from '../shared/openstack/compute-schemas';
 import { createTokenCache } from '../shared/openstack/identity';
 import { imageProperty } from '../shared/openstack/image-schemas';
 import { orNull } from '../shared/openstack/or-null';
 import { serverOutcome } from '../shared/openstack/outcomes';
 import { waitFor, waitGone } from '../shared/openstack/poll';
-import { startInProcessService, type InProcessService } from '../functions/in-process-service';
 import { startSimulator } from '../shared/sim/server';
 import { cliEnv, cliRebuild, cliSnapshot } from './lib/api-cli';
-import { countsTable, median, ratio, secs, total, type RouteCounts } from './lib/api-report';
+import { countsTable, median, type RouteCounts, ratio, secs, total } from './lib/api-report';
 
 const LAB_CLOUDS = process.env.OS_CLIENT_CONFIG_FILE ?? '/var/tmp/oslab/clouds.yaml';
 const LAB_CLOUD = process.env.BENCH_LAB_CLOUD ?? 'oslab';
@@ -91,8 +91,10 @@ async function simulatorCounts(): Promise<void> {
     console.log(countsTable('(a) snapshot: OpenStack calls (simulator)', { snapflow: sfSnap, cli: cliSnap }));
     console.log(`snapshot ratio snapflow/CLI: ${total(sfSnap)}/${total(cliSnap)} = ${ratio(total(sfSnap), total(cliSnap))}\n`);
     console.log(countsTable('(a) rollback: OpenStack calls (simulator)', { 'sf <id>': sfRb, 'sf latest': sfLatest, cli: cliRb }));
-    console.log(`rollback ratio snapflow/CLI: ${total(sfRb)}/${total(cliRb)} = ${ratio(total(sfRb), total(cliRb))} (image by id, as the CLI); ` +
-      `with image=latest: ${total(sfLatest)}/${total(cliRb)} = ${ratio(total(sfLatest), total(cliRb))}`);
+    console.log(
+      `rollback ratio snapflow/CLI: ${total(sfRb)}/${total(cliRb)} = ${ratio(total(sfRb), total(cliRb))} (image by id, as the CLI); ` +
+        `with image=latest: ${total(sfLatest)}/${total(cliRb)} = ${ratio(total(sfLatest), total(cliRb))}`,
+    );
     const both = total(sfSnap) + total(sfRb);
     const bothCli = total(cliSnap) + total(cliRb);
     console.log(`snapshot+rollback ratio snapflow/CLI: ${both}/${bothCli} = ${ratio(both, bothCli)}\n`);
@@ -117,7 +119,9 @@ async function labTimings(): Promise<void> {
   const env = { ...process.env, OS_CLIENT_CONFIG_FILE: LAB_CLOUDS };
   const transport = createUndiciTransport();
   const os: OpenStackClient = createOpenStackClient(loadCloudConfig(LAB_CLOUD, { env }), {
-    transport, tokenCache: createTokenCache(), userAgent: 'snapflow-bench',
+    transport,
+    tokenCache: createTokenCache(),
+    userAgent: 'snapflow-bench',
   });
   const api = await startInProcessService({ env, cloudNames: [LAB_CLOUD], mode: 'cloud' });
   const name = `snapflow-bench-api-${randomBytes(3).toString('hex')}`;
@@ -126,7 +130,12 @@ async function labTimings(): Promise<void> {
   try {
     const [base] = await os.image.listAll({ filters: { name: 'oslab-base' } });
     serverId = (await os.compute.createServer({ name, flavor: 'm1.nano', imageRef: base!.id, networks: 'none' })).id;
-    await waitFor('bench server ACTIVE', () => os.compute.getServer(serverId), (s) => serverOutcome(s, 'ACTIVE'), { timeoutMs: 170_000 });
+    await waitFor(
+      'bench server ACTIVE',
+      () => os.compute.getServer(serverId),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      { timeoutMs: 170_000 },
+    );
     const e = cliEnv(LAB_CLOUDS, LAB_CLOUD);
     const t: Timings = { sfSnap: [], cliSnap: [], sfRb: [], cliRb: [] };
 

@@ -112,7 +112,9 @@ async function main(): Promise<void> {
     console.log(`chaining: ${JOBS} jobs x ${STEPS} no-op steps, SQLite job table (WAL, file in ${tmpdir()}), dispatch=setImmediate`);
     console.log(`  commit -> next step start : median ${fmt(g.median)}  p95 ${fmt(g.p95)}  (target <= 5 ms median)`);
     console.log(`  whole step (claim+run+commit+dispatch), per step: median ${fmt(p.median)}  p95 ${fmt(p.p95)}`);
-    console.log(`  baseline (direct await of the same no-op functions): between steps median ${fmt(b.median)} p95 ${fmt(b.p95)}; per step median ${fmt(bp.median)} p95 ${fmt(bp.p95)}`);
+    console.log(
+      `  baseline (direct await of the same no-op functions): between steps median ${fmt(b.median)} p95 ${fmt(b.p95)}; per step median ${fmt(bp.median)} p95 ${fmt(bp.p95)}`,
+    );
     console.log(`  added per step vs baseline (median): ${fmt(p.median - bp.median)}`);
     if (g.median > 5) process.exitCode = 1;
   } finally {

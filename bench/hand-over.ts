@@ -5,8 +5,8 @@
 // PG CPU is the backend's user+sys time from /proc; node CPU is this process's.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { createJobStore } from '../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
+import { createJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import type { Job, NewJobEvent } from '../shared/jobs/types';
 import { startThrowawayPostgres } from './lib/throwaway-postgres';
@@ -15,7 +15,16 @@ type Mode = 'commit, then claim' | 'hand-over';
 const MODES: Mode[] = ['commit, then claim', 'hand-over'];
 const jobs = Number(process.argv[2] ?? 4000);
 const rounds = Number(process.argv[3] ?? 3);
-const DONE: NewJobEvent = { type: 'step.done', fromState: 'running', toState: 'succeeded', step: null, attempt: null, message: null, requestIds: [], data: null };
+const DONE: NewJobEvent = {
+  type: 'step.done',
+  fromState: 'running',
+  toState: 'succeeded',
+  step: null,
+  attempt: null,
+  message: null,
+  requestIds: [],
+  data: null,
+};
 
 function backendCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -81,11 +90,15 @@ async function main(): Promise<void> {
   console.log('mode                  PG CPU     node CPU   wall');
   for (const mode of MODES) {
     const r = rows[mode];
-    console.log(`${mode.padEnd(20)} ${med(r.map((x) => x.pg)).toFixed(3)} ms  ${med(r.map((x) => x.node)).toFixed(3)} ms  ${med(r.map((x) => x.wall)).toFixed(3)} ms`);
+    console.log(
+      `${mode.padEnd(20)} ${med(r.map((x) => x.pg)).toFixed(3)} ms  ${med(r.map((x) => x.node)).toFixed(3)} ms  ${med(r.map((x) => x.wall)).toFixed(3)} ms`,
+    );
   }
   const a = rows['commit, then claim'];
   const b = rows['hand-over'];
-  console.log(`hand-over / commit-then-claim: PG CPU ${(med(b.map((x) => x.pg)) / med(a.map((x) => x.pg))).toFixed(2)}x, wall ${(med(b.map((x) => x.wall)) / med(a.map((x) => x.wall))).toFixed(2)}x`);
+  console.log(
+    `hand-over / commit-then-claim: PG CPU ${(med(b.map((x) => x.pg)) / med(a.map((x) => x.pg))).toFixed(2)}x, wall ${(med(b.map((x) => x.wall)) / med(a.map((x) => x.wall))).toFixed(2)}x`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -6,28 +6,41 @@
 // "go", and polls the number of unfinished jobs every 10 ms (an index-only count); throughput = N / time to zero.
 // One job = one claim + one completion = two state transitions. Peak RSS is the largest
 // worker process's max RSS. PostgreSQL is a throwaway server (fsync off) for both systems.
-import { fork } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import pg from 'pg';
-import { run, runMigrations, Logger } from 'graphile-worker';
 import type { Runner } from 'graphile-worker';
-import { createJobStore } from '../shared/jobs/create-job-store';
+import { Logger, run, runMigrations } from 'graphile-worker';
+import pg from 'pg';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
-import type { Job } from '../shared/jobs/types';
+import { createJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
+import type { Job } from '../shared/jobs/types';
 import { startThrowawayPostgres } from './lib/throwaway-postgres';
 
 type System = 'snapflow' | 'graphile-worker';
 type Backend = 'sqlite' | 'postgres';
-interface ChildConfig { system: System; backend: Backend; target: string; kind: string; owner: string }
+interface ChildConfig {
+  system: System;
+  backend: Backend;
+  target: string;
+  kind: string;
+  owner: string;
+}
 interface Result {
-  system: System; backend: Backend; workers: number; jobs: number; seconds: number; rssMb: number; round: number;
+  system: System;
+  backend: Backend;
+  workers: number;
+  jobs: number;
+  seconds: number;
+  rssMb: number;
+  round: number;
   /** worker-process CPU (user+sys, from "go" to "stop") per job: less load-sensitive than jobs/s */
   cpuMsPerJob: number;
   /** PostgreSQL server CPU per job over the same interval (includes the 10 ms poll) */
@@ -65,10 +78,24 @@ async function child(cfg: ChildConfig): Promise<void> {
         await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      job = (await s.commitAndClaim(job.id, cfg.owner, { state: 'succeeded', result: {} }, {
-        type: 'step.done', fromState: 'running', toState: 'succeeded', step: null, attempt: job.attempt,
-        message: null, requestIds: [], data: null,
-      }, next)).next;
+      job = (
+        await s.commitAndClaim(
+          job.id,
+          cfg.owner,
+          { state: 'succeeded', result: {} },
+          {
+            type: 'step.done',
+            fromState: 'running',
+            toState: 'succeeded',
+            step: null,
+            attempt: job.attempt,
+            message: null,
+            requestIds: [],
+            data: null,
+          },
+          next,
+        )
+      ).next;
     }
   };
   let looping: Promise<void> | undefined;
@@ -81,10 +108,15 @@ async function child(cfg: ChildConfig): Promise<void> {
     if (msg === 'go') {
       cpuAtGo = cpuMs();
       if (store) looping = loop(store);
-      else runner = await run({
-        pgPool: pool, concurrency: 1, noHandleSignals: true, pollInterval: 1_000, logger: silent,
-        taskList: { [cfg.kind]: async () => undefined },
-      });
+      else
+        runner = await run({
+          pgPool: pool,
+          concurrency: 1,
+          noHandleSignals: true,
+          pollInterval: 1_000,
+          logger: silent,
+          taskList: { [cfg.kind]: async () => undefined },
+        });
     } else if (msg === 'stop') {
       stop = true;
       await looping;
@@ -140,8 +172,14 @@ function pgCpuSince(before: Map<number, number>): number {
 }
 
 async function measure(
-  system: System, backend: Backend, workers: number, jobs: number, target: string, kind: string,
-  remaining: () => Promise<number>, round: number,
+  system: System,
+  backend: Backend,
+  workers: number,
+  jobs: number,
+  target: string,
+  kind: string,
+  remaining: () => Promise<number>,
+  round: number,
 ): Promise<Result> {
   const kids = Array.from({ length: workers }, (_, i) => {
     const cfg: ChildConfig = { system, backend, target, kind, owner: `${system}-${i}` };
@@ -158,12 +196,13 @@ async function measure(
   }
   const seconds = (performance.now() - t0) / 1000;
   const pgMsPerJob = backend === 'postgres' ? pgCpuSince(pg0) / jobs : 0;
-  const rss = await Promise.all(kids.map((k) => {
-    const p = once(k, (m): m is { rssKb: number; cpuMs: number; empty: number } =>
-      typeof m === 'object' && m !== null && 'rssKb' in m);
-    k.send('stop');
-    return p;
-  }));
+  const rss = await Promise.all(
+    kids.map((k) => {
+      const p = once(k, (m): m is { rssKb: number; cpuMs: number; empty: number } => typeof m === 'object' && m !== null && 'rssKb' in m);
+      k.send('stop');
+      return p;
+    }),
+  );
   const cpuMsPerJob = rss.reduce((a, r) => a + r.cpuMs, 0) / jobs;
   const empty = rss.reduce((a, r) => a + r.empty, 0);
   return { system, backend, workers, jobs, seconds, rssMb: Math.max(...rss.map((r) => r.rssKb)) / 1024, cpuMsPerJob, pgMsPerJob, empty, round };
@@ -201,26 +240,36 @@ async function main(): Promise<void> {
     // so a single run mostly measures the neighbours.
     const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
     for (let round = 1; round <= rounds; round++)
-    for (const workers of [1, 4]) {
-      // Both queues are filled first and the database vacuumed, so that neither system's run
-      // pays for the other's enqueueing or dead rows (autovacuum kicking in mid-run).
-      const gk = `noop_${workers}_${round}`;
-      await admin.query(`select graphile_worker.add_job($1, '{}'::json) from generate_series(1, $2)`, [gk, jobs]);
-      const pk = `pg-${workers}-${round}`;
-      await enqueueSnapflow(pgStore, pk, jobs);
-      await admin.query('vacuum analyze');
-      results.push(await measure('graphile-worker', 'postgres', workers, jobs, pgServer.url, gk, async () =>
-        Number((await admin.query('select count(*) as n from graphile_worker._private_jobs')).rows[0].n), round));
-      await admin.query('vacuum analyze');
-      results.push(await measure('snapflow', 'postgres', workers, jobs, pgServer.url, pk, async () =>
-        Number((await admin.query(UNFINISHED_PG, [pk])).rows[0].n), round));
+      for (const workers of [1, 4]) {
+        // Both queues are filled first and the database vacuumed, so that neither system's run
+        // pays for the other's enqueueing or dead rows (autovacuum kicking in mid-run).
+        const gk = `noop_${workers}_${round}`;
+        await admin.query(`select graphile_worker.add_job($1, '{}'::json) from generate_series(1, $2)`, [gk, jobs]);
+        const pk = `pg-${workers}-${round}`;
+        await enqueueSnapflow(pgStore, pk, jobs);
+        await admin.query('vacuum analyze');
+        results.push(
+          await measure(
+            'graphile-worker',
+            'postgres',
+            workers,
+            jobs,
+            pgServer.url,
+            gk,
+            async () => Number((await admin.query('select count(*) as n from graphile_worker._private_jobs')).rows[0].n),
+            round,
+          ),
+        );
+        await admin.query('vacuum analyze');
+        results.push(
+          await measure('snapflow', 'postgres', workers, jobs, pgServer.url, pk, async () => Number((await admin.query(UNFINISHED_PG, [pk])).rows[0].n), round),
+        );
 
-      const sk = `sqlite-${workers}-${round}`;
-      await enqueueSnapflow(sqliteStore, sk, jobs);
-      const count = reader.prepare(`select count(*) as n from jobs where kind = ? and state in ('queued','running','waiting')`);
-      results.push(await measure('snapflow', 'sqlite', workers, jobs, sqliteFile, sk, async () =>
-        (count.get(sk) as { n: number }).n, round));
-    }
+        const sk = `sqlite-${workers}-${round}`;
+        await enqueueSnapflow(sqliteStore, sk, jobs);
+        const count = reader.prepare(`select count(*) as n from jobs where kind = ? and state in ('queued','running','waiting')`);
+        results.push(await measure('snapflow', 'sqlite', workers, jobs, sqliteFile, sk, async () => (count.get(sk) as { n: number }).n, round));
+      }
     reader.close();
     await admin.end();
     await pgStore.close();
@@ -244,7 +293,9 @@ function best(results: Result[]): Result[] {
 
 function report(results: Result[], all: Result[]): void {
   const rate = (r: Result) => r.jobs / r.seconds;
-  console.log(`\njob table: claim+complete, ${results[0]?.jobs} jobs per run, best of ${Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2))} round(s), ${process.platform} node ${process.version}`);
+  console.log(
+    `\njob table: claim+complete, ${results[0]?.jobs} jobs per run, best of ${Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2))} round(s), ${process.platform} node ${process.version}`,
+  );
   console.log('system           backend   workers  jobs/s   transitions/s  peak RSS/worker  worker CPU/job  PG CPU/job');
   for (const r of results) {
     console.log(
@@ -257,11 +308,13 @@ function report(results: Result[], all: Result[]): void {
     const g = results.find((r) => r.system === 'graphile-worker' && r.workers === w);
     if (s && g) console.log(`ratio snapflow/graphile-worker on PostgreSQL, ${w} worker(s): ${(rate(s) / rate(g)).toFixed(2)}x (best runs)`);
     // Paired: each round ran both back to back, so drift on the shared box hits both alike.
-    const paired = [...new Set(all.map((r) => r.round))].flatMap((round) => {
-      const ps = all.find((r) => r.round === round && r.system === 'snapflow' && r.backend === 'postgres' && r.workers === w);
-      const pg = all.find((r) => r.round === round && r.system === 'graphile-worker' && r.workers === w);
-      return ps && pg ? [rate(ps) / rate(pg)] : [];
-    }).sort((a, b) => a - b);
+    const paired = [...new Set(all.map((r) => r.round))]
+      .flatMap((round) => {
+        const ps = all.find((r) => r.round === round && r.system === 'snapflow' && r.backend === 'postgres' && r.workers === w);
+        const pg = all.find((r) => r.round === round && r.system === 'graphile-worker' && r.workers === w);
+        return ps && pg ? [rate(ps) / rate(pg)] : [];
+      })
+      .sort((a, b) => a - b);
     if (paired.length) {
       const med = paired[Math.floor((paired.length - 1) / 2)]!;
       console.log(`  per round (same round, back to back): ${paired.map((x) => `${x.toFixed(2)}x`).join(' ')}; median ${med.toFixed(2)}x`);

@@ -26,12 +26,12 @@ import { idealBound } from './lib/nightly-bound';
 import { checkRun } from './lib/nightly-checks';
 import { writeServiceFiles } from './lib/nightly-files';
 import { profileRun } from './lib/nightly-profile';
-import { loadAverage, machineCpu } from './lib/proc-cpu';
-import { RATIO_TARGET, ratioOf, summaryTable, targetBlock, type TargetResult } from './lib/nightly-report';
+import { RATIO_TARGET, ratioOf, summaryTable, type TargetResult, targetBlock } from './lib/nightly-report';
 import { sampleUntilDone } from './lib/nightly-sampler';
 import type { NightlyTarget } from './lib/nightly-target';
 import { NIGHTLY_TARGETS } from './lib/nightly-targets';
 import { buildWorld, type NightlyShape } from './lib/nightly-world';
+import { loadAverage, machineCpu } from './lib/proc-cpu';
 
 const { values: a } = parseArgs({
   options: {
@@ -71,7 +71,12 @@ const shape: NightlyShape = {
   stop: a.stop,
   scale,
   seed: int(a.seed, 'seed', 0),
-  latency: { snapshot: spec(a['snapshot-ms'], 'snapshot-ms'), stop: spec(a['action-ms'], 'action-ms'), start: spec(a['action-ms'], 'action-ms'), api: spec(a['api-ms'], 'api-ms') },
+  latency: {
+    snapshot: spec(a['snapshot-ms'], 'snapshot-ms'),
+    stop: spec(a['action-ms'], 'action-ms'),
+    start: spec(a['action-ms'], 'action-ms'),
+    api: spec(a['api-ms'], 'api-ms'),
+  },
 };
 const sampleMs = int(a['sample-ms'], 'sample-ms', 10);
 const targets = a.targets.split(',').map((name) => {
@@ -108,7 +113,9 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
       if (problem) throw new Error(`${target.name}: ${problem}`);
     }
     const expected = world.servers.size;
-    console.log(`-- ${target.name}: ${running.services.length} service(s) up, slot ${slot.toISOString()} in ${((slot.getTime() - Date.now()) / 1000).toFixed(1)} s`);
+    console.log(
+      `-- ${target.name}: ${running.services.length} service(s) up, slot ${slot.toISOString()} in ${((slot.getTime() - Date.now()) / 1000).toFixed(1)} s`,
+    );
     // OpenStack calls of the nightly only: the start-up health check's token requests are before this
     const resetAt = slot.getTime() - 1_000;
     if (Date.now() < resetAt) await new Promise((r) => setTimeout(r, resetAt - Date.now()));
@@ -136,8 +143,10 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
     const ours = cpu.reduce((a, c) => a + c.seconds, 0);
     const boxBusy = box1.busy - box0.busy;
     const cores = availableParallelism();
-    notes.push(`machine (${cores} cores) busy ${(100 * boxBusy / (box1.total - box0.total)).toFixed(0)}% over the run: ` +
-      `${ours.toFixed(0)} CPU s this benchmark, ${Math.max(0, boxBusy - ours).toFixed(0)} CPU s other work; load average at the end ${loadAverage().join(' ')}`);
+    notes.push(
+      `machine (${cores} cores) busy ${((100 * boxBusy) / (box1.total - box0.total)).toFixed(0)}% over the run: ` +
+        `${ours.toFixed(0)} CPU s this benchmark, ${Math.max(0, boxBusy - ours).toFixed(0)} CPU s other work; load average at the end ${loadAverage().join(' ')}`,
+    );
     const calls = world.sim.counters.all();
     const jobs = await running.table.jobs();
     const events = await running.table.events();
@@ -171,10 +180,14 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
 async function main(): Promise<void> {
   const bound = idealBound(shape);
   const servers = shape.projects * shape.serversPerProject;
-  console.log(`nightly: ${servers} servers in ${shape.projects} projects, limit ${shape.limit} snapshots per project, keep ${shape.keep}` +
-    `${shape.stop ? ', stop/start around each snapshot' : ''}; scale ${scale} (every latency and step delay × ${scale})`);
-  console.log(`latencies at full scale: image active ${JSON.stringify(shape.latency.snapshot)} ms, stop/start ${JSON.stringify(shape.latency.stop)} ms` +
-    `${shape.stop ? '' : ' (not used: the policy does not stop servers)'}, API ${JSON.stringify(shape.latency.api)} ms; seed ${shape.seed}`);
+  console.log(
+    `nightly: ${servers} servers in ${shape.projects} projects, limit ${shape.limit} snapshots per project, keep ${shape.keep}` +
+      `${shape.stop ? ', stop/start around each snapshot' : ''}; scale ${scale} (every latency and step delay × ${scale})`,
+  );
+  console.log(
+    `latencies at full scale: image active ${JSON.stringify(shape.latency.snapshot)} ms, stop/start ${JSON.stringify(shape.latency.stop)} ms` +
+      `${shape.stop ? '' : ' (not used: the policy does not stop servers)'}, API ${JSON.stringify(shape.latency.api)} ms; seed ${shape.seed}`,
+  );
   console.log(`bound: ${bound.formula}`);
   const results: TargetResult[] = [];
   for (const t of targets) {

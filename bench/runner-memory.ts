@@ -8,8 +8,7 @@
 //
 //   npx tsx bench/runner-memory.ts [sizes in MiB, default 1024,4096]
 
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +17,12 @@ import { stringify } from 'yaml';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import { createOpenStackClient } from '../shared/openstack/client';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
-import { fakeTools } from './lib/runner-doubles/fake-tools';
-import { taskFor } from './lib/runner-doubles/harness';
-import { startServiceDouble } from './lib/runner-doubles/service-double';
 import { startSimulator } from '../shared/sim/server';
 import { readVmHwm } from './lib/peak-rss';
 import { writePrngFile } from './lib/prng-file';
+import { fakeTools } from './lib/runner-doubles/fake-tools';
+import { taskFor } from './lib/runner-doubles/harness';
+import { startServiceDouble } from './lib/runner-doubles/service-double';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sizesMiB = (process.argv[2] ?? '1024,4096').split(',').map(Number);
@@ -50,7 +49,10 @@ async function main(): Promise<void> {
       for (const flags of [['--liftoff-only'], []]) {
         const scratchDir = join(dir, 'scratch');
         const config = join(dir, 'runner.yaml');
-        writeFileSync(config, stringify({ serviceUrl: service.url, scratchDir, cloudsFile, claimWaitSeconds: 5, tools: tools.tools, headroom: { minBytes: 0 } }));
+        writeFileSync(
+          config,
+          stringify({ serviceUrl: service.url, scratchDir, cloudsFile, claimWaitSeconds: 5, tools: tools.tools, headroom: { minBytes: 0 } }),
+        );
         const runner = spawn(process.execPath, [...flags, join(ROOT, 'runner/bin/snapflow-runner.mjs'), '--config', config], {
           env: { PATH: process.env.PATH, HOME: process.env.HOME, SNAPFLOW_RUNNER_TOKEN: service.token },
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -64,7 +66,10 @@ async function main(): Promise<void> {
         const peakKiB = readVmHwm(runner.pid);
         runner.kill('SIGTERM');
         await new Promise((ok) => runner.once('exit', ok));
-        const end = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; phaseMs?: Record<string, number> })
+        const end = out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { msg: string; phaseMs?: Record<string, number> })
           .find((l) => l.msg === 'task completed');
         if (!end?.phaseMs) throw new Error(`the task did not complete:\n${out.slice(-2000)}`);
         const rate = (ms: number | undefined) => (ms ? ((mib * 1024 * 1024) / 1e6 / (ms / 1000)).toFixed(0) : '?');

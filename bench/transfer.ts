@@ -17,12 +17,12 @@ import { createOpenStackClient } from '../shared/openstack/client';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
 import type { Image } from '../shared/openstack/image-schemas';
 import { bundleChild, type ChildCommand } from './lib/bundle-child';
-import { curlDownloadArgs, curlRoundtrip, VerifyMismatch, type CurlArgs } from './lib/curl-roundtrip';
+import { type CurlArgs, curlDownloadArgs, curlRoundtrip, VerifyMismatch } from './lib/curl-roundtrip';
 import { hashCeilingMBps } from './lib/hash-ceiling';
 import { hasGnuTime, runMeasured } from './lib/peak-rss';
-import { writePrngFile, type FileDigests } from './lib/prng-file';
+import { type FileDigests, writePrngFile } from './lib/prng-file';
 import type { RoundtripReport } from './lib/snapflow-roundtrip';
-import { formatSize, mbps, median, roundLine, summarise, type Sample } from './lib/transfer-report';
+import { formatSize, mbps, median, roundLine, type Sample, summarise } from './lib/transfer-report';
 
 class HashMismatch extends Error {
   override name = 'HashMismatch';
@@ -118,7 +118,9 @@ async function dropImage(id: string): Promise<void> {
 async function checkCopy(id: string, want: FileDigests, who: string): Promise<void> {
   const img = await client.image.get(id);
   if (img.os_hash_value !== want.sha512 || img.checksum !== want.md5 || img.size !== want.bytes) {
-    throw new HashMismatch(`${who}: image ${id} has size ${img.size}, md5 ${img.checksum}, sha512 ${img.os_hash_value?.slice(0, 16)}…; want ${want.bytes}, ${want.md5}, ${want.sha512.slice(0, 16)}…`);
+    throw new HashMismatch(
+      `${who}: image ${id} has size ${img.size}, md5 ${img.checksum}, sha512 ${img.os_hash_value?.slice(0, 16)}…; want ${want.bytes}, ${want.md5}, ${want.sha512.slice(0, 16)}…`,
+    );
   }
 }
 
@@ -147,7 +149,9 @@ async function runSnapflow(child: ChildCommand, src: string, dst: string, file: 
 
 async function main(): Promise<number> {
   const started = new Date();
-  const load0 = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load0 = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const glance = await glanceRoot();
   const headerFile = join(dir, 'auth-header');
   console.log(`snapflow transfer bench — ${started.toISOString()}`);
@@ -181,11 +185,14 @@ async function main(): Promise<number> {
         got.push(await runSnapflow(child, fixture.id, dst.id, file, round));
       } else {
         await writeHeaderFile(headerFile);
-        const c = await curlRoundtrip({ glance, headerFile, src: fixture.id, dst: dst.id, file }, {
-          timeoutMs: legTimeoutMs,
-          rssFile: join(dir, 'rss.txt'),
-          onSpawn: (ch) => (children.add(ch), ch.on('close', () => children.delete(ch))),
-        });
+        const c = await curlRoundtrip(
+          { glance, headerFile, src: fixture.id, dst: dst.id, file },
+          {
+            timeoutMs: legTimeoutMs,
+            rssFile: join(dir, 'rss.txt'),
+            onSpawn: (ch) => (children.add(ch), ch.on('close', () => children.delete(ch))),
+          },
+        );
         const peak = (a: number | undefined, b: number | undefined) => Math.max(a ?? 0, b ?? 0) || undefined;
         got.push(
           { method, round, downloadMs: c.download.ms, uploadMs: c.upload.ms, peakRssKiB: peak(c.download.peakRssKiB, c.upload.peakRssKiB) },
@@ -213,17 +220,21 @@ async function main(): Promise<number> {
   console.log(`\nmedian of ${opts.rounds} rounds, ${formatSize(opts.size)}:`);
   for (const l of summary.lines) console.log(l);
   console.log("\nsnapflow computes Glance's multihash (sha512) of the bytes while streaming, on both legs, and checks it");
-  console.log("against os_hash_value (one image GET per leg), as `openstack image save` does; md5 only for images without");
+  console.log('against os_hash_value (one image GET per leg), as `openstack image save` does; md5 only for images without');
   console.log('a multihash. Every uploaded copy (all methods) was checked afterwards against the source sha512, md5 and');
   console.log('size, outside the timings.');
   console.log(`hash tool over the ${formatSize(opts.size)} file (page cache, median): sha512sum ${mbps(opts.size, median(tools.sha512sum)).toFixed(0)} MB/s`);
   console.log(
     `hashing ceiling, one core, no I/O: sha512 ${ceiling.sha512.toFixed(0)} MB/s, md5 ${ceiling.md5.toFixed(0)} MB/s, both ${ceiling.both.toFixed(0)} MB/s` +
-      `; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs (was ${load0} at start)`,
+      `; load average now ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${availableParallelism()} CPUs (was ${load0} at start)`,
   );
   console.log(`snapflow leg: ${child.how.replace(childScript, relative(process.cwd(), childScript))} <fixture> <new image> <file>`);
   console.log(`curl download: curl ${curlDownloadArgs(show).join(' ')}`);
-  console.log(`curl upload:   curl -sS -f -X PUT -H @<0600 file: X-Auth-Token> -H 'Content-Type: application/octet-stream' -T <file> -o /dev/null ${glance}/v2/images/<new image>/file`);
+  console.log(
+    `curl upload:   curl -sS -f -X PUT -H @<0600 file: X-Auth-Token> -H 'Content-Type: application/octet-stream' -T <file> -o /dev/null ${glance}/v2/images/<new image>/file`,
+  );
   return 0;
 }
 

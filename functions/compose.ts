@@ -2,28 +2,28 @@
 // and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
-import { NonRetryableError } from '../shared/engine/errors';
+import type { StepLogger } from '../shared/engine/define';
 import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
 import type { EngineEvent } from '../shared/engine/engine-event';
-import type { StepLogger } from '../shared/engine/define';
+import { NonRetryableError } from '../shared/engine/errors';
 import { leaseMsFor } from '../shared/engine/lease';
 import type { SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../shared/metrics/snapflow-metrics';
-import type { CloudConfig } from '../shared/openstack/cloud-config';
 import type { OpenStackClient } from '../shared/openstack/client';
+import type { CloudConfig } from '../shared/openstack/cloud-config';
 import { createTokenCache } from '../shared/openstack/identity';
 import type { CallObserver, Transport } from '../shared/openstack/transport';
 import type { Schedule } from '../shared/schedule/schema';
-import { allWorkflows } from './workflows/all-workflows';
-import { openstackProvider, workflowConfigFrom, type WorkflowDeps } from './workflows/deps';
-import { createApp } from './http/app';
 import { createHealthCheck, type HealthReport } from './health';
 import { createHookService } from './hooks/hook-service';
+import { createApp } from './http/app';
 import { createJobNotifier } from './http/job-notifier';
 import { createJobNotifications, type JobNotifications } from './notifications';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
 import { createSnapshotService } from './snapshot-service';
 import { createSubmitPreflight } from './submit-preflight';
+import { allWorkflows } from './workflows/all-workflows';
+import { openstackProvider, type WorkflowDeps, workflowConfigFrom } from './workflows/deps';
 
 export interface ServiceInput {
   config: Config;

@@ -6,7 +6,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeService, type Service } from './compose';
 import { sha256Hex } from '../shared/auth/hash';
 import type { TokenEntry } from '../shared/auth/tokens';
 import { buildConfig, ConfigError } from '../shared/config/load';
@@ -17,7 +16,8 @@ import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
-import { ScheduleSchema, type ScheduleInput } from '../shared/schedule/schema';
+import { type ScheduleInput, ScheduleSchema } from '../shared/schedule/schema';
+import { composeService, type Service } from './compose';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepLogger } from '../shared/engine/define';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
-import { CloudConfigError, findConfigFile, loadAllClouds, type CloudSet } from '../shared/openstack/clouds-node';
+import { CloudConfigError, type CloudSet, findConfigFile, loadAllClouds } from '../shared/openstack/clouds-node';
 import type { DataDir } from './node-data-dir';
 import { ensurePrivateFile } from './node-paths';
 import { StartupError } from './node-startup-error';

@@ -20,7 +20,9 @@ export async function listen(fetch: (req: Request) => Response | Promise<Respons
   await new Promise<void>((ok, fail) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'error';
-      fail(new StartupError(`SNAPFLOW_HOST=${host} SNAPFLOW_PORT=${port} (listen.host, listen.port): cannot listen: ${REASONS[code] ?? err.message} (${code})`));
+      fail(
+        new StartupError(`SNAPFLOW_HOST=${host} SNAPFLOW_PORT=${port} (listen.host, listen.port): cannot listen: ${REASONS[code] ?? err.message} (${code})`),
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {

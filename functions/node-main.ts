@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { schedule as cronSchedule } from 'node-cron';
-import { ConfigError, type Config } from '../shared/config/load';
+import { type Config, ConfigError } from '../shared/config/load';
 import { loadConfigNode } from '../shared/config/load-node';
 import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import { createUndiciTransport } from '../shared/node/undici-transport';

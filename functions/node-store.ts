@@ -3,12 +3,12 @@
 // its -wal/-shm companions are 0600, its directory (when snapflow makes it) 0700: the
 // table holds who asked for what on which server.
 import { dirname, resolve } from 'node:path';
+import { type Config, DEFAULT_DATABASE_URL } from '../shared/config/load';
 import { redactUrlSecrets } from '../shared/config/redact-text';
-import { DEFAULT_DATABASE_URL, type Config } from '../shared/config/load';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
-import { lockSqliteInstance, SqliteInstanceLockedError, type SqliteInstanceLock } from '../shared/jobs/sqlite-instance-lock-node';
+import { lockSqliteInstance, type SqliteInstanceLock, SqliteInstanceLockedError } from '../shared/jobs/sqlite-instance-lock-node';
 import { ensureDir, ensurePrivateFile } from './node-paths';
 import { EXIT_FAILURE, StartupError } from './node-startup-error';
 

@@ -8,7 +8,7 @@ import type { StepLogger } from '../shared/engine/define';
 import type { EngineEvent } from '../shared/engine/engine-event';
 import type { Job, JobState } from '../shared/jobs/types';
 import type { Schedule } from '../shared/schedule/schema';
-import { toJobView, type JobView } from './http/job-view';
+import { type JobView, toJobView } from './http/job-view';
 
 export type NotificationEventName = 'job.succeeded' | 'job.failed' | 'job.cancelled';
 

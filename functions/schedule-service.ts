@@ -11,9 +11,9 @@
 import type { Principal } from '../shared/auth/principal';
 import { formatImageName } from '../shared/config/name-pattern';
 import type { Engine } from '../shared/engine/engine';
+import type { ScheduleSlotStore } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
 import type { Server } from '../shared/openstack/compute-schemas';
-import type { ScheduleSlotStore } from '../shared/jobs/types';
 import type { Schedule } from '../shared/schedule/schema';
 import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
 import { serverLockKey } from './workflows/params';
@@ -131,7 +131,8 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
     // A firing that made no job because the cloud could not be asked stays unfinished: once
     // stale, a later tick within the grace window fires it again.
     const final = fired.jobs.length > 0 || fired.errors.length === 0;
-    if (deps.slots && final) await deps.slots.finishSlot(schedule.name, slot.getTime(), owner, { jobIds: fired.jobs.map((j) => j.id), errors: fired.errors }, deps.now());
+    if (deps.slots && final)
+      await deps.slots.finishSlot(schedule.name, slot.getTime(), owner, { jobIds: fired.jobs.map((j) => j.id), errors: fired.errors }, deps.now());
     return fired;
   }
 
@@ -182,7 +183,10 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
         const state = jobs.get(id) ?? 'unknown';
         counts[state] = (counts[state] ?? 0) + 1;
       }
-      return { name: r.schedule, run: { slot: new Date(r.slot), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt), jobs: counts, errors: r.errors } };
+      return {
+        name: r.schedule,
+        run: { slot: new Date(r.slot), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt), jobs: counts, errors: r.errors },
+      };
     });
   }
 

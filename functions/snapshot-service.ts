@@ -1,7 +1,7 @@
 // GET /v1/snapshots: snapflow's images in one cloud entry, optionally of one server (by id
 // or exact name), newest first, with the policy they were made for and their job.
 import type { OpenStackClient } from '../shared/openstack/client';
-import { imageProperty, type Image } from '../shared/openstack/image-schemas';
+import { type Image, imageProperty } from '../shared/openstack/image-schemas';
 import { SNAPFLOW_TAGS } from './workflows/tags';
 
 export interface SnapshotInfo {

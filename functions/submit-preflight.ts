@@ -10,11 +10,12 @@
 // on the server as typed (`<cloud>/<name or id>`): given as the id, that is the exact key;
 // given as a name, it is NOT serialised against jobs that lock on the server's id (the
 // known limit: only Nova's 409 on conflicting actions stands between them then).
+
+import type { Job } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
-import type { Job } from '../shared/jobs/types';
-import { serverLockKey } from './workflows/params';
 import { ApiError, badRequest } from './http/envelope';
+import { serverLockKey } from './workflows/params';
 
 /** The least every job request has: the discriminator and the target. */
 export interface JobRequestBase {
@@ -51,9 +52,11 @@ export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase
         lockAlias: serverLockKey({ cloud: req.cloud, server: found.name }),
       };
     } catch (err) {
-      if (err instanceof NotFoundError) throw new ApiError(404, 'server_not_found', `server: no server "${server}" in cloud "${req.cloud}"`, { field: 'server' });
+      if (err instanceof NotFoundError)
+        throw new ApiError(404, 'server_not_found', `server: no server "${server}" in cloud "${req.cloud}"`, { field: 'server' });
       // several servers share the name: Nova's name is not unique, ids are
-      if (err instanceof ConflictError) throw new ApiError(409, 'server_ambiguous', `server: ${err.serverMessage ?? err.message}; use the server id`, { field: 'server' });
+      if (err instanceof ConflictError)
+        throw new ApiError(409, 'server_ambiguous', `server: ${err.serverMessage ?? err.message}; use the server id`, { field: 'server' });
       // unreachable cloud, 5xx, auth trouble: let the job try (it reports exactly what fails)
       return undefined;
     }

@@ -10,7 +10,7 @@
 // its jobs refused with its problem), while a binding that cannot be read at all is a
 // misconfigured deployment.
 import { z } from 'zod';
-import { cloudEntryToConfig, describeConfigIssues, type CloudConfig } from '../shared/openstack/cloud-config';
+import { type CloudConfig, cloudEntryToConfig, describeConfigIssues } from '../shared/openstack/cloud-config';
 
 export const CLOUDS_BINDING = 'SNAPFLOW_CLOUDS';
 

@@ -13,8 +13,9 @@
 //    while events overlap.
 // A run dispatched when no event is open (should not happen) still starts; if the
 // isolate goes away under it, its lease expires and the next cron tick resumes the job.
-import type { Dispatch } from '../shared/engine/dispatcher';
+
 import type { StepLogger } from '../shared/engine/define';
+import type { Dispatch } from '../shared/engine/dispatcher';
 import type { WorkerExecutionContext } from './worker-types';
 
 export interface EventScopes {

@@ -2,7 +2,7 @@
 // declared schedules, clouds (SNAPFLOW_CLOUDS), the D1 job table (migrated once per
 // isolate) and the global fetch. Nothing here may import Node built-ins.
 import { schedules as declaredSchedules } from '../schedules/schedules';
-import { ConfigError, configFromEnv, type Config } from '../shared/config/load';
+import { type Config, ConfigError, configFromEnv } from '../shared/config/load';
 import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import type { StepLogger } from '../shared/engine/define';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';

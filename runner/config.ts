@@ -29,7 +29,10 @@ const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform
   return n;
 });
 
-const toolPath = z.string().min(1).regex(/^[^\0\n]+$/);
+const toolPath = z
+  .string()
+  .min(1)
+  .regex(/^[^\0\n]+$/);
 /** One LIBGUESTFS_BACKEND_SETTINGS entry (the variable joins them with ':'). */
 const backendSetting = z.string().regex(/^[A-Za-z0-9_.=,/-]+$/, { message: 'must be a setting such as force_tcg (no ":")' });
 
@@ -46,7 +49,10 @@ export const RunnerFileSchema = z.strictObject({
   claimWaitSeconds: z.number().int().min(0).max(30).default(30),
   libguestfs: z
     .strictObject({
-      backend: z.string().regex(/^[a-z][a-z0-9]*(:[^\s]+)?$/, { message: 'must be a libguestfs backend such as direct' }).default('direct'),
+      backend: z
+        .string()
+        .regex(/^[a-z][a-z0-9]*(:[^\s]+)?$/, { message: 'must be a libguestfs backend such as direct' })
+        .default('direct'),
       /** e.g. [force_tcg] where KVM is missing or broken */
       backendSettings: z.array(backendSetting).default([]),
       /** The appliance cache (LIBGUESTFS_CACHEDIR; default /var/tmp). */

@@ -1,5 +1,5 @@
-import type { ExpectedDigests } from '../shared/openstack/image-integrity';
 import type { OpenStackClient } from '../shared/openstack/client';
+import type { ExpectedDigests } from '../shared/openstack/image-integrity';
 import type { HashAlgorithm } from '../shared/openstack/transport';
 import type { Task } from '../shared/runner/protocol';
 import { TaskError } from './task-error';
@@ -32,12 +32,16 @@ export function expectedSourceDigests(source: Task['source']): ExpectedDigests {
 }
 
 export async function downloadSource(task: Task, client: OpenStackClient, file: string, opts: DownloadOptions): Promise<DownloadOutcome> {
-  const summary = await client.image.download(task.source.imageId, { path: file }, {
-    signal: opts.signal,
-    expected: expectedSourceDigests(task.source),
-    onProgress: opts.onProgress,
-    resume: { attempts: opts.resumeAttempts, delayMs: opts.resumeDelayMs, onResume: opts.onResume },
-  });
+  const summary = await client.image.download(
+    task.source.imageId,
+    { path: file },
+    {
+      signal: opts.signal,
+      expected: expectedSourceDigests(task.source),
+      onProgress: opts.onProgress,
+      resume: { attempts: opts.resumeAttempts, delayMs: opts.resumeDelayMs, onResume: opts.onResume },
+    },
+  );
   if (summary.bytes !== task.source.size) {
     throw new TaskError('integrity_mismatch', `downloaded ${summary.bytes} bytes, the task says the image has ${task.source.size}`, false);
   }

@@ -1,6 +1,6 @@
 import type { RunnerPhase, Task } from '../shared/runner/protocol';
-import type { RunnerServiceClient } from './service-client';
 import type { RunnerLogger } from './logger';
+import type { RunnerServiceClient } from './service-client';
 import { TaskStop } from './task-error';
 
 // Keeps a task's lease: a heartbeat every third of the lease's TTL (and one at each phase
@@ -52,9 +52,12 @@ export class Heartbeat {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.beat().finally(() => this.schedule());
-    }, Math.max(1000, Math.floor(this.ttlMs / 3)));
+    this.timer = setTimeout(
+      () => {
+        void this.beat().finally(() => this.schedule());
+      },
+      Math.max(1000, Math.floor(this.ttlMs / 3)),
+    );
   }
 
   private beat(): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { execTool, type ExecResult } from './exec';
+import { type ExecResult, execTool } from './exec';
 import { TaskError } from './task-error';
 
 // Steps 3 and 3b: what the downloaded file really is, before virt-sysprep may touch it.
@@ -94,7 +94,10 @@ function checkSummary(stdout: string, stderr: string): string {
 
 /** The last few non-empty lines of a tool's output, for a message. */
 export function lastLines(text: string, n = 3, max = 600): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const out = lines.slice(-n).join(' | ');
   return out.length > max ? `…${out.slice(-max)}` : out || '(no output)';
 }

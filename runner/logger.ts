@@ -13,10 +13,7 @@ export interface RunnerLogger {
 const REDACT = ['token', 'leaseToken', 'password', 'secret', 'authorization', '*.token', '*.leaseToken', '*.password', '*.secret', '*.authorization'];
 
 export function createRunnerLogger(level: string, base: Record<string, unknown>, destination?: DestinationStream): RunnerLogger {
-  const p = pino(
-    { level, base: { service: 'snapflow-runner', ...base }, redact: { paths: REDACT, censor: '[redacted]' } },
-    destination,
-  );
+  const p = pino({ level, base: { service: 'snapflow-runner', ...base }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
   return {
     debug: (m, d) => p.debug(d ?? {}, m),
     info: (m, d) => p.info(d ?? {}, m),

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { readConfigFile } from '../shared/config/load-node';
 import { ConfigError } from '../shared/config/load';
+import { readConfigFile } from '../shared/config/load-node';
 import { CloudClients } from './clouds';
-import { buildRunnerConfig, redactRunnerConfig, type RunnerConfig } from './config';
+import { buildRunnerConfig, type RunnerConfig, redactRunnerConfig } from './config';
 import { createRunnerLogger } from './logger';
 import { PollLoop } from './poll-loop';
 import { Scratch, ScratchInUseError } from './scratch';

@@ -8,8 +8,8 @@ import { toolEnv } from './exec';
 import { amendForSlc6, checkImage } from './image-check';
 import type { RunnerLogger } from './logger';
 import { requiredBytes, type SpaceLedger } from './space';
-import { buildSysprepCommand, CLEANABLE_FORMATS } from './sysprep-command';
 import { runSysprep } from './sysprep';
+import { buildSysprepCommand, CLEANABLE_FORMATS } from './sysprep-command';
 import { TaskError } from './task-error';
 import { previousUploads, reuseResult, uploadCleaned } from './upload';
 import { verifyCleaning } from './verify-cleaning';
@@ -55,7 +55,13 @@ export async function runPipeline(task: Task, dir: string, signal: AbortSignal, 
   if (reusable) {
     log.info('reusing the image an earlier attempt uploaded and verified', { ...logBase, imageId: reusable.id });
     const r = reuseResult(reusable);
-    return { imageId: r.imageId, bytes: r.bytes, verified: { source: expectedSourceDigests(task.source), target: r.verified }, warnings: [`reused image ${r.imageId}, uploaded and verified by an earlier attempt`], reused: true };
+    return {
+      imageId: r.imageId,
+      bytes: r.bytes,
+      verified: { source: expectedSourceDigests(task.source), target: r.verified },
+      warnings: [`reused image ${r.imageId}, uploaded and verified by an earlier attempt`],
+      reused: true,
+    };
   }
 
   let written = 0;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunnerPhase, Task } from '../shared/runner/protocol';
 import { Heartbeat, type Progress } from './heartbeat';
-import { runPipeline, type PipelineDeps, type PipelineResult, type Tracker } from './pipeline';
+import { type PipelineDeps, type PipelineResult, runPipeline, type Tracker } from './pipeline';
 import type { Scratch } from './scratch';
 import type { LeaseAnswer, RunnerServiceClient } from './service-client';
 import { classify, TaskError, TaskStop } from './task-error';
@@ -78,9 +78,19 @@ export async function runTask(task: Task, deps: TaskDeps, stopping: AbortSignal)
   }
   const fast = stopping.aborted;
   if (result) {
-    const answer = await report(() => deps.service.complete(task.id, {
-      leaseToken: task.lease.token, imageId: result.imageId, bytes: result.bytes, verified: result.verified, warnings: result.warnings,
-    }), fast, deps, base);
+    const answer = await report(
+      () =>
+        deps.service.complete(task.id, {
+          leaseToken: task.lease.token,
+          imageId: result.imageId,
+          bytes: result.bytes,
+          verified: result.verified,
+          warnings: result.warnings,
+        }),
+      fast,
+      deps,
+      base,
+    );
     if (answer === 'lease_lost') return { outcome: 'lease_lost' };
     log.info('task completed', { ...base, imageId: result.imageId, reused: result.reused, warnings: result.warnings, phaseMs });
     return { outcome: 'completed', imageId: result.imageId, reused: result.reused };
@@ -89,9 +99,19 @@ export async function runTask(task: Task, deps: TaskDeps, stopping: AbortSignal)
   if (why === 'cancelled') err = new TaskError('cancelled', 'the job was cancelled', false);
   else if (why === 'runner_stopping') err = new TaskError('runner_stopping', 'the runner was stopped during the task', true);
   else err = classify(failure, progress.phase);
-  const answer = await report(() => deps.service.fail(task.id, {
-    leaseToken: task.lease.token, code: err.code, message: err.message.slice(0, 4000), retryable: err.retryable, phase: progress.phase,
-  }), fast, deps, base);
+  const answer = await report(
+    () =>
+      deps.service.fail(task.id, {
+        leaseToken: task.lease.token,
+        code: err.code,
+        message: err.message.slice(0, 4000),
+        retryable: err.retryable,
+        phase: progress.phase,
+      }),
+    fast,
+    deps,
+    base,
+  );
   if (answer === 'lease_lost') return { outcome: 'lease_lost' };
   const level = why ? 'info' : 'warn';
   log[level]('task failed', { ...base, code: err.code, retryable: err.retryable, phase: progress.phase, message: err.message, phaseMs });

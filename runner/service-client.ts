@@ -1,13 +1,13 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { z } from 'zod';
 import {
-  HeartbeatResponse,
-  LeaseLost,
-  Task,
   type ClaimRequest,
   type CompleteRequest,
   type FailRequest,
   type HeartbeatRequest,
+  HeartbeatResponse,
+  LeaseLost,
+  Task,
 } from '../shared/runner/protocol';
 
 // The runner's side of the protocol in shared/runner/protocol.ts: four POSTs with the runner
@@ -102,7 +102,12 @@ export class RunnerServiceClient {
     return { ok: true, value: null };
   }
 
-  private async post(path: string, body: unknown, timeoutMs = this.opts.timeoutMs ?? 30_000, signal?: AbortSignal): Promise<{ status: number; json: unknown; text: string }> {
+  private async post(
+    path: string,
+    body: unknown,
+    timeoutMs = this.opts.timeoutMs ?? 30_000,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; json: unknown; text: string }> {
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(`${this.opts.url}${path}`, {
@@ -133,7 +138,10 @@ export class RunnerServiceClient {
   }
 
   private unexpected(what: string, res: { status: number; json: unknown; text: string }): ServiceError {
-    const msg = z.object({ error: z.object({ message: z.string() }).loose() }).loose().safeParse(res.json);
+    const msg = z
+      .object({ error: z.object({ message: z.string() }).loose() })
+      .loose()
+      .safeParse(res.json);
     const detail = msg.success ? msg.data.error.message : res.text.slice(0, 200);
     return new ServiceError(`${what}: the service answered ${res.status}: ${detail}`, res.status, res.status >= 500 || res.status === 429);
   }

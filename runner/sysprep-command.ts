@@ -79,7 +79,8 @@ export function buildSysprepCommand(spec: CleanSpec, file: string, format: strin
  * Windows guest); the Linux paths, the machine-id and the network-script modes do not apply.
  */
 function windowsCommand(spec: CleanSpec, file: string, format: string): CleanPlan {
-  if (spec.mode !== 'full') throw new TaskError('path_not_allowed', `${spec.mode} cleaning is for Linux guests; Windows images get the full default operations`, false);
+  if (spec.mode !== 'full')
+    throw new TaskError('path_not_allowed', `${spec.mode} cleaning is for Linux guests; Windows images get the full default operations`, false);
   if (spec.deletePaths.length) throw new TaskError('path_not_allowed', 'delete paths are Linux paths; a Windows cleaning takes none', false);
   return { args: ['--format', format, '--add', file], linux: false, deleted: [], emptyMachineId: false, hostname: null };
 }

@@ -22,7 +22,10 @@ export class TaskError extends Error {
 /** Why a task was stopped from outside its pipeline (AbortSignal reasons). */
 export class TaskStop extends Error {
   override name = 'TaskStop';
-  constructor(readonly why: 'cancelled' | 'lease_lost' | 'runner_stopping', message: string) {
+  constructor(
+    readonly why: 'cancelled' | 'lease_lost' | 'runner_stopping',
+    message: string,
+  ) {
     super(message);
   }
 }

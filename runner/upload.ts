@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { OpenStackClient } from '../shared/openstack/client';
 import { NotFoundError } from '../shared/openstack/errors';
 import { isHashAlgorithm } from '../shared/openstack/image-integrity';
-import { imageProperty, type Image } from '../shared/openstack/image-schemas';
+import { type Image, imageProperty } from '../shared/openstack/image-schemas';
 import type { HashAlgorithm } from '../shared/openstack/transport';
 import type { Task } from '../shared/runner/protocol';
 import { TaskError } from './task-error';
@@ -80,7 +80,11 @@ export async function uploadCleaned(
     // computed while streaming when the client knew the cloud's algorithm, else read once more
     const local = summary.digests[algo] ?? (await hashFile(file, algo, opts.signal));
     if (local !== image.os_hash_value) {
-      throw new TaskError('integrity_mismatch', `uploaded image ${created.id}: Glance's ${algo} ${image.os_hash_value.slice(0, 16)}… is not the local ${local.slice(0, 16)}…`, false);
+      throw new TaskError(
+        'integrity_mismatch',
+        `uploaded image ${created.id}: Glance's ${algo} ${image.os_hash_value.slice(0, 16)}… is not the local ${local.slice(0, 16)}…`,
+        false,
+      );
     }
     await client.image.setProperties(created.id, { [VERIFIED_PROPERTY]: `${algo}:${local}` });
     return { imageId: created.id, bytes: summary.bytes, verified: { [algo]: local }, reused: false };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { CleanPlan } from './sysprep-command';
 import { execTool } from './exec';
 import { lastLines } from './image-check';
+import type { CleanPlan } from './sysprep-command';
 import { TaskError } from './task-error';
 
 // Step 5: proof that the cleaning happened, whatever virt-sysprep's exit code said. One

@@ -14,13 +14,15 @@ for (let i = 0; i < args.length; i++) {
   else files.push(args[i]);
 }
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const seen = new Map(required.map((r) => [r, { passed: 0, skipped: 0 }]));
 for (const file of files) {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8'));
     passed += r.numPassedTests ?? 0;
-    failed += (r.numFailedTests ?? 0);
+    failed += r.numFailedTests ?? 0;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
     // a suite that failed to load (syntax error, failing hook) has no failed *tests*
     for (const suite of r.testResults ?? []) {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
-import { runMeasured, type MeasuredRun } from './peak-rss';
+import { type MeasuredRun, runMeasured } from './peak-rss';
 
 // Two operator baselines from ONE set of curl transfers per round:
 //  - "curl": bytes only (curl's own time_total), the raw speed of the wire and of Glance;
@@ -47,8 +47,21 @@ export function curlDownloadArgs(a: CurlArgs): string[] {
 
 export function curlUploadArgs(a: CurlArgs): string[] {
   return [
-    '-sS', '-f', '-X', 'PUT', '-H', `@${a.headerFile}`, '-H', 'Content-Type: application/octet-stream',
-    '-T', a.file, '-o', '/dev/null', '-w', '%{http_code} %{time_total}', `${a.glance}/v2/images/${a.dst}/file`,
+    '-sS',
+    '-f',
+    '-X',
+    'PUT',
+    '-H',
+    `@${a.headerFile}`,
+    '-H',
+    'Content-Type: application/octet-stream',
+    '-T',
+    a.file,
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code} %{time_total}',
+    `${a.glance}/v2/images/${a.dst}/file`,
   ];
 }
 

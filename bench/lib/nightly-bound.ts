@@ -34,9 +34,14 @@ export function idealBound(shape: NightlyShape): Bound {
   const api = meanLatency(l.api);
   const perJobMs = snapshot + actions + minCalls * api;
   const s = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 3 : 1)} s`;
-  const parts = [`${s(snapshot)} image active`, ...(shape.stop ? [`${s(actions)} stop+start (means)`] : []), `${minCalls} calls × ${s(api)} (mean API latency)`];
+  const parts = [
+    `${s(snapshot)} image active`,
+    ...(shape.stop ? [`${s(actions)} stop+start (means)`] : []),
+    `${minCalls} calls × ${s(api)} (mean API latency)`,
+  ];
   const valueMs = waves * perJobMs * shape.scale;
-  const formula = `ceil(${shape.serversPerProject}/${shape.limit}) waves × (${parts.join(' + ')}) × scale ${shape.scale}` +
+  const formula =
+    `ceil(${shape.serversPerProject}/${shape.limit}) waves × (${parts.join(' + ')}) × scale ${shape.scale}` +
     ` = ${waves} × ${s(perJobMs)} × ${shape.scale} = ${s(valueMs)}`;
   return { waves, perJobMs, minCalls, valueMs, formula };
 }

@@ -45,9 +45,21 @@ export function checkRun(world: NightlyWorld, shape: NightlyShape, jobs: readonl
   const createImage = world.sim.counters.get('POST /v2.1/servers/{id}/action:createImage');
   const retained = count(kept, shape.keep);
   return [
-    { name: 'one new snapshot per server', ok: oneImage === n && notActive === 0, detail: `${oneImage}/${n} servers with exactly 1 (none: ${count(fresh, 0)}, more: ${n - oneImage - count(fresh, 0)}; not active: ${notActive})` },
-    { name: 'one job per server', ok: oneJob === n && strangers === 0 && jobs.length === n, detail: `${oneJob}/${n} servers with exactly 1 job; ${jobs.length} jobs in the table` },
-    { name: 'no failed job', ok: failed.length === 0 && (byState.get('succeeded') ?? 0) === n, detail: `${states}${failed[0] ? `; first error: ${failed[0].error}` : ''}` },
+    {
+      name: 'one new snapshot per server',
+      ok: oneImage === n && notActive === 0,
+      detail: `${oneImage}/${n} servers with exactly 1 (none: ${count(fresh, 0)}, more: ${n - oneImage - count(fresh, 0)}; not active: ${notActive})`,
+    },
+    {
+      name: 'one job per server',
+      ok: oneJob === n && strangers === 0 && jobs.length === n,
+      detail: `${oneJob}/${n} servers with exactly 1 job; ${jobs.length} jobs in the table`,
+    },
+    {
+      name: 'no failed job',
+      ok: failed.length === 0 && (byState.get('succeeded') ?? 0) === n,
+      detail: `${states}${failed[0] ? `; first error: ${failed[0].error}` : ''}`,
+    },
     { name: 'createImage once per server', ok: createImage === n, detail: `${createImage} createImage calls for ${n} servers` },
     { name: `retention keeps ${shape.keep}`, ok: retained === n, detail: `${retained}/${n} servers hold exactly ${shape.keep} of the policy's snapshots` },
   ];

@@ -31,10 +31,13 @@ export function nightlySchedules(world: NightlyWorld, shape: NightlyShape, slot:
 export function writeServiceFiles(dir: string, world: NightlyWorld, shape: NightlyShape, slot: Date): ServiceFiles {
   const token = randomBytes(24).toString('base64url');
   const configFile = join(dir, 'snapflow.yaml');
-  writeFileSync(configFile, stringify({
-    limits: { snapshotsPerProject: shape.limit },
-    tokens: [{ name: 'bench', hash: `sha256:${createHash('sha256').update(token).digest('hex')}`, scopes: ['admin'], targets: ['**'] }],
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      limits: { snapshotsPerProject: shape.limit },
+      tokens: [{ name: 'bench', hash: `sha256:${createHash('sha256').update(token).digest('hex')}`, scopes: ['admin'], targets: ['**'] }],
+    }),
+  );
   const schedulesDir = join(dir, 'schedules');
   mkdirSync(schedulesDir, { recursive: true });
   writeFileSync(join(schedulesDir, 'nightly.yaml'), stringify({ schedules: nightlySchedules(world, shape, slot) }));

@@ -1,12 +1,13 @@
 // Target "node-postgres-2": two `npm start` processes sharing one throwaway PostgreSQL job
 // table (test/support/postgres-node.ts). Both fire the same slot; the idempotency keys make
 // one job per server whichever submits first.
-import { startThrowawayPostgres } from './throwaway-postgres';
-import { treeCpu } from './proc-cpu';
+
 import { nodeServiceEnv } from './nightly-files';
-import type { NightlyTarget } from './nightly-target';
 import { postgresTableReader } from './nightly-table';
+import type { NightlyTarget } from './nightly-target';
 import { startNodeService } from './node-service';
+import { treeCpu } from './proc-cpu';
+import { startThrowawayPostgres } from './throwaway-postgres';
 
 const PROCESSES = 2;
 
@@ -19,7 +20,8 @@ export const nodePostgresTarget: NightlyTarget = {
     // started together: both migrate at once, as two instances of a deployment do
     const started = await Promise.allSettled(
       Array.from({ length: PROCESSES }, (_, i) =>
-        startNodeService({ name: `svc-${i + 1}`, dir: input.dir, env: { ...nodeServiceEnv(input), SNAPFLOW_DB: pgServer.url } })),
+        startNodeService({ name: `svc-${i + 1}`, dir: input.dir, env: { ...nodeServiceEnv(input), SNAPFLOW_DB: pgServer.url } }),
+      ),
     );
     const services = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

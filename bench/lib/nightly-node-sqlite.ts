@@ -1,8 +1,8 @@
 // Target "node-sqlite": one `npm start` process on the embedded SQLite job table.
 import { join } from 'node:path';
 import { nodeServiceEnv } from './nightly-files';
-import type { NightlyTarget } from './nightly-target';
 import { sqliteTableReader } from './nightly-table';
+import type { NightlyTarget } from './nightly-target';
 import { startNodeService } from './node-service';
 
 export const nodeSqliteTarget: NightlyTarget = {

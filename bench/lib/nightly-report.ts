@@ -37,8 +37,7 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
     `  wall (slot -> last job end)  ${s(r.wallMs)}   bound ${s(r.bound.valueMs)}   ratio ${ratio.toFixed(3)}x  ` +
       `(target <= ${RATIO_TARGET}x: ${ratio <= RATIO_TARGET ? 'ok' : 'MISSED'})`,
     `  throughput                   ${(r.jobs / (r.wallMs / 1000)).toFixed(2)} jobs/s (${r.jobs} jobs)`,
-    `  OpenStack calls              ${totalCalls(r)} = ${perJob(totalCalls(r))} per job: ` +
-      routes.map(([k, v]) => `${k} ${perJob(v)}`).join(', '),
+    `  OpenStack calls              ${totalCalls(r)} = ${perJob(totalCalls(r))} per job: ` + routes.map(([k, v]) => `${k} ${perJob(v)}`).join(', '),
     `  job table peak               ${r.peak.jobs} jobs, ${r.peak.events} job_events (${r.peak.samples} samples)`,
     `  CPU (slot -> end)            ${r.cpu.map((c) => `${c.name} ${c.seconds.toFixed(1)} s`).join(', ')}`,
     '  checks:',
@@ -60,13 +59,25 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
 }
 
 export function summaryTable(results: readonly TargetResult[]): string[] {
-  const row = (c: string[]) => `  ${c[0]!.padEnd(18)}${c.slice(1).map((x) => x.padStart(11)).join('')}`;
+  const row = (c: string[]) =>
+    `  ${c[0]!.padEnd(18)}${c
+      .slice(1)
+      .map((x) => x.padStart(11))
+      .join('')}`;
   return [
     row(['target', 'wall', 'bound', 'ratio', 'jobs/s', 'calls/job', 'peak jobs', 'peak events', 'checks']),
     ...results.map((r) =>
       row([
-        r.name, s(r.wallMs), s(r.bound.valueMs), `${ratioOf(r).toFixed(3)}x`, (r.jobs / (r.wallMs / 1000)).toFixed(2),
-        (totalCalls(r) / r.jobs).toFixed(2), String(r.peak.jobs), String(r.peak.events), r.checks.every((c) => c.ok) ? 'ok' : 'FAILED',
-      ])),
+        r.name,
+        s(r.wallMs),
+        s(r.bound.valueMs),
+        `${ratioOf(r).toFixed(3)}x`,
+        (r.jobs / (r.wallMs / 1000)).toFixed(2),
+        (totalCalls(r) / r.jobs).toFixed(2),
+        String(r.peak.jobs),
+        String(r.peak.events),
+        r.checks.every((c) => c.ok) ? 'ok' : 'FAILED',
+      ]),
+    ),
   ];
 }

@@ -49,16 +49,29 @@ const text = (v: unknown): string | null => (v === null || v === undefined ? nul
 
 function toJob(r: Record<string, unknown>): JobRecord {
   return {
-    id: String(r.id), state: String(r.state), cloud: String(r.cloud), server: String(r.server), attempt: num(r.attempt),
-    createdAt: num(r.created_at), startedAt: numOrNull(r.started_at), finishedAt: numOrNull(r.finished_at),
-    leaseOwner: text(r.lease_owner), error: text(r.error),
+    id: String(r.id),
+    state: String(r.state),
+    cloud: String(r.cloud),
+    server: String(r.server),
+    attempt: num(r.attempt),
+    createdAt: num(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
+    leaseOwner: text(r.lease_owner),
+    error: text(r.error),
   };
 }
 
 function toEvent(r: Record<string, unknown>): EventRecord {
   return {
-    jobId: String(r.job_id), seq: num(r.seq), at: num(r.at), type: String(r.type), step: text(r.step), toState: text(r.to_state),
-    message: text(r.message), runAfter: numOrNull(r.run_after),
+    jobId: String(r.job_id),
+    seq: num(r.seq),
+    at: num(r.at),
+    type: String(r.type),
+    step: text(r.step),
+    toState: text(r.to_state),
+    message: text(r.message),
+    runAfter: numOrNull(r.run_after),
   };
 }
 
@@ -76,11 +89,19 @@ export function sqliteTableReader(path: string): JobTableReader {
       return { jobs: num(r.jobs), events: num(r.events), unfinished: num(r.unfinished) };
     },
     jobs: async () =>
-      (db.prepare(`select id, state, json_extract(params, '$.cloud') as cloud, json_extract(params, '$.server') as server,
-        attempt, created_at, started_at, finished_at, lease_owner, error from jobs order by seq`).all() as Record<string, unknown>[]).map(toJob),
+      (
+        db
+          .prepare(`select id, state, json_extract(params, '$.cloud') as cloud, json_extract(params, '$.server') as server,
+        attempt, created_at, started_at, finished_at, lease_owner, error from jobs order by seq`)
+          .all() as Record<string, unknown>[]
+      ).map(toJob),
     events: async () =>
-      (db.prepare(`select job_id, seq, at, type, step, to_state, message, json_extract(data, '$.runAfter') as run_after
-        from job_events order by seq`).all() as Record<string, unknown>[]).map(toEvent),
+      (
+        db
+          .prepare(`select job_id, seq, at, type, step, to_state, message, json_extract(data, '$.runAfter') as run_after
+        from job_events order by seq`)
+          .all() as Record<string, unknown>[]
+      ).map(toEvent),
     close: async () => {
       db.close();
     },
@@ -92,16 +113,26 @@ export function postgresTableReader(url: string): JobTableReader {
   pool.on('error', () => undefined);
   return {
     counts: async () => {
-      const r = (await pool.query(`select (select count(*) from jobs) as jobs, (select count(*) from job_events) as events,
-        (select count(*) from jobs where ${UNFINISHED}) as unfinished`)).rows[0] as Record<string, unknown>;
+      const r = (
+        await pool.query(`select (select count(*) from jobs) as jobs, (select count(*) from job_events) as events,
+        (select count(*) from jobs where ${UNFINISHED}) as unfinished`)
+      ).rows[0] as Record<string, unknown>;
       return { jobs: num(r.jobs), events: num(r.events), unfinished: num(r.unfinished) };
     },
     jobs: async () =>
-      ((await pool.query(`select id, state, params->>'cloud' as cloud, params->>'server' as server, attempt, created_at,
-        started_at, finished_at, lease_owner, error from jobs order by seq`)).rows as Record<string, unknown>[]).map(toJob),
+      (
+        (
+          await pool.query(`select id, state, params->>'cloud' as cloud, params->>'server' as server, attempt, created_at,
+        started_at, finished_at, lease_owner, error from jobs order by seq`)
+        ).rows as Record<string, unknown>[]
+      ).map(toJob),
     events: async () =>
-      ((await pool.query(`select job_id, seq, at, type, step, to_state, message, data->>'runAfter' as run_after
-        from job_events order by seq`)).rows as Record<string, unknown>[]).map(toEvent),
+      (
+        (
+          await pool.query(`select job_id, seq, at, type, step, to_state, message, data->>'runAfter' as run_after
+        from job_events order by seq`)
+        ).rows as Record<string, unknown>[]
+      ).map(toEvent),
     close: () => pool.end(),
   };
 }

@@ -3,8 +3,9 @@
 // the bench does the rest (waits for the slot, samples, checks, profiles, reports). A new
 // deployment (the Worker under `wrangler dev` on D1) is one more module implementing this,
 // listed in nightly-targets.ts.
-import type { NightlyShape, NightlyWorld } from './nightly-world';
+
 import type { JobTableReader } from './nightly-table';
+import type { NightlyShape, NightlyWorld } from './nightly-world';
 
 export interface TargetInput {
   world: NightlyWorld;

@@ -88,13 +88,22 @@ export async function buildWorld(shape: NightlyShape): Promise<NightlyWorld> {
       servers.set(s.id, { id: s.id, name: s.name, cloud, project });
       for (let night = 1; night <= shape.keep; night++) {
         // what create-image would have tagged them with, a night apart
-        const img = sim.state.addImage({
-          name: `${s.name}-nightly-${night}`, project, createdAt: now - night * DAY_MS,
-          props: {
-            [SNAPFLOW_TAGS.job]: randomUUID(), [SNAPFLOW_TAGS.policy]: `nightly-${project}`, [SNAPFLOW_TAGS.server]: s.id,
-            [SNAPFLOW_TAGS.volumeBacked]: 'false', instance_uuid: s.id, image_type: 'snapshot',
+        const img = sim.state.addImage(
+          {
+            name: `${s.name}-nightly-${night}`,
+            project,
+            createdAt: now - night * DAY_MS,
+            props: {
+              [SNAPFLOW_TAGS.job]: randomUUID(),
+              [SNAPFLOW_TAGS.policy]: `nightly-${project}`,
+              [SNAPFLOW_TAGS.server]: s.id,
+              [SNAPFLOW_TAGS.volumeBacked]: 'false',
+              instance_uuid: s.id,
+              image_type: 'snapshot',
+            },
           },
-        }, data);
+          data,
+        );
         earlier.add(img.id);
       }
     }
@@ -102,7 +111,12 @@ export async function buildWorld(shape: NightlyShape): Promise<NightlyWorld> {
   const cloudsFile = join(dir, 'clouds.yaml');
   writeFileSync(cloudsFile, sim.cloudsYaml(entries), { mode: 0o600 });
   return {
-    sim, dir, cloudsFile, clouds, servers, earlier,
+    sim,
+    dir,
+    cloudsFile,
+    clouds,
+    servers,
+    earlier,
     policyOf: (cloud) => `nightly-${cloud.replace(/^sim-/, '')}`,
     close: async () => {
       await sim.close();

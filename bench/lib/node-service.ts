@@ -58,7 +58,10 @@ export async function startNodeService(o: { name: string; dir: string; env: Reco
   const deadline = Date.now() + (o.readyMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${o.name} exited with ${child.exitCode} during start-up; see ${logFile}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();

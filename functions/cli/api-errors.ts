@@ -1,8 +1,9 @@
 // Turns a failed request into one line for stderr and an exit code: the service's
 // envelope {"error":{"code","message","field","details","requestId"}} says what was wrong;
 // this says it in the terms of the command line (which field, which job holds the server).
-import { CliError } from './cli-error';
+
 import type { ErrorJson } from './api-types';
+import { CliError } from './cli-error';
 import { EXIT } from './exit-codes';
 
 export interface RequestContext {

@@ -32,7 +32,8 @@ function normaliseUrl(raw: string, from: string): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(EXIT.usage, `${from}: must be an http:// or https:// URL`);
   // the URL is quoted in error messages: nothing secret may ride in it
-  if (u.username || u.password || u.search || u.hash) throw new CliError(EXIT.usage, `${from}: the service's base URL only (put the token in SNAPFLOW_TOKEN or the config file)`);
+  if (u.username || u.password || u.search || u.hash)
+    throw new CliError(EXIT.usage, `${from}: the service's base URL only (put the token in SNAPFLOW_TOKEN or the config file)`);
   return u.href.replace(/\/+$/, '');
 }
 

@@ -51,18 +51,14 @@ function buildProgram(): Command {
     .option('--url <url>', 'the snapflow service (default: SNAPFLOW_URL, the config file, http://127.0.0.1:8080)')
     .option('--config <file>', 'config file (default ~/.config/snapflow/cli.yaml)')
     .option('--token-file <file>', 'file holding the API token (default: SNAPFLOW_TOKEN, the config file)')
-    .option('--json', 'print the service\'s JSON (one document) instead of text')
+    .option('--json', "print the service's JSON (one document) instead of text")
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(snapflow --help for usage)')
     .exitOverride()
     .addHelpText('after', HELP_AFTER);
 
   for (const k of SUBMIT_KINDS) {
-    const cmd = program
-      .command(k.kind)
-      .description(k.summary)
-      .argument('<server>', 'server name or id')
-      .option('--cloud <cloud>', CLOUD_HELP);
+    const cmd = program.command(k.kind).description(k.summary).argument('<server>', 'server name or id').option('--cloud <cloud>', CLOUD_HELP);
     k.options(cmd);
     cmd
       .option('--idempotency-key <key>', 'the same key submits once: a repeat returns the first job')

@@ -1,7 +1,7 @@
 // The commands that read (and cancel): jobs, show, events, snapshots, schedules [run], cancel.
 // Human output is a table or a few lines; --json prints the service's document (for
 // `jobs --all` and `events`, every page merged into one document).
-import { jobPath, type ApiClient } from './api-client';
+import { type ApiClient, jobPath } from './api-client';
 import type { EventJson, EventsJson, JobJson, JobListJson, ScheduleRunJson, SchedulesJson, SnapshotsJson } from './api-types';
 import { ageOf, elapsedOf, eventLine, formatBytes, formatDuration, formatJobError, formatResult, jobOutcomeLine, table, targetOf } from './format';
 import { printJson, printLine } from './output';
@@ -52,7 +52,12 @@ export async function showJob(api: ApiClient, id: string, json: boolean): Promis
     ['state', `${job.state}${job.cancelRequested && job.state !== 'cancelled' ? ' (cancel requested)' : ''}`],
     ['step', job.step],
     ['attempt', String(job.attempt)],
-    ['progress', job.progress ? `${job.progress.phase}${job.progress.done !== null ? ` ${formatBytes(job.progress.done)}${job.progress.total !== null ? ` / ${formatBytes(job.progress.total)}` : ''}` : ''}` : null],
+    [
+      'progress',
+      job.progress
+        ? `${job.progress.phase}${job.progress.done !== null ? ` ${formatBytes(job.progress.done)}${job.progress.total !== null ? ` / ${formatBytes(job.progress.total)}` : ''}` : ''}`
+        : null,
+    ],
     ['requested by', job.requestedBy],
     ['created', job.createdAt],
     ['started', job.startedAt],
@@ -91,7 +96,16 @@ export async function listSnapshots(api: ApiClient, cloud: string, server: strin
   printLine(
     table(
       ['ID', 'NAME', 'STATUS', 'SERVER', 'POLICY', 'AGE', 'SIZE', 'JOB'],
-      reply.snapshots.map((s) => [s.id, s.name, s.status, s.server ?? '-', s.policy ?? '-', formatDuration(s.ageSeconds * 1000), formatBytes(s.sizeBytes), s.jobId ?? '-']),
+      reply.snapshots.map((s) => [
+        s.id,
+        s.name,
+        s.status,
+        s.server ?? '-',
+        s.policy ?? '-',
+        formatDuration(s.ageSeconds * 1000),
+        formatBytes(s.sizeBytes),
+        s.jobId ?? '-',
+      ]),
     ),
   );
 }
@@ -109,8 +123,18 @@ export async function listSchedules(api: ApiClient, json: boolean): Promise<void
         s.cron,
         s.timezone,
         s.nextRunAt ?? '-',
-        `${s.target.cloud}: ${s.target.servers ? s.target.servers.join(',') : Object.entries(s.target.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`,
-        s.retention ? [s.retention.keep !== undefined ? `keep ${s.retention.keep}` : '', s.retention.maxAgeDays !== undefined ? `max ${s.retention.maxAgeDays}d` : ''].filter(Boolean).join(', ') : '-',
+        `${s.target.cloud}: ${
+          s.target.servers
+            ? s.target.servers.join(',')
+            : Object.entries(s.target.selector ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',')
+        }`,
+        s.retention
+          ? [s.retention.keep !== undefined ? `keep ${s.retention.keep}` : '', s.retention.maxAgeDays !== undefined ? `max ${s.retention.maxAgeDays}d` : '']
+              .filter(Boolean)
+              .join(', ')
+          : '-',
       ]),
     ),
   );
@@ -127,5 +151,9 @@ export async function runSchedule(api: ApiClient, name: string, json: boolean): 
 export async function cancelJob(api: ApiClient, id: string, json: boolean): Promise<void> {
   const { body } = await api.request<JobJson>('POST', `${jobPath(id)}/cancel`);
   if (json) return printJson(body);
-  printLine(body.state === 'cancelled' ? `job ${body.id} cancelled` : `cancel requested: job ${body.id} stops before its next step (now ${body.state}${body.step ? `, step ${body.step}` : ''})`);
+  printLine(
+    body.state === 'cancelled'
+      ? `job ${body.id} cancelled`
+      : `cancel requested: job ${body.id} stops before its next step (now ${body.state}${body.step ? `, step ${body.step}` : ''})`,
+  );
 }

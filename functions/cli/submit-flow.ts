@@ -5,7 +5,7 @@ import type { ApiClient } from './api-client';
 import type { DryRunJson, SubmitJson, WaitJson } from './api-types';
 import { CliError } from './cli-error';
 import { confirmOrExit } from './confirm';
-import { EXIT, exitCodeOfState, type ExitCode } from './exit-codes';
+import { EXIT, type ExitCode, exitCodeOfState } from './exit-codes';
 import { jobOutcomeLine } from './format';
 import { printJson, printLine } from './output';
 import type { Body, SubmitKind } from './submit-kinds';
@@ -75,10 +75,14 @@ export async function submitJob(api: ApiClient, k: SubmitKind, server: string, f
   }
   if (!o.json || (!o.wait && !o.watch)) {
     if (o.json) printJson(job);
-    else printLine(reply.status === 200 ? `${k.kind} job ${job.id} already submitted with this idempotency key (${job.state})` : `submitted ${k.kind} job ${job.id} (${job.state})`);
+    else
+      printLine(
+        reply.status === 200
+          ? `${k.kind} job ${job.id} already submitted with this idempotency key (${job.state})`
+          : `submitted ${k.kind} job ${job.id} (${job.state})`,
+      );
   }
   if (o.watch) return watchJob(api, job.id, o.timeout, o.json);
   if (o.wait) return reportWaited(await waitForJob(api, job.id, o.timeout), o.json, o.timeout);
   return EXIT.ok;
 }
-

@@ -24,8 +24,8 @@ const defined = (o: Body): Body => Object.fromEntries(Object.entries(o).filter((
 function retentionOptions(cmd: Command): void {
   cmd
     .option('--policy <name>', 'retention policy the snapshots belong to (default on the service: manual)')
-    .option('--keep <n>', 'keep this many of the policy\'s snapshots', positiveInt(1000))
-    .option('--max-age-days <days>', 'delete the policy\'s snapshots older than this', positiveNumber);
+    .option('--keep <n>', "keep this many of the policy's snapshots", positiveInt(1000))
+    .option('--max-age-days <days>', "delete the policy's snapshots older than this", positiveNumber);
 }
 
 const retentionFields = (o: Opts) => ({ policy: o.policy, keep: o.keep, maxAgeDays: o.maxAgeDays });
@@ -84,7 +84,7 @@ export const SUBMIT_KINDS: readonly SubmitKind[] = [
     options: (cmd) => {
       cmd
         .requiredOption('--new-name <name>', 'name of the new server')
-        .option('--flavor <flavor>', 'flavor of the new server (default: the source\'s)')
+        .option('--flavor <flavor>', "flavor of the new server (default: the source's)")
         .option('--key-name <name>', 'key pair of the new server')
         .option('--network <none|auto|id>', 'network of the new server')
         .option('--os <LINUX|WINDOWS>', 'operating system property of the uploaded image', oneOf(['LINUX', 'WINDOWS'] as const))

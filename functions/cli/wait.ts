@@ -1,9 +1,9 @@
 // `snapflow wait ID` and `--wait`: the long-poll GET /v1/jobs/:id/wait?timeout= again and
 // again until the job ends or our own deadline passes. The exit code says how it ended.
-import { jobPath, type ApiClient } from './api-client';
+import { type ApiClient, jobPath } from './api-client';
 import { isTerminalState, type WaitJson } from './api-types';
 import { CliError } from './cli-error';
-import { EXIT, exitCodeOfState, type ExitCode } from './exit-codes';
+import { EXIT, type ExitCode, exitCodeOfState } from './exit-codes';
 import { formatResult, jobOutcomeLine } from './format';
 import { printErr, printJson, printLine } from './output';
 

@@ -5,7 +5,7 @@ import type { SingleBar } from 'cli-progress';
 import type { EventJson, JobJson } from './api-types';
 import { formatBytes, formatDuration, formatRate, formatResult, jobOutcomeLine, targetOf } from './format';
 import { printLine } from './output';
-import { byteProgress, eventMark, QUIET_EVENTS, WatchTracker, type ByteProgress, type WatchView } from './watch-view';
+import { type ByteProgress, byteProgress, eventMark, QUIET_EVENTS, WatchTracker, type WatchView } from './watch-view';
 
 const CLEAR_LINE = '\r\x1b[2K';
 

@@ -1,9 +1,9 @@
 // `snapflow watch ID` and `--watch`: follows a job live. Each round reads the events after
 // the last one seen (`/events?after=`) and then long-polls the job for a second, which
 // both paces the loop and returns at once when the job ends.
-import { jobPath, type ApiClient } from './api-client';
-import { isTerminalState, type EventJson, type EventsJson, type JobJson } from './api-types';
-import { EXIT, exitCodeOfState, type ExitCode } from './exit-codes';
+import { type ApiClient, jobPath } from './api-client';
+import { type EventJson, type EventsJson, isTerminalState, type JobJson } from './api-types';
+import { EXIT, type ExitCode, exitCodeOfState } from './exit-codes';
 import { printErr } from './output';
 import { pollJob } from './wait';
 import type { WatchView } from './watch-view';

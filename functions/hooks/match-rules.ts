@@ -5,7 +5,13 @@ import type { WebhookRule } from '../../shared/config/webhook-schema';
 import type { HookEvent } from './hook-event';
 
 function globRegex(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
 }
 
 function globMiss(what: string, value: string | null, globs: readonly string[] | undefined): string | null {

@@ -17,8 +17,13 @@ export const genericEventSchema = z.strictObject({
   status: word,
   project: text,
   ref: text.optional(),
-  sha: z.string().regex(/^[0-9a-fA-F]{4,64}$/, { message: 'must be a hex commit id' }).optional(),
-  pipeline_id: z.union([z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }), z.number().int().nonnegative()]).optional(),
+  sha: z
+    .string()
+    .regex(/^[0-9a-fA-F]{4,64}$/, { message: 'must be a hex commit id' })
+    .optional(),
+  pipeline_id: z
+    .union([z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }), z.number().int().nonnegative()])
+    .optional(),
   name: text.optional(),
   conclusion: word.optional(),
   server: text.optional(),
@@ -37,11 +42,20 @@ export const genericAdapter: ProviderAdapter = {
     const m = SIGNATURE.exec(sig);
     if (!m) throw unauthorized('bad_signature', 'X-Snapflow-Signature: must be sha256=<64 hex digits>', 'X-Snapflow-Signature');
     const hook = await hookSigning(hooks, m[1]!.toLowerCase(), `${ts}.`, raw.body);
-    if (!hook) throw unauthorized('bad_signature', 'X-Snapflow-Signature: does not match "<timestamp>.<body>" under the secret of a configured generic webhook', 'X-Snapflow-Signature');
+    if (!hook)
+      throw unauthorized(
+        'bad_signature',
+        'X-Snapflow-Signature: does not match "<timestamp>.<body>" under the secret of a configured generic webhook',
+        'X-Snapflow-Signature',
+      );
     // Checked after the signature: only a holder of the secret learns about the window.
     const skewMs = Math.abs(now - Number(ts) * 1000);
     if (skewMs > hook.replayWindowMs) {
-      throw unauthorized('replay_window', `X-Snapflow-Timestamp: ${Math.round(skewMs / 1000)} s from now, outside the replay window of ${Math.round(hook.replayWindowMs / 1000)} s (sign again)`, 'X-Snapflow-Timestamp');
+      throw unauthorized(
+        'replay_window',
+        `X-Snapflow-Timestamp: ${Math.round(skewMs / 1000)} s from now, outside the replay window of ${Math.round(hook.replayWindowMs / 1000)} s (sign again)`,
+        'X-Snapflow-Timestamp',
+      );
     }
     return hook;
   },

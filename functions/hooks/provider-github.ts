@@ -56,7 +56,12 @@ export const githubAdapter: ProviderAdapter = {
     const m = SIGNATURE.exec(header);
     if (!m) throw unauthorized('bad_signature', 'X-Hub-Signature-256: must be sha256=<64 hex digits>', 'X-Hub-Signature-256');
     const hook = await hookSigning(hooks, m[1]!.toLowerCase(), raw.body);
-    if (!hook) throw unauthorized('bad_signature', 'X-Hub-Signature-256: does not match the body under the secret of a configured github webhook', 'X-Hub-Signature-256');
+    if (!hook)
+      throw unauthorized(
+        'bad_signature',
+        'X-Hub-Signature-256: does not match the body under the secret of a configured github webhook',
+        'X-Hub-Signature-256',
+      );
     return hook;
   },
 

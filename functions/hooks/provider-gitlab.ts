@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { secretsEqual } from '../../shared/auth/hmac';
 import type { WebhookConfig } from '../../shared/config/load';
-import { invalidInput } from '../http/validate';
 import { badRequest } from '../http/envelope';
+import { invalidInput } from '../http/validate';
 import { deliveryIdFrom, requiredHeader, unauthorized } from './delivery-headers';
 import type { HookEvent, ParsedDelivery, ProviderAdapter } from './hook-event';
 

@@ -52,11 +52,13 @@ function matchingRules(hook: WebhookConfig, ev: HookEvent): { matched: Array<{ i
   const outcomes = hook.rules.map((rule, index) => ({ id: ruleId(rule, index), index, miss: ruleMismatch(rule, ev) }));
   const matched = outcomes.filter((o) => o.miss === null);
   if (hook.rules.length === 0) return { matched, reason: `webhook "${hook.name}" has no rules` };
-  if (matched.length === 0) return { matched, reason: `no rule of webhook "${hook.name}" matches: ${outcomes.map((o) => `rule ${o.id}: ${o.miss}`).join('; ')}` };
+  if (matched.length === 0)
+    return { matched, reason: `no rule of webhook "${hook.name}" matches: ${outcomes.map((o) => `rule ${o.id}: ${o.miss}`).join('; ')}` };
   if (ev.server === null) return { matched };
   // The event may narrow the rules to one server, never reach a server no rule names.
   const forServer = matched.filter((o) => hook.rules[o.index]!.job.server === ev.server);
-  if (forServer.length === 0) return { matched: [], reason: `the event names server "${ev.server}", which no matching rule of webhook "${hook.name}" names: nothing started` };
+  if (forServer.length === 0)
+    return { matched: [], reason: `the event names server "${ev.server}", which no matching rule of webhook "${hook.name}" names: nothing started` };
   return { matched: forServer };
 }
 

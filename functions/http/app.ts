@@ -6,7 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import { allowedMethods, type AnyRoute, registerRoutes } from './api-route';
+import { type AnyRoute, allowedMethods, registerRoutes } from './api-route';
 import type { AppDeps } from './app-deps';
 import type { AppEnv } from './app-env';
 import { ApiError } from './envelope';
@@ -68,7 +68,10 @@ export function createApp(deps: AppDeps): SnapflowApp {
     const allow = allowedMethods(routes, path);
     if (allow.length > 0) {
       c.header('Allow', allow.join(', '));
-      return c.json(new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${path} (allowed: ${allow.join(', ')})`).body(c.var.requestId), 405);
+      return c.json(
+        new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${path} (allowed: ${allow.join(', ')})`).body(c.var.requestId),
+        405,
+      );
     }
     return c.json(new ApiError(404, 'not_found', `no route for ${c.req.method} ${path}`).body(c.var.requestId), 404);
   });
@@ -83,7 +86,12 @@ export function createApp(deps: AppDeps): SnapflowApp {
       return c.json(new ApiError(err.status, 'bad_request', err.message || 'bad request').body(rid), err.status);
     }
     // Internals (SQL, stack, OpenStack bodies) stay in the log, keyed by the request id.
-    log.error('unhandled error', { requestId: rid, method: c.req.method, path: new URL(c.req.url).pathname, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    log.error('unhandled error', {
+      requestId: rid,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     return c.json(new ApiError(500, 'internal', `internal error (request id ${rid})`).body(rid), 500);
   });
 

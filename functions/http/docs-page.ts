@@ -1,8 +1,7 @@
 // GET /docs: a self-contained HTML rendering of the OpenAPI document (no CDN assets:
 // deployments may have no internet access, and the page must not leak who reads it).
 
-const esc = (v: unknown) =>
-  String(v).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 interface Operation {
   summary?: string;
@@ -24,7 +23,10 @@ function typeOf(schema: unknown): string {
 
 function renderOperation(method: string, path: string, op: Operation): string {
   const params = (op.parameters ?? [])
-    .map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td>${esc(typeOf(p.schema))}${p.description ? ` — ${esc(p.description)}` : ''}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td>${esc(typeOf(p.schema))}${p.description ? ` — ${esc(p.description)}` : ''}</td></tr>`,
+    )
     .join('');
   const body = op.requestBody?.content?.['application/json']?.schema;
   const responses = Object.entries(op.responses ?? {})
@@ -44,7 +46,9 @@ export function renderDocsPage(doc: Record<string, unknown>): string {
   const info = (doc.info ?? {}) as { title?: string; description?: string; version?: string };
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation>>;
   const ops = Object.entries(paths).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => ({ m, path, op })));
-  const toc = ops.map(({ m, path }) => `<li><a href="#${esc(`${m}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-'))}">${esc(m.toUpperCase())} ${esc(path)}</a></li>`).join('');
+  const toc = ops
+    .map(({ m, path }) => `<li><a href="#${esc(`${m}-${path}`.replace(/[^a-zA-Z0-9]+/g, '-'))}">${esc(m.toUpperCase())} ${esc(path)}</a></li>`)
+    .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(info.title ?? 'API')} API</title>

@@ -18,7 +18,10 @@ export function targetsOfRequest(wf: Pick<WorkflowDefinition<any>, 'targets'> | 
 export function jobTargets(workflows: Workflows, job: Pick<Job, 'kind' | 'params'>): Target[] {
   const p = job.params as Record<string, unknown> | null;
   if (!p || typeof p.cloud !== 'string') return [{ cloud: '*', server: '*' }];
-  return targetsOfRequest(workflows.find((w) => w.kind === job.kind), p as JobRequestBase);
+  return targetsOfRequest(
+    workflows.find((w) => w.kind === job.kind),
+    p as JobRequestBase,
+  );
 }
 
 export function mayReadJob(workflows: Workflows, principal: Principal, job: Pick<Job, 'kind' | 'params'>): boolean {

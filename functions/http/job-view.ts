@@ -56,9 +56,7 @@ export function toJobView(job: Job): JobView {
     step: job.step,
     progress: job.progress ? { phase: job.progress.phase, done: job.progress.done ?? null, total: job.progress.total ?? null } : null,
     result: job.result === null ? null : (redactSecrets(job.result) as Record<string, unknown>),
-    error: job.error
-      ? { code: job.error.code, message: job.error.message, step: job.error.step ?? null, requestId: job.error.requestId ?? null }
-      : null,
+    error: job.error ? { code: job.error.code, message: job.error.message, step: job.error.step ?? null, requestId: job.error.requestId ?? null } : null,
     params: redactSecrets(job.params),
     attempt: job.attempt,
     cancelRequested: job.cancelRequested,

@@ -2,7 +2,7 @@
 // POST /v1/jobs/:id/cancel. (Submission: jobs-submit-route.ts; long-poll: jobs-wait-route.ts.)
 // Every read is filtered by the token's targets (job-access.ts).
 import { z } from 'zod';
-import { TERMINAL_STATES, type Job } from '../../shared/jobs/types';
+import { type Job, TERMINAL_STATES } from '../../shared/jobs/types';
 import { serverLockKey } from '../workflows/params';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';

@@ -7,9 +7,9 @@ import { canTarget, describeTarget, type Principal } from '../../shared/auth/pri
 import { planOf, type WorkflowDefinition } from '../../shared/engine/define';
 import { InvalidParamsError, LockBusyError, UnknownKindError } from '../../shared/engine/errors';
 import type { Job } from '../../shared/jobs/types';
+import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
 import { serverBusyError } from '../submit-preflight';
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
-import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
 import type { AppDeps } from './app-deps';
 import { badRequest, conflict, forbidden } from './envelope';
 import { targetsOfRequest } from './job-access';
@@ -22,7 +22,6 @@ export function defaultToParams(req: JobRequestBase): unknown {
   const { kind: _kind, dryRun: _dryRun, ...params } = req;
   return params;
 }
-
 
 /** The v1 contract: one strict schema per deployed kind, discriminated on `kind`. */
 export function jobRequestContract(workflows: readonly WorkflowDefinition<any>[]): z.ZodType {
@@ -96,61 +95,61 @@ export function submitRoute(deps: AppDeps): AnyRoute {
       415: { description: 'body is not application/json', schema: errorReply },
     },
     async handle(c) {
-    const principal = c.var.principal;
-    const rawKey = c.req.header('Idempotency-Key');
-    let key: string | null = null;
-    if (rawKey !== undefined) {
-      const r = idempotencyKeyHeader.safeParse(rawKey);
-      if (!r.success) throw badRequest('invalid_header', `Idempotency-Key: ${r.error.issues[0]?.message ?? 'invalid'}`, 'Idempotency-Key');
-      key = r.data;
-    }
-    const { dryRun, rest } = splitDryRun(await readJsonObject(c));
-    const req = parseWith(requestContract as z.ZodType<JobRequestBase>, rest, 'body');
-
-    const wf = workflowOf(req.kind);
-    for (const t of targetsOfRequest(wf, req)) {
-      if (!canTarget(principal, t)) {
-        const field = t.cloud === req.cloud ? 'server' : 'to.cloud';
-        throw forbidden(`token "${principal.name}" may not target ${describeTarget(t)}`, field);
+      const principal = c.var.principal;
+      const rawKey = c.req.header('Idempotency-Key');
+      let key: string | null = null;
+      if (rawKey !== undefined) {
+        const r = idempotencyKeyHeader.safeParse(rawKey);
+        if (!r.success) throw badRequest('invalid_header', `Idempotency-Key: ${r.error.issues[0]?.message ?? 'invalid'}`, 'Idempotency-Key');
+        key = r.data;
       }
-    }
+      const { dryRun, rest } = splitDryRun(await readJsonObject(c));
+      const req = parseWith(requestContract as z.ZodType<JobRequestBase>, rest, 'body');
 
-    let params = toParams(req);
-    // A kind whose dry run must read the cloud to say what it would do (prune: which images
-    // go) runs it as a read-only job; the others answer with their plan.
-    if (dryRun && wf.dryRun === 'job') params = { ...(params as object), dryRun: true };
-    else if (dryRun) {
-      return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
-    }
+      const wf = workflowOf(req.kind);
+      for (const t of targetsOfRequest(wf, req)) {
+        if (!canTarget(principal, t)) {
+          const field = t.cloud === req.cloud ? 'server' : 'to.cloud';
+          throw forbidden(`token "${principal.name}" may not target ${describeTarget(t)}`, field);
+        }
+      }
 
-    const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
-    // A replay answers with the first job even if the server is busy with that very job.
-    let lock: ResolvedLock | undefined | void;
-    if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) lock = await deps.preflight(req);
+      let params = toParams(req);
+      // A kind whose dry run must read the cloud to say what it would do (prune: which images
+      // go) runs it as a read-only job; the others answer with their plan.
+      if (dryRun && wf.dryRun === 'job') params = { ...(params as object), dryRun: true };
+      else if (dryRun) {
+        return c.json({ dryRun: true as const, kind: req.kind, plan: planOf(wf, workflowParams(wf, params)) }, 200);
+      }
 
-    let out: { job: Job; created: boolean };
-    try {
-      out = await deps.engine.submit(req.kind, params, {
-        idempotencyKey: scopedKey,
-        requestedBy: principal.name,
-        // busy server → 409, decided in one atomic insert (a check before it races)
-        exclusive: true,
-        ...(lock ? { lockKey: lock.lockKey, lockAlias: lock.lockAlias ?? null } : {}),
-      });
-    } catch (err) {
-      if (err instanceof LockBusyError) throw serverBusyError(req.server ?? req.cloud, err.holder);
-      if (err instanceof InvalidParamsError) throw invalidInput(err.issues as z.core.$ZodIssue[], 'body', params);
-      if (err instanceof UnknownKindError) throw badRequest('unknown_kind', `kind: "${req.kind}" is not available on this deployment`, 'kind');
-      throw err;
-    }
-    const { job, created } = out;
-    // A replay must be the same request: the engine stored the parsed params, so compare
-    // those (defaults applied, key order irrelevant).
-    if (!created && (job.kind !== req.kind || canonicalJson(job.params) !== canonicalJson(workflowParams(wf, params)))) {
-      throw conflict('idempotency_mismatch', `Idempotency-Key was already used for a different request (job ${job.id})`);
-    }
-    c.header('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
-    return c.json(toSubmitView(job), created ? 202 : 200);
+      const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
+      // A replay answers with the first job even if the server is busy with that very job.
+      let lock: ResolvedLock | undefined | void;
+      if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) lock = await deps.preflight(req);
+
+      let out: { job: Job; created: boolean };
+      try {
+        out = await deps.engine.submit(req.kind, params, {
+          idempotencyKey: scopedKey,
+          requestedBy: principal.name,
+          // busy server → 409, decided in one atomic insert (a check before it races)
+          exclusive: true,
+          ...(lock ? { lockKey: lock.lockKey, lockAlias: lock.lockAlias ?? null } : {}),
+        });
+      } catch (err) {
+        if (err instanceof LockBusyError) throw serverBusyError(req.server ?? req.cloud, err.holder);
+        if (err instanceof InvalidParamsError) throw invalidInput(err.issues as z.core.$ZodIssue[], 'body', params);
+        if (err instanceof UnknownKindError) throw badRequest('unknown_kind', `kind: "${req.kind}" is not available on this deployment`, 'kind');
+        throw err;
+      }
+      const { job, created } = out;
+      // A replay must be the same request: the engine stored the parsed params, so compare
+      // those (defaults applied, key order irrelevant).
+      if (!created && (job.kind !== req.kind || canonicalJson(job.params) !== canonicalJson(workflowParams(wf, params)))) {
+        throw conflict('idempotency_mismatch', `Idempotency-Key was already used for a different request (job ${job.id})`);
+      }
+      c.header('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+      return c.json(toSubmitView(job), created ? 202 : 200);
     },
   });
 }

@@ -5,8 +5,8 @@
 import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';
 import { visibleJobOr404 } from './job-access';
-import { isTerminal, jobIdParams } from './jobs-routes';
 import { toJobView } from './job-view';
+import { isTerminal, jobIdParams } from './jobs-routes';
 import { waitQuery, waitReply } from './schemas';
 
 export function waitRoute(deps: AppDeps): AnyRoute {

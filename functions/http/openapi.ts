@@ -8,8 +8,7 @@ import { renderDocsPage } from './docs-page';
 const INFO = {
   title: 'snapflow',
   version: '1',
-  description:
-    'Durable OpenStack VM snapshots, rollbacks and pruning as jobs. Every error is {"error":{"code","message","field"?,"details"?,"requestId"?}}.',
+  description: 'Durable OpenStack VM snapshots, rollbacks and pruning as jobs. Every error is {"error":{"code","message","field"?,"details"?,"requestId"?}}.',
 };
 
 export function openApiDocument(app: OpenAPIHono<AppEnv>): Record<string, unknown> {

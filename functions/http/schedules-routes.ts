@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { canTarget, type Principal, type Target } from '../../shared/auth/principal';
 import { redactUrlSecrets } from '../../shared/config/redact-text';
-import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { ScheduleInfo } from '../schedule-service';
+import { type AnyRoute, authResponses, defineRoute, errorReply } from './api-route';
 import type { AppDeps } from './app-deps';
 import { ApiError, badRequest, notFound } from './envelope';
 import { jobLinks } from './job-view';
@@ -23,7 +23,12 @@ export function toScheduleView(s: ScheduleInfo) {
     nextRunAt: isoOrNull(s.nextRunAt),
     lastRunAt: isoOrNull(s.lastRunAt),
     lastRun: s.lastRun
-      ? { slot: s.lastRun.slot.toISOString(), finishedAt: isoOrNull(s.lastRun.finishedAt), jobs: { ...s.lastRun.jobs }, errors: s.lastRun.errors.map((e) => ({ ...e })) }
+      ? {
+          slot: s.lastRun.slot.toISOString(),
+          finishedAt: isoOrNull(s.lastRun.finishedAt),
+          jobs: { ...s.lastRun.jobs },
+          errors: s.lastRun.errors.map((e) => ({ ...e })),
+        }
       : null,
     target: {
       cloud: s.target.cloud,

@@ -4,10 +4,10 @@
 import { z } from 'zod';
 import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import type { WorkflowDeps } from '../workflows/deps';
 import { deleteImagesOrWait } from '../workflows/delete-image';
+import type { WorkflowDeps } from '../workflows/deps';
 import { retentionPlan } from '../workflows/retention';
-import { onCloud, permanent, POLL, RETRY } from '../workflows/step-support';
+import { onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({ cloud: z.string(), prunePlan: retentionPlan.nullable().optional() });
 const output = z.object({ pruneDeleted: z.array(z.string()) });

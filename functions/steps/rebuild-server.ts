@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { done, fail } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { serverImageId, taskState, type Server } from '../../shared/openstack/compute-schemas';
-import { VOLUME_REBUILD_MICROVERSION } from '../../shared/openstack/compute';
-import { atLeast } from '../../shared/openstack/microversion';
 import type { OpenStackClient } from '../../shared/openstack/client';
+import { VOLUME_REBUILD_MICROVERSION } from '../../shared/openstack/compute';
+import { type Server, serverImageId, taskState } from '../../shared/openstack/compute-schemas';
+import { atLeast } from '../../shared/openstack/microversion';
 import type { WorkflowDeps } from '../workflows/deps';
 import { rootVolumeImageId } from '../workflows/root-volume';
 import { onCloud, permanent, RETRY } from '../workflows/step-support';

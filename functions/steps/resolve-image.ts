@@ -10,7 +10,7 @@ import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
 import { imageFromJob } from '../workflows/image-from-job';
-import { createdAtMs, onCloud, permanent, POLL, RETRY } from '../workflows/step-support';
+import { createdAtMs, onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 import { findServerSnapshots, isSnapshotOf } from '../workflows/tags';
 
 const input = z.object({
@@ -62,7 +62,11 @@ export function resolveImageStep(deps: WorkflowDeps) {
           const own = named.filter((i) => isSnapshotOf(i, serverId));
           const pick = own.length > 0 ? own : named;
           if (pick.length > 1) {
-            return fail(permanent(`${pick.length} images are named ${JSON.stringify(ref)} (${pick.map((i) => i.id).join(', ')}); use the id`, { code: 'ambiguous_image' }));
+            return fail(
+              permanent(`${pick.length} images are named ${JSON.stringify(ref)} (${pick.map((i) => i.id).join(', ')}); use the id`, {
+                code: 'ambiguous_image',
+              }),
+            );
           }
           image = pick[0];
         }

@@ -6,7 +6,7 @@ import { step } from '../../shared/engine/typed-workflow';
 import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
 import { ConflictError } from '../../shared/openstack/errors';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({ cloud: z.string(), server: z.string() });
 
@@ -41,7 +41,9 @@ export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions
       } catch (err) {
         // Two servers with the same name is not transient (the client reports it as a conflict without a status).
         if (err instanceof ConflictError && err.status === undefined) {
-          return fail(permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }));
+          return fail(
+            permanent(`server ${JSON.stringify(ctx.input.server)} is ambiguous: ${err.serverMessage}; use its id`, { code: 'ambiguous_server', cause: err }),
+          );
         }
         throw err;
       }

@@ -7,7 +7,7 @@ import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
 import { taskState } from '../../shared/openstack/compute-schemas';
 import type { WorkflowDeps } from '../workflows/deps';
-import { onCloud, permanent, POLL, RETRY } from '../workflows/step-support';
+import { onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({ cloud: z.string(), serverId: z.string() });
 const output = z.object({ startRequestedAt: z.number() });

@@ -7,7 +7,7 @@ import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { imageOutcome, isFailed } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({ cloud: z.string(), imageId: z.string(), imageRequestedAt: z.number(), volumeBacked: z.boolean().optional() });
 const output = z.object({ imageSize: z.number().nullable(), activeImageVolumeSnapshotIds: z.array(z.string()) });

@@ -9,7 +9,7 @@ import { serverImageId, taskState } from '../../shared/openstack/compute-schemas
 import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, serverOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 type Want = 'ACTIVE' | 'SHUTOFF';
 

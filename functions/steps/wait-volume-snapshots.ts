@@ -7,7 +7,7 @@ import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { isFailed, snapshotOutcome } from '../../shared/openstack/outcomes';
 import type { WorkflowDeps } from '../workflows/deps';
-import { minutes, onCloud, overdue, permanent, POLL, RETRY } from '../workflows/step-support';
+import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
 
 const input = z.object({
   cloud: z.string(),

@@ -1,16 +1,17 @@
 // What the workflow factories need from the outside world. Workflows never read the
 // environment or open connections themselves: the Node entry, the Workers entry and the
 // tests each build a WorkflowDeps and pass it to allWorkflows(deps).
+
+import type { Config } from '../../shared/config/load';
+import { DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
 import type { StepContext } from '../../shared/engine/define';
+import { NonRetryableError } from '../../shared/engine/errors';
+import type { JobStore } from '../../shared/jobs/types';
 import { createOpenStackClient, type OpenStackClient } from '../../shared/openstack/client';
-import type { MicroversionCache } from '../../shared/openstack/compute';
 import type { CloudConfig } from '../../shared/openstack/cloud-config';
+import type { MicroversionCache } from '../../shared/openstack/compute';
 import type { TokenCache } from '../../shared/openstack/identity';
 import type { CallObserver, Transport } from '../../shared/openstack/transport';
-import type { Config } from '../../shared/config/load';
-import type { JobStore } from '../../shared/jobs/types';
-import { DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
-import { NonRetryableError } from '../../shared/engine/errors';
 
 export interface WorkflowConfig {
   /** e.g. '{server}-snap-{YYYYMMDD-HHmmss}' (UTC), see shared/config/name-pattern.ts */

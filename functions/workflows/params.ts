@@ -76,9 +76,7 @@ export const rollbackParamsSchema = z
     imageFromJob: z.string().min(1).max(128).optional(),
   })
   .refine((p) => (p.image === undefined) !== (p.imageFromJob === undefined), { message: 'needs exactly one of image, imageFromJob', path: ['image'] });
-export const pruneParamsSchema = z
-  .strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields })
-  .refine(needsRule, ruleIssue);
+export const pruneParamsSchema = z.strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;
 export type RollbackParams = z.output<typeof rollbackParamsSchema>;

@@ -53,7 +53,10 @@ export function planRetention(images: readonly RetentionCandidate[], rules: Rete
         const why = [beyondKeep ? `beyond the newest ${rules.keep}` : '', tooOld ? `older than ${rules.maxAgeDays} days` : ''].filter(Boolean);
         drop(image, why.join(' and '));
       } else {
-        const why = [rules.keep !== undefined ? `within the newest ${rules.keep}` : '', rules.maxAgeDays !== undefined ? `younger than ${rules.maxAgeDays} days` : ''];
+        const why = [
+          rules.keep !== undefined ? `within the newest ${rules.keep}` : '',
+          rules.maxAgeDays !== undefined ? `younger than ${rules.maxAgeDays} days` : '',
+        ];
         keep(image, why.filter(Boolean).join(' and '));
       }
     }

@@ -15,7 +15,7 @@ import { waitImageActiveStep } from '../steps/wait-image-active';
 import { waitServerStatusStep } from '../steps/wait-server-status';
 import { waitVolumeSnapshotsStep } from '../steps/wait-volume-snapshots';
 import type { WorkflowDeps } from './deps';
-import { serverLockKey, snapshotConcurrency, snapshotParamsSchema, snapshotRequestSchema, serverTargets } from './params';
+import { serverLockKey, serverTargets, snapshotConcurrency, snapshotParamsSchema, snapshotRequestSchema } from './params';
 
 // Nova's createImage works from these (vm_state active, stopped, paused, suspended).
 const SNAPSHOT_FROM = ['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'];

@@ -9,7 +9,10 @@ export const UNKNOWN_SEGMENT: unique symbol = Symbol('unknown segment');
 export type Segment = string | typeof UNKNOWN_SEGMENT;
 
 function segmentRegex(seg: string): RegExp {
-  const body = seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = seg
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 

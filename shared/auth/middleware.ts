@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory';
-import { authenticate, bearerToken } from './tokens';
-import type { TokenEntry } from './tokens';
-import { hasScope } from './principal';
 import type { Principal, Scope } from './principal';
+import { hasScope } from './principal';
+import type { TokenEntry } from './tokens';
+import { authenticate, bearerToken } from './tokens';
 
 /** Hono env fragment for apps using requireAuth: `new Hono<AuthEnv>()`. */
 export type AuthEnv = { Variables: { principal: Principal } };

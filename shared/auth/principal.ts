@@ -1,5 +1,5 @@
-import { compileGlob, UNKNOWN_SEGMENT } from './glob';
 import type { Segment } from './glob';
+import { compileGlob, UNKNOWN_SEGMENT } from './glob';
 
 export const SCOPES = ['read', 'submit', 'admin', 'runner'] as const;
 export type Scope = (typeof SCOPES)[number];

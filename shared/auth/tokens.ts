@@ -1,4 +1,4 @@
-import { sha256Hex, constantTimeEqual } from './hash';
+import { constantTimeEqual, sha256Hex } from './hash';
 import type { Principal, Scope } from './principal';
 
 /** A configured API token: only its sha256 is kept in memory. */

@@ -1,7 +1,7 @@
 // Node-only: reads the configuration file. Workers use configFromEnv (load.ts).
 import { existsSync, readFileSync } from 'node:fs';
-import { buildConfig, ConfigError } from './load';
 import type { Config, Env } from './load';
+import { buildConfig, ConfigError } from './load';
 import { parseYamlText } from './yaml-errors';
 
 export const DEFAULT_CONFIG_FILE = 'snapflow.yaml';

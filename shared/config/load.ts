@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ConfigFileSchema, TokenEnvSchema, DATABASE_URL } from './schema';
-import { formatIssues } from './zod-issues';
 import { sha256Hex } from '../auth/hash';
-import type { TokenEntry } from '../auth/tokens';
 import type { Scope } from '../auth/principal';
+import type { TokenEntry } from '../auth/tokens';
+import { ConfigFileSchema, DATABASE_URL, TokenEnvSchema } from './schema';
 import type { WebhookProvider, WebhookRule } from './webhook-schema';
+import { formatIssues } from './zod-issues';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -96,10 +96,7 @@ export async function buildConfig({ file, source = 'config', env }: BuildInput):
   }
 
   const tokens: TokenEntry[] = [];
-  const addToken = async (
-    t: { name: string; hash?: string; secretEnv?: string; secret?: string; scopes: Scope[]; targets: string[] },
-    where: string,
-  ) => {
+  const addToken = async (t: { name: string; hash?: string; secretEnv?: string; secret?: string; scopes: Scope[]; targets: string[] }, where: string) => {
     let sha256: string | undefined;
     if (t.hash) sha256 = t.hash.slice('sha256:'.length).toLowerCase();
     else if (t.secret) sha256 = await sha256Hex(t.secret);

@@ -50,9 +50,7 @@ export function formatImageName(pattern: string, vars: NameVars): string {
   const problem = checkNamePattern(pattern);
   if (problem) throw new Error(`invalid image name pattern: ${problem}`);
   const name = pattern.replace(/\{([^{}]*)\}/g, (_m, inner: string) =>
-    (VARIABLES as readonly string[]).includes(inner)
-      ? (vars[inner as NameVariable] ?? '')
-      : formatDate(inner, vars.date),
+    (VARIABLES as readonly string[]).includes(inner) ? (vars[inner as NameVariable] ?? '') : formatDate(inner, vars.date),
   );
   return name.length > GLANCE_NAME_MAX ? name.slice(0, GLANCE_NAME_MAX) : name;
 }

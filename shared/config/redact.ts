@@ -33,9 +33,7 @@ export function redact(config: Config) {
     database: { url: redactDatabaseUrl(config.database.url) },
     deadlines: { ...config.deadlines },
     images: { ...config.images },
-    hooks: config.hooks.postSnapshot
-      ? { postSnapshot: { url: redactUrl(config.hooks.postSnapshot.url), timeoutMs: config.hooks.postSnapshot.timeoutMs } }
-      : {},
+    hooks: config.hooks.postSnapshot ? { postSnapshot: { url: redactUrl(config.hooks.postSnapshot.url), timeoutMs: config.hooks.postSnapshot.timeoutMs } } : {},
     notifications: config.notifications.map((n) => ({ name: n.name, url: redactUrl(n.url), on: [...n.on] })),
     tokens: config.tokens.map((t) => ({ name: t.name, sha256: HIDDEN, scopes: [...t.scopes], targets: [...t.targets] })),
     webhooks: config.webhooks.map((w) => ({ ...w, secret: HIDDEN, targets: [...w.targets] })),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { checkTargetPattern } from '../auth/glob';
+import { SCOPES } from '../auth/principal';
 import { durationMs } from './duration';
 import { checkNamePattern, DEFAULT_IMAGE_NAME_PATTERN } from './name-pattern';
-import { SCOPES } from '../auth/principal';
-import { checkTargetPattern } from '../auth/glob';
 import { WebhookFileSchema } from './webhook-schema';
 
 // The configuration file (snapflow.yaml / JSON). Objects are strict: an operator's typo
@@ -30,15 +30,13 @@ const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' 
 
 /** Exactly one of `url` / `urlEnv` (for URLs that embed a secret, e.g. chat webhooks). */
 const urlOrEnv = <T extends z.ZodRawShape>(shape: T) =>
-  z
-    .strictObject({ url: httpUrl.optional(), urlEnv: envName.optional(), ...shape })
-    .refine(
-      (o) => {
-        const { url, urlEnv } = o as { url?: string; urlEnv?: string };
-        return (url === undefined) !== (urlEnv === undefined);
-      },
-      { message: 'needs exactly one of url, urlEnv' },
-    );
+  z.strictObject({ url: httpUrl.optional(), urlEnv: envName.optional(), ...shape }).refine(
+    (o) => {
+      const { url, urlEnv } = o as { url?: string; urlEnv?: string };
+      return (url === undefined) !== (urlEnv === undefined);
+    },
+    { message: 'needs exactly one of url, urlEnv' },
+  );
 
 /** Fields of a token entry in the file and in SNAPFLOW_TOKENS alike. */
 const tokenFields = {
@@ -53,11 +51,9 @@ const tokenFields = {
   targets: z.array(targetPattern).default([]),
 };
 
-export const TokenFileSchema = z
-  .strictObject(tokenFields)
-  .refine((t) => (t.hash === undefined) !== (t.secretEnv === undefined), {
-    message: 'needs exactly one of hash, secretEnv',
-  });
+export const TokenFileSchema = z.strictObject(tokenFields).refine((t) => (t.hash === undefined) !== (t.secretEnv === undefined), {
+  message: 'needs exactly one of hash, secretEnv',
+});
 
 /** SNAPFLOW_TOKENS entries: the environment is a secret store, so `secret` is allowed. */
 export const TokenEnvSchema = z
@@ -85,9 +81,7 @@ export const ConfigFileSchema = z.strictObject({
       serverWait: durationMs.default(30 * 60_000),
     })
     .default({ snapshotWait: 2 * 3_600_000, serverWait: 30 * 60_000 }),
-  images: z
-    .strictObject({ namePattern: namePattern.default(DEFAULT_IMAGE_NAME_PATTERN) })
-    .default({ namePattern: DEFAULT_IMAGE_NAME_PATTERN }),
+  images: z.strictObject({ namePattern: namePattern.default(DEFAULT_IMAGE_NAME_PATTERN) }).default({ namePattern: DEFAULT_IMAGE_NAME_PATTERN }),
   hooks: z
     .strictObject({
       /** called after each snapshot (e.g. to resync the guest clock) */
@@ -98,15 +92,16 @@ export const ConfigFileSchema = z.strictObject({
     .array(
       urlOrEnv({
         name: z.string().min(1).max(64),
-        on: z.array(z.enum(['success', 'failure'])).min(1).default(['failure']),
+        on: z
+          .array(z.enum(['success', 'failure']))
+          .min(1)
+          .default(['failure']),
       }),
     )
     .default([]),
   tokens: z.array(TokenFileSchema).default([]),
   webhooks: z.array(WebhookFileSchema).default([]),
-  limits: z
-    .strictObject({ snapshotsPerProject: z.number().int().min(1).max(1000).default(2) })
-    .default({ snapshotsPerProject: 2 }),
+  limits: z.strictObject({ snapshotsPerProject: z.number().int().min(1).max(1000).default(2) }).default({ snapshotsPerProject: 2 }),
   schedules: z
     .strictObject({
       /** a slot missed (e.g. while down) still runs at start-up if at most this late */

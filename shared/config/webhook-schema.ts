@@ -66,7 +66,11 @@ const snapshotJob = z.strictObject({
   name: templated(255).optional(),
   properties: z
     .record(
-      z.string().min(1).max(255).refine((k) => !k.startsWith('snapflow_'), { message: 'keys starting with snapflow_ are reserved' }),
+      z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((k) => !k.startsWith('snapflow_'), { message: 'keys starting with snapflow_ are reserved' }),
       templated(255),
     )
     .default({}),
@@ -94,7 +98,10 @@ export type WebhookJob = z.output<typeof WebhookJobSchema>;
 
 export const WebhookRuleSchema = z.strictObject({
   /** Names the rule in answers and idempotency keys (default: its position). */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
+    .optional(),
   /** Provider event: gitlab pipeline|job, github workflow_run|workflow_job, generic: any. */
   event: z.string().min(1).max(64),
   /** Globs (`*` any characters, `?` one) over the project / repository path. */
@@ -144,12 +151,20 @@ export const WebhookFileSchema = z
       names.add(id);
       const job = rule.job;
       if (hook.targets.length > 0 && !canTarget(hook, { cloud: job.cloud, server: job.server })) {
-        ctx.addIssue({ code: 'custom', path: at('job', 'server'), message: `${describeTarget({ cloud: job.cloud, server: job.server })} is outside the hook's targets` });
+        ctx.addIssue({
+          code: 'custom',
+          path: at('job', 'server'),
+          message: `${describeTarget({ cloud: job.cloud, server: job.server })} is outside the hook's targets`,
+        });
       }
       if (job.kind === 'rollback' && job.to !== undefined) {
         const made = hook.rules.some((r) => r.job.kind === 'snapshot' && r.job.as === job.to && r.job.cloud === job.cloud && r.job.server === job.server);
         if (!made) {
-          ctx.addIssue({ code: 'custom', path: at('job', 'to'), message: `no snapshot rule of this hook makes "${job.to}" of ${job.cloud}/${job.server} (as: ${job.to})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: at('job', 'to'),
+            message: `no snapshot rule of this hook makes "${job.to}" of ${job.cloud}/${job.server} (as: ${job.to})`,
+          });
         }
       }
     });

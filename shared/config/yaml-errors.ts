@@ -4,7 +4,7 @@
 // kept. An unclosed quote or bracket is reported where it was opened: the library notices
 // it only at the end of the file, and "line 40" for a typo on line 5 sends people looking
 // in the wrong place.
-import { parseDocument, Parser, type YAMLError } from 'yaml';
+import { Parser, parseDocument, type YAMLError } from 'yaml';
 
 export type YamlParse = { ok: true; value: unknown } | { ok: false; problems: string[] };
 
@@ -38,7 +38,8 @@ function unclosed(text: string): Opened[] {
       const src = typeof t.source === 'string' ? t.source : '';
       if (t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') {
         const q = src[0];
-        if (src.length < 2 || src[src.length - 1] !== q) out.push({ offset: t.offset, what: `a ${q === '"' ? 'double' : 'single'} quote opened here is never closed` });
+        if (src.length < 2 || src[src.length - 1] !== q)
+          out.push({ offset: t.offset, what: `a ${q === '"' ? 'double' : 'single'} quote opened here is never closed` });
       } else if (t.type === 'flow-collection') {
         const ends = Array.isArray(t.end) ? (t.end as Array<{ type?: string }>) : [];
         if (!ends.some((e) => e.type === 'flow-map-end' || e.type === 'flow-seq-end')) {

@@ -45,7 +45,7 @@ export const DEFAULT_WAIT_MAX_MS = 30_000;
  */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random, floorMs = 0): number {
   const exp = Math.max(0, attempt - 1);
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * Math.pow(policy.factor, exp));
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * policy.factor ** exp);
   const r = Math.min(Math.max(random(), 0), 1);
   return Math.max(Math.max(0, floorMs), Math.floor(r * ceiling));
 }
@@ -61,5 +61,5 @@ export function waitDelayMs(policy: WaitPolicy | undefined, streak: number, afte
   const base = policy?.baseMs ?? DEFAULT_WAIT_BASE_MS;
   const cap = Math.max(policy?.maxMs ?? DEFAULT_WAIT_MAX_MS, after ?? 0);
   const start = after !== undefined && after > 0 ? after : base;
-  return Math.max(0, Math.min(cap, start * Math.pow(2, Math.max(0, streak - 1))));
+  return Math.max(0, Math.min(cap, start * 2 ** Math.max(0, streak - 1)));
 }

@@ -8,9 +8,7 @@ import { redactUrlSecrets } from '../config/redact-text';
 import type { JobError } from '../jobs/types';
 import { hasRetryContract } from './errors';
 
-export type ErrorDecision =
-  | { action: 'fail'; error: JobError }
-  | { action: 'retry'; error: JobError; afterMs?: number };
+export type ErrorDecision = { action: 'fail'; error: JobError } | { action: 'retry'; error: JobError; afterMs?: number };
 
 /** Returning undefined falls back to the default classification. */
 export type ErrorClassifier = (err: unknown) => ErrorDecision | undefined;
@@ -18,9 +16,20 @@ export type ErrorClassifier = (err: unknown) => ErrorDecision | undefined;
 const MESSAGE_MAX = 1000;
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError', 'HeadersTimeoutError', 'BodyTimeoutError', 'ConnectTimeoutError']);
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
 
 type Bag = Record<string, unknown>;

@@ -3,7 +3,7 @@
 // unit-testable with a fixed clock and random source.
 import type { Job, JobError, JobPatch, JobState, NewJobEvent } from '../jobs/types';
 import { DEFAULT_MAX_ATTEMPTS, retryDelayMs, scaleRetry, scaleWait, waitDelayMs } from './backoff';
-import { classifyWith, toJobError, type ErrorClassifier } from './classify';
+import { classifyWith, type ErrorClassifier, toJobError } from './classify';
 import type { AnyStep, WorkflowDefinition } from './define';
 import type { StepResult } from './results';
 
@@ -67,7 +67,14 @@ function deadlineOf(job: Job, meta: EngineMeta): number | null {
   return job.phase === 'cleanup' ? (meta.cleanupDeadline ?? null) : job.deadline;
 }
 
-function event(env: DecideEnv, type: string, toState: JobState, stepName: string | null, message: string | null, data: Record<string, unknown> | null = null): NewJobEvent {
+function event(
+  env: DecideEnv,
+  type: string,
+  toState: JobState,
+  stepName: string | null,
+  message: string | null,
+  data: Record<string, unknown> | null = null,
+): NewJobEvent {
   return {
     type,
     fromState: 'running',
@@ -110,7 +117,11 @@ export function failure(env: DecideEnv, step: AnyStep | undefined, error: JobErr
   const err: JobError = { ...error, step: error.step ?? name ?? undefined };
   if (env.job.phase === 'run') {
     if (needsCleanup(env, step, stepRan)) {
-      return { patch: { ...enterCleanup(env, 'failure'), error: err }, event: event(env, 'step.failed', 'queued', name, message, { error: err, cleanup: true }), next: { kind: 'dispatch' } };
+      return {
+        patch: { ...enterCleanup(env, 'failure'), error: err },
+        event: event(env, 'step.failed', 'queued', name, message, { error: err, cleanup: true }),
+        next: { kind: 'dispatch' },
+      };
     }
     return { patch: { state: 'failed', error: err }, event: event(env, 'step.failed', 'failed', name, message, { error: err }), next: { kind: 'none' } };
   }
@@ -131,13 +142,27 @@ export function decideBeforeRun(env: DecideEnv): Decision | null {
   const meta = readMeta(job);
   if (job.phase === 'run' && job.cancelRequested) {
     if (needsCleanup(env, step, job.attempt > 1)) {
-      return { patch: enterCleanup(env, 'cancel'), event: event(env, 'cancel.cleanup', 'queued', step?.name ?? null, 'cancelled: running cleanup'), next: { kind: 'dispatch' } };
+      return {
+        patch: enterCleanup(env, 'cancel'),
+        event: event(env, 'cancel.cleanup', 'queued', step?.name ?? null, 'cancelled: running cleanup'),
+        next: { kind: 'dispatch' },
+      };
     }
-    return { patch: { state: 'cancelled' }, event: event(env, 'cancelled', 'cancelled', step?.name ?? null, 'cancelled before the next step'), next: { kind: 'none' } };
+    return {
+      patch: { state: 'cancelled' },
+      event: event(env, 'cancelled', 'cancelled', step?.name ?? null, 'cancelled before the next step'),
+      next: { kind: 'none' },
+    };
   }
   if (step === undefined) {
     // The deployed workflow no longer has this step (code changed under a live job).
-    return failure(env, undefined, { code: 'workflow_changed', message: `workflow "${job.kind}" has no ${job.phase} step #${job.stepIndex}` }, 'unknown step', false);
+    return failure(
+      env,
+      undefined,
+      { code: 'workflow_changed', message: `workflow "${job.kind}" has no ${job.phase} step #${job.stepIndex}` },
+      'unknown step',
+      false,
+    );
   }
   const deadline = deadlineOf(job, meta);
   if (deadline !== null && now >= deadline) {
@@ -173,10 +198,18 @@ function advance(env: DecideEnv, step: AnyStep, patch: Record<string, unknown> |
   if (job.phase === 'run') {
     const merged = publicContext({ ...job.context, ...contextPatch });
     const result = workflow.result ? workflow.result(merged, job.params) : merged;
-    return { patch: { state: 'succeeded', context: contextPatch, result, progress: null }, event: event(env, 'step.done', 'succeeded', step.name, `${step.name} done; job succeeded`), next: { kind: 'none' } };
+    return {
+      patch: { state: 'succeeded', context: contextPatch, result, progress: null },
+      event: event(env, 'step.done', 'succeeded', step.name, `${step.name} done; job succeeded`),
+      next: { kind: 'none' },
+    };
   }
   const end: JobState = meta.cleanup === 'failure' ? 'failed' : 'cancelled';
-  return { patch: { state: end, context: contextPatch }, event: event(env, 'cleanup.done', end, step.name, `cleanup done; job ${end}`), next: { kind: 'none' } };
+  return {
+    patch: { state: end, context: contextPatch },
+    event: event(env, 'cleanup.done', end, step.name, `cleanup done; job ${end}`),
+    next: { kind: 'none' },
+  };
 }
 
 function waitFor(env: DecideEnv, step: AnyStep, until: number | undefined, after: number | undefined, reason: string): Decision {
@@ -184,7 +217,10 @@ function waitFor(env: DecideEnv, step: AnyStep, until: number | undefined, after
   const meta = readMeta(job);
   const streak = meta.waits + 1;
   // An `until` already past falls back to the adaptive wait rather than spinning.
-  const runAfter = until !== undefined && until > now ? until : now + waitDelayMs(scaleWait(step.wait, env.timeScale ?? 1), streak, after === undefined ? undefined : after * (env.timeScale ?? 1));
+  const runAfter =
+    until !== undefined && until > now
+      ? until
+      : now + waitDelayMs(scaleWait(step.wait, env.timeScale ?? 1), streak, after === undefined ? undefined : after * (env.timeScale ?? 1));
   const deadline = deadlineOf(job, meta);
   if (deadline !== null && runAfter >= deadline) {
     const error: JobError = { code: 'deadline_exceeded', message: `deadline exceeded at step "${step.name}" while waiting for ${reason}`, step: step.name };

@@ -3,18 +3,17 @@
 // Node built-ins (it runs in Workers too); the job table is whatever JobStore it is given.
 import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
-import type { ErrorClassifier } from './classify';
 import { cancelJob } from './cancel';
-import type { EngineEvent } from './engine-event';
-import { currentStep, decideAfterRun, decideBeforeRun, type Decision } from './decide';
+import type { ErrorClassifier } from './classify';
+import { currentStep, type Decision, decideAfterRun, decideBeforeRun } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
-import { InvalidParamsError, UnknownKindError } from './errors';
-import { insertSubmission, type SubmitOptions } from './submit';
-import { executeStep } from './run-step';
 import { createDispatcher, type Dispatch } from './dispatcher';
+import type { EngineEvent } from './engine-event';
+import { InvalidParamsError, UnknownKindError } from './errors';
+import { executeStep } from './run-step';
+import { insertSubmission, type SubmitOptions } from './submit';
 
 export type { Dispatch } from './dispatcher';
-
 
 export interface EngineOptions {
   store: JobStore;
@@ -228,7 +227,17 @@ export function createEngine(opts: EngineOptions): Engine {
     async submit(kind, rawParams, so = {}) {
       const { wf, params } = parseParams(kind, rawParams);
       const t = now();
-      const submitted: NewJobEvent = { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: `${kind} submitted`, requestIds: [], data: null, at: t };
+      const submitted: NewJobEvent = {
+        type: 'submitted',
+        fromState: null,
+        toState: 'queued',
+        step: null,
+        attempt: null,
+        message: `${kind} submitted`,
+        requestIds: [],
+        data: null,
+        at: t,
+      };
       const { job, created } = await insertSubmission(store, { id: newId(), kind, wf, params, now: t, event: submitted }, so);
       if (created) {
         emit({ jobId: job.id, kind, event: submitted, patch: { state: 'queued' } });
@@ -256,8 +265,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return outs.filter((o): o is RunOutcome => o !== null);
     },
 
-    recoverLeases: (message) =>
-      store.revokeLeases({ kinds, exceptOwner: owner, now: now(), ...(message !== undefined ? { message } : {}) }),
+    recoverLeases: (message) => store.revokeLeases({ kinds, exceptOwner: owner, now: now(), ...(message !== undefined ? { message } : {}) }),
 
     cancel: (id) => cancelJob({ store, now, workflowOf: (k) => byKind.get(k), emit, chain }, id),
 

@@ -2,8 +2,8 @@
 // request-id collection. Never throws: whatever happens becomes a StepOutcome.
 import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobProgress } from '../jobs/types';
-import type { AnyStep, StepContext, StepLogger } from './define';
 import { publicContext, type StepOutcome } from './decide';
+import type { AnyStep, StepContext, StepLogger } from './define';
 import { LeaseLostError, NonRetryableError, StepTimeoutError } from './errors';
 import { isStepResult } from './results';
 
@@ -40,7 +40,7 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
   const context = Object.freeze(publicContext(job.context));
   let leaseLost = false;
 
-  let input: unknown = undefined;
+  let input: unknown;
   if (step.input) {
     const parsed = step.input.safeParse(inputOf(job, context));
     if (!parsed.success) {
@@ -98,7 +98,12 @@ export async function executeStep(opts: ExecuteOptions): Promise<Execution> {
       try {
         const r: unknown = await step.run(ctx);
         if (!isStepResult(r)) {
-          return { kind: 'threw', error: new NonRetryableError(`step "${step.name}" returned ${JSON.stringify(r) ?? String(r)}, not done/wait/retry/fail`, { code: 'bad_step_result' }) };
+          return {
+            kind: 'threw',
+            error: new NonRetryableError(`step "${step.name}" returned ${JSON.stringify(r) ?? String(r)}, not done/wait/retry/fail`, {
+              code: 'bad_step_result',
+            }),
+          };
         }
         return { kind: 'result', result: r };
       } catch (error) {

@@ -8,9 +8,9 @@
 import type { z } from 'zod';
 import { issuesSummary } from '../config/zod-issues';
 import type { RetryPolicy, WaitPolicy } from './backoff';
-import { defineStep, defineWorkflow, type AnyStep, type JobTarget, type StepContext, type WorkflowDefinition } from './define';
+import { type AnyStep, defineStep, defineWorkflow, type JobTarget, type StepContext, type WorkflowDefinition } from './define';
 import { NonRetryableError } from './errors';
-import { done, type DoneResult, type FailResult, type RetryResult, type WaitResult } from './results';
+import { type DoneResult, done, type FailResult, type RetryResult, type WaitResult } from './results';
 
 export type Fields = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { CompiledQuery, Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { JobDb } from './job-db';
 import type { JobTables } from './schema';
 import { runSqliteBatch } from './sqlite-batch';

@@ -2,25 +2,26 @@ import type { JobDb, JobDialect } from './job-db';
 import { migrateJobDb } from './migrate';
 import { claim } from './sql/claim';
 import { claimSlot } from './sql/claim-slot';
-import { finishSlot } from './sql/finish-slot';
-import { getJobs } from './sql/get-jobs';
-import { lastSlots } from './sql/last-slots';
 import { commit, transition } from './sql/commit';
 import { commitAndClaim } from './sql/commit-and-claim';
 import { appendEvent, listEvents } from './sql/events';
+import { finishSlot } from './sql/finish-slot';
 import { getJob, getJobByIdempotencyKey } from './sql/get-job';
+import { getJobs } from './sql/get-jobs';
 import { heartbeat } from './sql/heartbeat';
 import { insertJob } from './sql/insert-job';
 import { insertUnlessLocked } from './sql/insert-unless-locked';
+import { lastSlots } from './sql/last-slots';
 import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
 import { revokeLeases } from './sql/revoke-leases';
 import type { JobStore, ScheduleSlotStore } from './types';
 
-export type SnapflowJobStore = JobStore & ScheduleSlotStore & {
-  readonly dialect: JobDialect;
-  commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
-};
+export type SnapflowJobStore = JobStore &
+  ScheduleSlotStore & {
+    readonly dialect: JobDialect;
+    commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
+  };
 
 /**
  * The job store over any of the three dialect handles (open-sqlite-node, open-postgres-node,

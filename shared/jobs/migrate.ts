@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { JobDb } from './job-db';
 import { withWriteTransaction } from './atomic';
+import type { JobDb } from './job-db';
 import { MIGRATIONS } from './migrations/all-migrations';
 
 /**
@@ -19,16 +19,19 @@ export async function migrateJobDb(jdb: JobDb, now: () => number = Date.now): Pr
     .catch(async (err: unknown) => {
       // Two PostgreSQL instances racing on CREATE TABLE IF NOT EXISTS can still collide on
       // the catalog's unique index; the loser just checks the table is there now.
-      await jdb.db.selectFrom('schema_migrations').select('version').limit(1).execute().catch(() => {
-        throw err;
-      });
+      await jdb.db
+        .selectFrom('schema_migrations')
+        .select('version')
+        .limit(1)
+        .execute()
+        .catch(() => {
+          throw err;
+        });
     });
 
   await withWriteTransaction(jdb, async (db) => {
     if (jdb.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('snapflow:migrate'))`.execute(db);
-    const applied = new Set(
-      (await db.selectFrom('schema_migrations').select('version').execute()).map((r) => Number(r.version)),
-    );
+    const applied = new Set((await db.selectFrom('schema_migrations').select('version').execute()).map((r) => Number(r.version)));
     for (const m of MIGRATIONS) {
       if (applied.has(m.version)) continue;
       await m.up(db, jdb.dialect);

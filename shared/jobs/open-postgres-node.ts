@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import type { JobDb } from './job-db';
 import type { JobTables } from './schema';
 
@@ -23,9 +23,7 @@ export function openPostgresJobDb(connectionString: string, opts: PostgresJobDbO
     ...opts.pool,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary'
-          ? (v: string) => Number(v)
-          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client dropped by the server (restart, failover) would otherwise be an unhandled

@@ -1,5 +1,5 @@
-import type { Job, JobError, JobEvent, JobProgress, JobState } from './types';
 import type { JobDialect } from './job-db';
+import type { Job, JobError, JobEvent, JobProgress, JobState } from './types';
 
 // PostgreSQL hands jsonb back already parsed; SQLite/D1 hand back the TEXT we wrote.
 function decode(dialect: JobDialect, v: unknown): unknown {

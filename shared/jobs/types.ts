@@ -79,10 +79,7 @@ export interface NewJob {
 }
 
 /** insertUnlessLocked(): a new job, an earlier job of the same idempotency key, or the holder of the lock. */
-export type InsertUnlessLockedResult =
-  | { outcome: 'created'; job: Job }
-  | { outcome: 'replayed'; job: Job }
-  | { outcome: 'busy'; holder: Job };
+export type InsertUnlessLockedResult = { outcome: 'created'; job: Job } | { outcome: 'replayed'; job: Job } | { outcome: 'busy'; holder: Job };
 
 export interface RevokeLeasesOptions {
   /** Only jobs of these kinds (the kinds the caller's engine runs). */
@@ -197,7 +194,12 @@ export interface JobStore {
    * gets commit() and claim() from the engine.
    */
   commitAndClaim?(
-    id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now?: number,
+    id: string,
+    owner: string,
+    patch: JobPatch,
+    event: NewJobEvent,
+    next: ClaimOptions,
+    now?: number,
   ): Promise<{ committed: boolean; next: Job | null }>;
   /**
    * Guarded transition outside of a lease (e.g. cancel of a queued job):

@@ -127,7 +127,10 @@ export function createMetricsRegistry(): MetricsRegistry {
     counter(name, help, labelNames = []) {
       const series = new SeriesMap<{ v: number }>(name, labelNames, () => ({ v: 0 }));
       register({
-        name, help, type: 'counter', labelNames,
+        name,
+        help,
+        type: 'counter',
+        labelNames,
         lines: () => series.entries().map((s) => `${name}${labelText(s.labels)} ${formatValue(s.value.v)}`),
       });
       return {
@@ -143,7 +146,10 @@ export function createMetricsRegistry(): MetricsRegistry {
     gauge(name, help, labelNames = []) {
       const series = new SeriesMap<{ v: number }>(name, labelNames, () => ({ v: 0 }));
       register({
-        name, help, type: 'gauge', labelNames,
+        name,
+        help,
+        type: 'gauge',
+        labelNames,
         lines: () => series.entries().map((s) => `${name}${labelText(s.labels)} ${formatValue(s.value.v)}`),
       });
       const add = (labels: Labels, by: number) => {
@@ -173,7 +179,10 @@ export function createMetricsRegistry(): MetricsRegistry {
         count: 0,
       }));
       register({
-        name, help, type: 'histogram', labelNames,
+        name,
+        help,
+        type: 'histogram',
+        labelNames,
         lines: () =>
           series.entries().flatMap((s) => {
             const out: string[] = [];

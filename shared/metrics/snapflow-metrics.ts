@@ -47,7 +47,11 @@ export function createSnapflowMetrics(registry: MetricsRegistry = createMetricsR
   const transitions = registry.counter('snapflow_job_transitions_total', 'Job state transitions committed by this process', ['kind', 'to_state']);
   const events = registry.counter('snapflow_job_events_total', 'Job events committed by this process', ['kind', 'type']);
   const stepSeconds = registry.histogram('snapflow_step_duration_seconds', 'Duration of one step run', ['kind', 'step', 'outcome']);
-  const osCalls = registry.counter('snapflow_openstack_calls_total', 'OpenStack API calls by service and HTTP status (0: no response)', ['service', 'method', 'status']);
+  const osCalls = registry.counter('snapflow_openstack_calls_total', 'OpenStack API calls by service and HTTP status (0: no response)', [
+    'service',
+    'method',
+    'status',
+  ]);
   const osSeconds = registry.histogram('snapflow_openstack_call_duration_seconds', 'OpenStack API call latency', ['service', 'method']);
   const httpRequests = registry.counter('snapflow_http_requests_total', 'HTTP requests served', ['method', 'route', 'status']);
   const httpSeconds = registry.histogram('snapflow_http_request_duration_seconds', 'HTTP request latency', ['method', 'route']);

@@ -44,7 +44,10 @@ export class HashingStream extends Transform {
   private readonly hashes: DigestSet;
   bytes = 0;
 
-  constructor(algorithms: readonly HashAlgorithm[], private readonly opts: HashingOptions = {}) {
+  constructor(
+    algorithms: readonly HashAlgorithm[],
+    private readonly opts: HashingOptions = {},
+  ) {
     const hwm = opts.highWaterMark ?? TRANSFER_HIGH_WATER_MARK;
     super({ writableHighWaterMark: hwm, readableHighWaterMark: hwm });
     this.hashes = new DigestSet(algorithms);

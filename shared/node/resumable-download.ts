@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stream, type Dispatcher } from 'undici';
+import { type Dispatcher, stream } from 'undici';
 import type { ResumePolicy, TransferRequest, TransferResult } from '../openstack/transport';
 import { HashingFileSink } from './hashing-file-sink';
 import { TRANSFER_HIGH_WATER_MARK } from './hashing-stream';
@@ -81,13 +81,7 @@ export async function resumableDownload(
 }
 
 /** One GET (ranged from `from` when > 0) whose body goes into `file` without ending it. */
-async function segment(
-  dispatcher: Dispatcher,
-  req: TransferRequest,
-  file: HashingFileSink,
-  from: number,
-  total: number | undefined,
-): Promise<Segment> {
+async function segment(dispatcher: Dispatcher, req: TransferRequest, file: HashingFileSink, from: number, total: number | undefined): Promise<Segment> {
   const headers: Record<string, string> = { ...req.headers };
   if (from > 0) headers.range = `bytes=${from}-`;
   let response: Response | undefined;

@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { Agent, fetch as undiciFetch, request, stream, type Dispatcher } from 'undici';
-import type { ByteSink, ByteSource, ResumePolicy, Transport, TransferRequest, TransferResult, WritableLike } from '../openstack/transport';
+import { Agent, type Dispatcher, request, stream, fetch as undiciFetch } from 'undici';
+import type { ByteSink, ByteSource, ResumePolicy, TransferRequest, TransferResult, Transport, WritableLike } from '../openstack/transport';
 import { HashingFileSink } from './hashing-file-sink';
 import { HashingStream, TRANSFER_HIGH_WATER_MARK } from './hashing-stream';
-import { resumableDownload } from './resumable-download';
 import { collector, MAX_ERROR_BODY, toHeaders } from './response-bits';
+import { resumableDownload } from './resumable-download';
 
 // Node transport: one keep-alive undici Agent for JSON calls and image bytes. Image
 // bytes go through undici request/stream (not fetch) so that they flow straight between
@@ -38,8 +38,7 @@ export function createUndiciTransport(opts: UndiciTransportOptions = {}): Transp
       connections: opts.connectionsPerOrigin ?? 16,
     });
   return {
-    fetch: async (url, init) =>
-      (await undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as Response,
+    fetch: async (url, init) => (await undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as Response,
     transfer: {
       upload: (req) => upload(dispatcher, req),
       download: (req) => download(dispatcher, req),

@@ -51,9 +51,7 @@ export function selectEndpoint(catalog: Catalog, q: EndpointQuery): string | und
   for (const type of SERVICE_TYPES[q.service]) {
     const entry = catalog.find((s) => s.type === type);
     if (!entry) continue;
-    const ep = entry.endpoints.find(
-      (e) => e.interface === q.interface && (!q.region || e.region_id === q.region || e.region === q.region),
-    );
+    const ep = entry.endpoints.find((e) => e.interface === q.interface && (!q.region || e.region_id === q.region || e.region === q.region));
     if (ep) return substituteProject(ep.url, q.projectId);
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { cloudConfigProblems, type CloudConfig } from './cloud-config';
+import { type CloudConfig, cloudConfigProblems } from './cloud-config';
 import { Compute, type MicroversionCache } from './compute';
 import type { HttpOptions } from './http';
 import { Identity, type TokenCache } from './identity';

@@ -12,9 +12,7 @@ const optionalString = z.string().min(1).optional();
 // undici refuses such URLs, which would look like a network error): refused at load.
 const CREDENTIALS_IN_URL = 'must not contain a user name or password (user:password@); use auth.username and auth.password';
 
-const serviceUrl = z
-  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-  .refine((u) => !urlHasCredentials(u), { message: CREDENTIALS_IN_URL });
+const serviceUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).refine((u) => !urlHasCredentials(u), { message: CREDENTIALS_IN_URL });
 
 // The auth block is strict: a misspelled key (`pasword:`) would otherwise be dropped
 // silently and surface later as a confusing login failure.

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlText } from '../config/yaml-errors';
-import { cloudEntryToConfig, describeConfigIssues, type CloudConfig } from './cloud-config';
+import { type CloudConfig, cloudEntryToConfig, describeConfigIssues } from './cloud-config';
 
 // Node-only: reads clouds.yaml / secure.yaml / OS_* the way openstacksdk does and yields
 // the runtime-agnostic CloudConfig. Errors name the file and the key, never a value

@@ -20,9 +20,7 @@ export const serverSchema = z.looseObject({
   'OS-EXT-STS:vm_state': z.string().nullish(),
   'OS-EXT-STS:power_state': z.number().nullish(),
   fault: z.looseObject({ message: z.string().optional(), code: z.number().optional(), details: z.string().optional() }).optional(),
-  'os-extended-volumes:volumes_attached': z
-    .array(z.looseObject({ id: z.string(), delete_on_termination: z.boolean().optional() }))
-    .optional(),
+  'os-extended-volumes:volumes_attached': z.array(z.looseObject({ id: z.string(), delete_on_termination: z.boolean().optional() })).optional(),
 });
 export type Server = z.infer<typeof serverSchema>;
 

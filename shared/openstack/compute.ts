@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   createdServerSchema,
   createImageSchema,
   flavorEnvelope,
   flavorListSchema,
+  type Server,
   serverEnvelope,
   serverListSchema,
   versionDocSchema,
-  type Server,
 } from './compute-schemas';
 import { BadRequestError, ConflictError, InvalidResponseError, NotFoundError } from './errors';
 import { atLeast, compareMicroversions } from './microversion';
@@ -138,7 +138,8 @@ export class Compute {
       }
     }
     const found = await this.findServerByName(idOrName);
-    if (!found) throw new NotFoundError({ service: 'compute', method: 'GET', path: '/servers/detail' }, `no server named or with id ${JSON.stringify(idOrName)}`);
+    if (!found)
+      throw new NotFoundError({ service: 'compute', method: 'GET', path: '/servers/detail' }, `no server named or with id ${JSON.stringify(idOrName)}`);
     return found;
   }
 
@@ -190,7 +191,8 @@ export class Compute {
   }
 
   async createServer(spec: CreateServerSpec): Promise<{ id: string }> {
-    if (spec.networks === 'none' || spec.networks === 'auto') await this.requireMicroversion(NETWORKS_KEYWORD_MICROVERSION, `networks "${spec.networks}"`, true);
+    if (spec.networks === 'none' || spec.networks === 'auto')
+      await this.requireMicroversion(NETWORKS_KEYWORD_MICROVERSION, `networks "${spec.networks}"`, true);
     const flavorRef = await this.resolveFlavorId(spec.flavor);
     const server: Record<string, unknown> = {
       name: spec.name,

@@ -51,7 +51,10 @@ function messageFromHtml(html: string): string {
 
 function messageFromPlain(text: string): string {
   // webob plain text: "409 Conflict\n\nthe message\n\n   "
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length > 1 && /^\d{3} /.test(lines[0] ?? '')) lines.shift();
   return lines.join(' ');
 }

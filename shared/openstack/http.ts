@@ -3,10 +3,10 @@ import {
   errorFromResponse,
   InvalidRequestError,
   InvalidResponseError,
-  OpenStackNetworkError,
   OpenStackError,
-  requestIdOf,
+  OpenStackNetworkError,
   OpenStackTimeoutError,
+  requestIdOf,
   type ServiceName,
 } from './errors';
 import type { CallObserver, Transport } from './transport';
@@ -97,12 +97,7 @@ export function notify(
 
 const BAD_URL = /URL that includes credentials|Failed to parse URL|Invalid URL/i;
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /**
  * Maps fetch/undici failures (which wrap the real reason in `cause`) to Timeout or Network;
@@ -110,11 +105,7 @@ const TIMEOUT_CODES = new Set([
  * with credentials) to InvalidRequest, which is not retried. Messages are redacted by
  * OpenStackError: undici's own name the full URL.
  */
-export function transportError(
-  err: unknown,
-  ctx: { service: ServiceName; method: string; path: string },
-  timeoutMs?: number,
-): OpenStackError {
+export function transportError(err: unknown, ctx: { service: ServiceName; method: string; path: string }, timeoutMs?: number): OpenStackError {
   if (err instanceof OpenStackError) return err;
   const chain: unknown[] = [];
   for (let e: unknown = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
@@ -138,11 +129,7 @@ export function transportError(
 }
 
 /** Parses a JSON body with a zod schema; drift becomes a typed error naming the call. */
-export function parseJson<S extends z.ZodType>(
-  schema: S,
-  res: SendResult,
-  ctx: { service: ServiceName; method: string; url: string },
-): z.infer<S> {
+export function parseJson<S extends z.ZodType>(schema: S, res: SendResult, ctx: { service: ServiceName; method: string; url: string }): z.infer<S> {
   let doc: unknown;
   try {
     doc = res.text ? JSON.parse(res.text) : undefined;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { catalogSchema, hasService, OVERRIDE_KEYS, selectEndpoint, type Catalog, type CatalogService } from './catalog';
-import { authMethodOf, normaliseInterface, type CloudConfig } from './cloud-config';
+import { type Catalog, type CatalogService, catalogSchema, hasService, OVERRIDE_KEYS, selectEndpoint } from './catalog';
+import { authMethodOf, type CloudConfig, normaliseInterface } from './cloud-config';
 import { InvalidResponseError, NotFoundError, UnauthorizedError } from './errors';
-import { parseJson, send, type HttpOptions } from './http';
+import { type HttpOptions, parseJson, send } from './http';
 
 // Keystone v3 authentication with one token cache per cloud and scope. A token is
 // renewed when less than REFRESH_MARGIN_MS of it remains, and on demand after a 401.

@@ -1,5 +1,5 @@
-import type { Image } from './image-schemas';
 import { IntegrityError } from './errors';
+import type { Image } from './image-schemas';
 import type { HashAlgorithm, TransferResult } from './transport';
 
 // Which digest proves that image bytes are Glance's bytes, and the check itself.

@@ -35,9 +35,7 @@ export type ImageMember = z.infer<typeof memberSchema>;
 export const memberListSchema = z.object({ members: z.array(memberSchema) });
 
 /** RFC 6902 subset Glance accepts (`application/openstack-images-v2.1-json-patch`). */
-export type ImagePatchOp =
-  | { op: 'add' | 'replace'; path: string; value: unknown }
-  | { op: 'remove'; path: string };
+export type ImagePatchOp = { op: 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 /** block_device_mapping of a volume-backed snapshot, a JSON string property in Glance. */
 export const bdmEntrySchema = z.looseObject({

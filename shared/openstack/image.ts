@@ -1,17 +1,9 @@
-import {
-  imageListSchema,
-  imageSchema,
-  memberListSchema,
-  memberSchema,
-  type Image,
-  type ImageMember,
-  type ImagePatchOp,
-} from './image-schemas';
 import { ConflictError, errorFromResponse, OpenStackError, UnauthorizedError } from './errors';
-import { notify, pathOf, transportError, type HttpOptions } from './http';
-import type { ServiceClient } from './service-client';
-import { DEFAULT_MULTIHASH, downloadHashes, isHashAlgorithm, uploadHashes, verifyHashes } from './image-integrity';
+import { type HttpOptions, notify, pathOf, transportError } from './http';
 import type { ExpectedDigests } from './image-integrity';
+import { DEFAULT_MULTIHASH, downloadHashes, isHashAlgorithm, uploadHashes, verifyHashes } from './image-integrity';
+import { type Image, type ImageMember, type ImagePatchOp, imageListSchema, imageSchema, memberListSchema, memberSchema } from './image-schemas';
+import type { ServiceClient } from './service-client';
 import type { ByteSink, ByteSource, HashAlgorithm, ResumePolicy, TransferResult } from './transport';
 
 export const JSON_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
@@ -166,7 +158,8 @@ export class ImageApi {
     }
     const hashes = downloadHashes(image, opts.expected);
     const result = await this.transfer('GET', url, true, (headers) =>
-      transfer.download({ url, headers, sink, hashes, signal: opts.signal, onProgress: opts.onProgress, resume: opts.resume }));
+      transfer.download({ url, headers, sink, hashes, signal: opts.signal, onProgress: opts.onProgress, resume: opts.resume }),
+    );
     const verified = verifyHashes(image, result, { service: 'image', method: 'GET', path: pathOf(url) }, 'downloaded', opts.expected);
     return { bytes: result.bytes, digests: result.digests, verified, ...(result.resumes ? { resumes: result.resumes } : {}) };
   }
@@ -210,7 +203,11 @@ export class ImageApi {
 
   /** Workers path: only in-memory bytes, hashed with WebCrypto (which has no md5 or sha224). */
   private async fetchUpload(
-    url: string, headers: Record<string, string>, source: ByteSource, hashes: HashAlgorithm[], opts: TransferOptions,
+    url: string,
+    headers: Record<string, string>,
+    source: ByteSource,
+    hashes: HashAlgorithm[],
+    opts: TransferOptions,
   ): Promise<TransferResult> {
     if (!('bytes' in source)) throw new Error('streaming upload from a file or stream needs the Node transport');
     const res = await this.http.transport.fetch(url, { method: 'PUT', headers, body: source.bytes, signal: opts.signal });

@@ -1,4 +1,4 @@
-import { taskState, type Server } from './compute-schemas';
+import { type Server, taskState } from './compute-schemas';
 import type { Image } from './image-schemas';
 import type { Volume, VolumeSnapshot } from './volume';
 

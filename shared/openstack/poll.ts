@@ -10,12 +10,7 @@ export interface PollOptions {
 }
 
 /** Polls `get` until `classify` says ready; a failed outcome or the deadline throws. */
-export async function waitFor<T>(
-  what: string,
-  get: () => Promise<T>,
-  classify: (value: T | null) => Outcome,
-  opts: PollOptions = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, get: () => Promise<T>, classify: (value: T | null) => Outcome, opts: PollOptions = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let interval = opts.intervalMs ?? 250;
   let last: Outcome = 'pending';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CatalogService } from './catalog';
 import { UnauthorizedError } from './errors';
-import { parseJson, send, type HttpOptions, type SendResult } from './http';
+import { type HttpOptions, parseJson, type SendResult, send } from './http';
 import type { Identity, Token } from './identity';
 
 export interface CallOptions {

@@ -6,10 +6,7 @@ import type { ServiceName } from './errors';
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 /** Where image bytes come from. `path` and `stream` need a transport with `transfer`. */
-export type ByteSource =
-  | { bytes: Uint8Array }
-  | { path: string }
-  | { stream: AsyncIterable<Uint8Array> };
+export type ByteSource = { bytes: Uint8Array } | { path: string } | { stream: AsyncIterable<Uint8Array> };
 
 /** Where downloaded image bytes go (Node writable, or a local file path). */
 export type ByteSink = { path: string } | { writable: WritableLike };

@@ -33,15 +33,43 @@ export const MULTIHASH_ALGOS = ['sha512', 'sha384', 'sha256', 'sha224', 'sha1', 
 
 /** Properties the runner sets itself on the image it uploads (provenance, OS tag, its own verification mark). */
 export const RUNNER_PROPERTY_KEYS = [
-  'os', 'landb-os', 'snapflow_job', 'snapflow_task', 'snapflow_source_image', 'snapflow_source_server', 'snapflow_verified',
+  'os',
+  'landb-os',
+  'snapflow_job',
+  'snapflow_task',
+  'snapflow_source_image',
+  'snapflow_source_server',
+  'snapflow_verified',
 ] as const;
 
 /** Keys a task may not set as properties: Glance's own attributes (it refuses them) and the runner's. */
 export const RESERVED_PROPERTY_KEYS = new Set<string>([
   ...RUNNER_PROPERTY_KEYS,
-  'id', 'name', 'status', 'size', 'virtual_size', 'checksum', 'os_hash_algo', 'os_hash_value', 'owner', 'visibility',
-  'disk_format', 'container_format', 'created_at', 'updated_at', 'tags', 'protected', 'file', 'schema', 'self',
-  'locations', 'direct_url', 'min_disk', 'min_ram', 'os_hidden', 'stores',
+  'id',
+  'name',
+  'status',
+  'size',
+  'virtual_size',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'owner',
+  'visibility',
+  'disk_format',
+  'container_format',
+  'created_at',
+  'updated_at',
+  'tags',
+  'protected',
+  'file',
+  'schema',
+  'self',
+  'locations',
+  'direct_url',
+  'min_disk',
+  'min_ram',
+  'os_hidden',
+  'stores',
 ]);
 
 /**

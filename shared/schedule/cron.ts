@@ -9,7 +9,7 @@
 //   with a wildcard minute or hour follow the wall clock and skip the missing times.
 // - DST overlap (fall back): a fixed-time entry fires once, at the first occurrence;
 //   a wildcard entry fires at both occurrences.
-import { zoneOffsetMs, localParts } from './tz';
+import { localParts, zoneOffsetMs } from './tz';
 
 export class CronError extends Error {
   override name = 'CronError';
@@ -257,12 +257,7 @@ export function nextAfter(expr: string | CronExpr, tz: string, date: Date): Date
  * The most recent slot at or before `date`, or null if none lies in the search range
  * (which `notBefore` can shorten, e.g. to a grace window).
  */
-export function previousSlot(
-  expr: string | CronExpr,
-  tz: string,
-  date: Date,
-  notBefore?: Date,
-): Date | null {
+export function previousSlot(expr: string | CronExpr, tz: string, date: Date, notBefore?: Date): Date | null {
   const e = toExpr(expr);
   const t = date.getTime();
   const floor = notBefore?.getTime() ?? -Infinity;
@@ -281,13 +276,7 @@ export function previousSlot(
 }
 
 /** Every slot in (from, to], ascending; at most `limit` of them so a huge range cannot spin. */
-export function slotsBetween(
-  expr: string | CronExpr,
-  tz: string,
-  from: Date,
-  to: Date,
-  limit = 10_000,
-): Date[] {
+export function slotsBetween(expr: string | CronExpr, tz: string, from: Date, to: Date, limit = 10_000): Date[] {
   const e = toExpr(expr);
   const a = from.getTime();
   const b = to.getTime();
@@ -298,5 +287,8 @@ export function slotsBetween(
     for (const s of slotsOfDay(e, tz, day)) if (s > a && s <= b) out.push(s);
   }
   // adjacent local days can interleave around a DST overlap at midnight
-  return [...new Set(out)].sort((x, y) => x - y).slice(0, limit).map((t) => new Date(t));
+  return [...new Set(out)]
+    .sort((x, y) => x - y)
+    .slice(0, limit)
+    .map((t) => new Date(t));
 }

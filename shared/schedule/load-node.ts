@@ -1,10 +1,10 @@
 // Node-only: reads `schedules/*.yaml` at start-up. Workers use `schedules/schedules.ts`
 // alone, since there is no file system to read from.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYamlText } from '../config/yaml-errors';
-import { validateSchedules, ScheduleConfigError } from './load';
 import type { ScheduleSource, ValidateOptions } from './load';
+import { ScheduleConfigError, validateSchedules } from './load';
 import type { Schedule } from './schema';
 
 /**
@@ -27,10 +27,7 @@ export function readScheduleFiles(dir: string): ScheduleSource[] {
     }
     const data: unknown = parsed.value;
     if (data === null || data === undefined) continue;
-    const list =
-      Array.isArray(data) ? data
-      : typeof data === 'object' && 'schedules' in data ? (data as { schedules: unknown }).schedules
-      : [data];
+    const list = Array.isArray(data) ? data : typeof data === 'object' && 'schedules' in data ? (data as { schedules: unknown }).schedules : [data];
     if (!Array.isArray(list)) {
       problems.push(`${origin}: schedules: expected a list`);
       continue;
@@ -42,14 +39,7 @@ export function readScheduleFiles(dir: string): ScheduleSource[] {
 }
 
 /** The declared schedules (from schedules.ts) plus every YAML file in `dir`, validated. */
-export function loadSchedulesNode(
-  declared: readonly unknown[],
-  dir: string,
-  opts: ValidateOptions = {},
-): Schedule[] {
-  const sources: ScheduleSource[] = [
-    ...declared.map((input) => ({ input, origin: 'schedules/schedules.ts' })),
-    ...readScheduleFiles(dir),
-  ];
+export function loadSchedulesNode(declared: readonly unknown[], dir: string, opts: ValidateOptions = {}): Schedule[] {
+  const sources: ScheduleSource[] = [...declared.map((input) => ({ input, origin: 'schedules/schedules.ts' })), ...readScheduleFiles(dir)];
   return validateSchedules(sources, opts);
 }

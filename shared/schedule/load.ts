@@ -1,6 +1,6 @@
-import { ScheduleSchema } from './schema';
-import type { Schedule } from './schema';
 import { formatIssues } from '../config/zod-issues';
+import type { Schedule } from './schema';
+import { ScheduleSchema } from './schema';
 
 /** One declared schedule and where it came from (a file name), for error messages. */
 export interface ScheduleSource {

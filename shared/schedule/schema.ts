@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseCron, CronError } from './cron';
-import { isValidTimeZone } from './tz';
 import { checkNamePattern } from '../config/name-pattern';
+import { CronError, parseCron } from './cron';
+import { isValidTimeZone } from './tz';
 
 // Schedules are written by operators: unknown keys are rejected (strict objects) so a
 // typo such as `retension:` stops start-up instead of silently keeping every snapshot.
@@ -44,7 +44,10 @@ export const RetentionSchema = z
   });
 
 export const NotifySchema = z.strictObject({
-  on: z.array(z.enum(['success', 'failure'])).min(1).default(['failure']),
+  on: z
+    .array(z.enum(['success', 'failure']))
+    .min(1)
+    .default(['failure']),
   /** notification names from the configuration */
   to: z.array(z.string().min(1)).min(1),
 });

@@ -21,12 +21,7 @@ export function nextRun(schedule: Timed, now: Date): Date {
  * within `graceMs` of now and later than the last one fired. Older missed slots are
  * deliberately dropped: one fresh snapshot is worth more than a burst of stale ones.
  */
-export function missedSlot(
-  schedule: Timed & Pick<Schedule, 'enabled'>,
-  lastFiredAt: Date | null,
-  now: Date,
-  graceMs: number,
-): Date | null {
+export function missedSlot(schedule: Timed & Pick<Schedule, 'enabled'>, lastFiredAt: Date | null, now: Date, graceMs: number): Date | null {
   if (!schedule.enabled || graceMs < 0) return null;
   const slot = previousSlot(schedule.cron, schedule.timezone, now, new Date(now.getTime() - graceMs));
   if (slot === null) return null;

@@ -1,7 +1,7 @@
+import { isoMicros } from './http-util';
+import type { VolSnapshot, Volume } from './model';
 import type { Ctx } from './router';
 import { mvAtLeast } from './router';
-import type { VolSnapshot, Volume } from './model';
-import { isoMicros } from './http-util';
 
 const t = (ms: number | null) => (ms === null ? null : isoMicros(ms));
 
@@ -15,13 +15,32 @@ export function volumeLinks(ctx: Ctx, v: Volume): unknown[] {
 /** Detail view as the lab's Cinder 21 returns it (compared at 3.0 and 3.60). */
 export function volumeView(ctx: Ctx, v: Volume, forCreate = false): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    id: v.id, status: v.status, size: v.size, availability_zone: 'nova', created_at: t(v.createdAt),
-    updated_at: t(v.updatedAt), name: v.name, description: v.description, volume_type: '__DEFAULT__',
-    snapshot_id: v.snapshotId, source_volid: v.sourceVolid, metadata: v.metadata, links: volumeLinks(ctx, v),
-    user_id: v.userId, bootable: v.bootable ? 'true' : 'false', encrypted: false, replication_status: null,
-    consistencygroup_id: null, multiattach: false,
+    id: v.id,
+    status: v.status,
+    size: v.size,
+    availability_zone: 'nova',
+    created_at: t(v.createdAt),
+    updated_at: t(v.updatedAt),
+    name: v.name,
+    description: v.description,
+    volume_type: '__DEFAULT__',
+    snapshot_id: v.snapshotId,
+    source_volid: v.sourceVolid,
+    metadata: v.metadata,
+    links: volumeLinks(ctx, v),
+    user_id: v.userId,
+    bootable: v.bootable ? 'true' : 'false',
+    encrypted: false,
+    replication_status: null,
+    consistencygroup_id: null,
+    multiattach: false,
     attachments: v.attachments.map((a) => ({
-      id: v.id, attachment_id: a.id, volume_id: v.id, server_id: a.serverId, host_name: null, device: a.device,
+      id: v.id,
+      attachment_id: a.id,
+      volume_id: v.id,
+      server_id: a.serverId,
+      host_name: null,
+      device: a.device,
       attached_at: isoMicros(a.attachedAt),
     })),
     migration_status: null,
@@ -35,8 +54,10 @@ export function volumeView(ctx: Ctx, v: Volume, forCreate = false): Record<strin
   if (forCreate) return out;
   if (ctx.token!.roles.includes('admin')) {
     Object.assign(out, {
-      'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-mig-status-attr:migstat': null,
-      'os-vol-mig-status-attr:name_id': null, 'os-vol-host-attr:host': 'oslab-cinder@oslab#oslab',
+      'os-vol-tenant-attr:tenant_id': v.projectId,
+      'os-vol-mig-status-attr:migstat': null,
+      'os-vol-mig-status-attr:name_id': null,
+      'os-vol-host-attr:host': 'oslab-cinder@oslab#oslab',
     });
   }
   if (v.imageMeta && v.status !== 'creating') out.volume_image_metadata = v.imageMeta;
@@ -45,8 +66,15 @@ export function volumeView(ctx: Ctx, v: Volume, forCreate = false): Record<strin
 
 export function snapshotView(ctx: Ctx, s: VolSnapshot, extended: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    id: s.id, created_at: t(s.createdAt), updated_at: t(s.updatedAt), name: s.name, description: s.description,
-    volume_id: s.volumeId, status: s.status, size: s.size, metadata: s.metadata,
+    id: s.id,
+    created_at: t(s.createdAt),
+    updated_at: t(s.updatedAt),
+    name: s.name,
+    description: s.description,
+    volume_id: s.volumeId,
+    status: s.status,
+    size: s.size,
+    metadata: s.metadata,
   };
   if (!extended) return out;
   if (mvAtLeast(ctx, '3.14')) out.group_snapshot_id = null;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { snapshotView, volumeLinks, volumeView } from './cinder-view';
+import { isoMicros, uuid } from './http-util';
+import type { SnapshotStatus, VolSnapshot } from './model';
 import type { Ctx, Route } from './router';
 import { fail, json, route } from './router';
-import type { SnapshotStatus, VolSnapshot } from './model';
-import { isoMicros, uuid } from './http-util';
-import { snapshotView, volumeLinks, volumeView } from './cinder-view';
 import { createVolumeRecord, fillImageData, imageVisible } from './shared-ops';
 
 const P = '/v3/{project_id}';
@@ -72,8 +72,9 @@ function paginate<T extends { id: string; createdAt: number }>(ctx: Ctx, all: T[
 
 function listVolumes(ctx: Ctx, detail: boolean): void {
   const q = ctx.url.searchParams;
-  const all = [...ctx.state.volumes.values()].filter((v) =>
-    v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')));
+  const all = [...ctx.state.volumes.values()].filter(
+    (v) => v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')),
+  );
   const p = paginate(ctx, all, detail ? 'volumes/detail' : 'volumes');
   if (!p) return;
   json(ctx, 200, {
@@ -130,8 +131,11 @@ function volumeAction(ctx: Ctx): void {
   }
   const prev = v.status;
   const img = s.addImage({
-    owner: v.projectId, name: p.data.image_name, diskFormat: p.data.disk_format ?? 'raw',
-    containerFormat: p.data.container_format ?? 'bare', visibility: p.data.visibility ?? 'private',
+    owner: v.projectId,
+    name: p.data.image_name,
+    diskFormat: p.data.disk_format ?? 'raw',
+    containerFormat: p.data.container_format ?? 'bare',
+    visibility: p.data.visibility ?? 'private',
   });
   v.status = 'uploading';
   const upload = s.delay('upload');
@@ -153,8 +157,15 @@ function volumeAction(ctx: Ctx): void {
   });
   json(ctx, 202, {
     'os-volume_upload_image': {
-      id: v.id, updated_at: isoMicros(Date.now()), status: 'uploading', display_description: v.description, size: v.size,
-      volume_type: null, image_id: img.id, container_format: img.containerFormat, disk_format: img.diskFormat,
+      id: v.id,
+      updated_at: isoMicros(Date.now()),
+      status: 'uploading',
+      display_description: v.description,
+      size: v.size,
+      volume_type: null,
+      image_id: img.id,
+      container_format: img.containerFormat,
+      disk_format: img.diskFormat,
       image_name: img.name,
     },
   });
@@ -172,8 +183,17 @@ function createSnapshot(ctx: Ctx): void {
     return fail(ctx, 400, `Invalid volume: Volume ${v.id} status must be available, but current status is: ${v.status}.`);
   }
   const sn: VolSnapshot = {
-    id: uuid(), name: b.name ?? null, volumeId: v.id, projectId: v.projectId, userId: ctx.token!.userId, size: v.size,
-    status: 'creating', createdAt: Date.now(), updatedAt: null, description: b.description ?? null, metadata: b.metadata ?? {},
+    id: uuid(),
+    name: b.name ?? null,
+    volumeId: v.id,
+    projectId: v.projectId,
+    userId: ctx.token!.userId,
+    size: v.size,
+    status: 'creating',
+    createdAt: Date.now(),
+    updatedAt: null,
+    description: b.description ?? null,
+    metadata: b.metadata ?? {},
   };
   s.snapshots.set(sn.id, sn);
   s.after(s.delay('volumeSnapshot'), () => {
@@ -197,8 +217,9 @@ function deleteSnapshot(ctx: Ctx): void {
 
 function listSnapshots(ctx: Ctx, detail: boolean): void {
   const q = ctx.url.searchParams;
-  const all = [...ctx.state.snapshots.values()].filter((s) =>
-    s.projectId === mine(ctx) && (!q.get('volume_id') || s.volumeId === q.get('volume_id')) && (!q.get('status') || s.status === q.get('status')));
+  const all = [...ctx.state.snapshots.values()].filter(
+    (s) => s.projectId === mine(ctx) && (!q.get('volume_id') || s.volumeId === q.get('volume_id')) && (!q.get('status') || s.status === q.get('status')),
+  );
   const p = paginate(ctx, all, detail ? 'snapshots/detail' : 'snapshots');
   if (!p) return;
   json(ctx, 200, { snapshots: p.page.map((s) => snapshotView(ctx, s, detail)), ...(p.links ? { snapshots_links: p.links } : {}) });

@@ -4,26 +4,71 @@
 import { startSimulator } from './server';
 
 type J = Record<string, unknown>;
-interface Target { name: string; auth: string; token: string; project: string; user: string; nova: string; glance: string; cinder: string }
+interface Target {
+  name: string;
+  auth: string;
+  token: string;
+  project: string;
+  user: string;
+  nova: string;
+  glance: string;
+  cinder: string;
+}
 
 async function connect(name: string, auth: string): Promise<Target> {
   const r = await fetch(`${auth}/auth/tokens`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: process.env.OS_PASSWORD ?? 'admin-secret' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password: process.env.OS_PASSWORD ?? 'admin-secret' } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
   });
-  const tok = ((await r.json()) as { token: { project: { id: string }; user: { id: string }; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> } }).token;
-  const ep = (t: string) => tok.catalog.find((c) => c.type === t)?.endpoints.find((e) => e.interface === 'public')?.url.replace(/\/$/, '') ?? '';
-  return { name, auth, token: r.headers.get('x-subject-token')!, project: tok.project.id, user: tok.user.id, nova: ep('compute'), glance: ep('image'), cinder: ep('volumev3') };
+  const tok = (
+    (await r.json()) as {
+      token: { project: { id: string }; user: { id: string }; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> };
+    }
+  ).token;
+  const ep = (t: string) =>
+    tok.catalog
+      .find((c) => c.type === t)
+      ?.endpoints.find((e) => e.interface === 'public')
+      ?.url.replace(/\/$/, '') ?? '';
+  return {
+    name,
+    auth,
+    token: r.headers.get('x-subject-token')!,
+    project: tok.project.id,
+    user: tok.user.id,
+    nova: ep('compute'),
+    glance: ep('image'),
+    cinder: ep('volumev3'),
+  };
 }
 
-async function call(t: Target, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: J | null; headers: Headers }> {
+async function call(
+  t: Target,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: J | null; headers: Headers }> {
   const mv = t.cinder && url.startsWith(t.cinder) ? 'volume 3.0' : 'compute 2.79';
   const h: Record<string, string> = { 'X-Auth-Token': t.token, 'OpenStack-API-Version': mv, ...headers };
   if (body !== undefined) h['Content-Type'] ??= 'application/json';
   const r = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   let json: J | null = null;
-  try { json = text ? (JSON.parse(text) as J) : null; } catch { json = null; }
+  try {
+    json = text ? (JSON.parse(text) as J) : null;
+  } catch {
+    json = null;
+  }
   return { status: r.status, json, headers: r.headers };
 }
 
@@ -34,7 +79,9 @@ function diff(step: string, a: { status: number; json: unknown }, b: { status: n
   const onlyLab = ka.filter((k) => !kb.includes(k));
   const onlySim = kb.filter((k) => !ka.includes(k));
   const ok = a.status === b.status && !onlyLab.length && !onlySim.length;
-  console.log(`${ok ? 'SAME' : 'DIFF'} ${step}: status ${a.status}/${b.status}${onlyLab.length ? ` only-lab=${onlyLab}` : ''}${onlySim.length ? ` only-sim=${onlySim}` : ''}`);
+  console.log(
+    `${ok ? 'SAME' : 'DIFF'} ${step}: status ${a.status}/${b.status}${onlyLab.length ? ` only-lab=${onlyLab}` : ''}${onlySim.length ? ` only-sim=${onlySim}` : ''}`,
+  );
 }
 
 async function until(t: Target, url: string, pick: (j: any) => boolean, ms = 60_000): Promise<void> {
@@ -99,8 +146,14 @@ async function bootFromVolume(t: Target, base: string, out: Record<string, { sta
   const v = await call(t, 'POST', `${t.cinder}/volumes`, { volume: { size: 1, name: 'simcmp-bfv', imageRef: base } });
   const vid = ((v.json as J).volume as J).id as string;
   await until(t, `${t.cinder}/volumes/${vid}`, (j) => j.volume.status === 'available');
-  const c = await call(t, 'POST', `${t.nova}/servers`, { server: { name: 'simcmp-bfv', flavorRef: '42', networks: 'none',
-    block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: vid, boot_index: 0, delete_on_termination: false }] } });
+  const c = await call(t, 'POST', `${t.nova}/servers`, {
+    server: {
+      name: 'simcmp-bfv',
+      flavorRef: '42',
+      networks: 'none',
+      block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: vid, boot_index: 0, delete_on_termination: false }],
+    },
+  });
   const id = ((c.json as J).server as J).id as string;
   await until(t, `${t.nova}/servers/${id}`, (j) => j.server.status === 'ACTIVE');
   out.bfvServer = await call(t, 'GET', `${t.nova}/servers/${id}`);
@@ -127,10 +180,20 @@ try {
   const lab = await scenario(await connect('lab', process.env.OS_AUTH_URL ?? 'http://127.0.0.1:5000/v3'));
   const mine = await scenario(await connect('sim', sim.authUrl));
   const inner: Record<string, (j: any) => unknown> = {
-    flavor: (j) => j?.flavor, create: (j) => j?.server, build: (j) => j?.server, active: (j) => j?.server, active21: (j) => j?.server,
-    list: (j) => j?.servers?.[0], rebuild: (j) => j?.server, volCreate: (j) => j?.volume, volGet: (j) => j?.volume,
-    snapCreate: (j) => j?.snapshot, snapGet: (j) => j?.snapshot, imageList: (j) => j,
-    bfvServer: (j) => j?.server, bfvVolume: (j) => j?.volume,
+    flavor: (j) => j?.flavor,
+    create: (j) => j?.server,
+    build: (j) => j?.server,
+    active: (j) => j?.server,
+    active21: (j) => j?.server,
+    list: (j) => j?.servers?.[0],
+    rebuild: (j) => j?.server,
+    volCreate: (j) => j?.volume,
+    volGet: (j) => j?.volume,
+    snapCreate: (j) => j?.snapshot,
+    snapGet: (j) => j?.snapshot,
+    imageList: (j) => j,
+    bfvServer: (j) => j?.server,
+    bfvVolume: (j) => j?.volume,
   };
   for (const k of Object.keys(lab)) diff(k, lab[k]!, mine[k] ?? { status: 0, json: null }, inner[k]);
   console.log('list keys', keys(lab.list?.json), keys(mine.list?.json));

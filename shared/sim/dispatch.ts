@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from './errors';
-import { GLANCE_401_EXPLANATION, UNAUTHORIZED_MSG, middleware401, webob405 } from './errors';
+import { GLANCE_401_EXPLANATION, middleware401, UNAUTHORIZED_MSG, webob405 } from './errors';
 import type { Counters, Faults } from './faults';
 import { headerValue, newRequestId, readSmallBody, send } from './http-util';
 import { validToken } from './keystone';
@@ -10,7 +10,12 @@ import { cmpVersion, errorBody, fail, matchRoute, serviceHeaders } from './route
 import type { SimState } from './state';
 import { explained, renderWebob } from './webob';
 
-export interface CallRecord { method: string; route: string; status: number; at: number }
+export interface CallRecord {
+  method: string;
+  route: string;
+  status: number;
+  at: number;
+}
 
 export interface DispatchDeps {
   routes: Route[];
@@ -82,17 +87,26 @@ function unrouted(ctx: Ctx, allowed: string[] | null): void {
     // Flask answers these, not Keystone's error handler
     const h = { Vary: 'X-Auth-Token', 'x-openstack-request-id': ctx.reqId };
     if (allowed) {
-      return send(ctx.res, 405, '{"message": "The method is not allowed for the requested URL."}\n',
-        { 'Content-Type': 'application/json', Allow: [...allowed, 'OPTIONS', 'HEAD'].join(', '), ...h });
+      return send(ctx.res, 405, '{"message": "The method is not allowed for the requested URL."}\n', {
+        'Content-Type': 'application/json',
+        Allow: [...allowed, 'OPTIONS', 'HEAD'].join(', '),
+        ...h,
+      });
     }
-    return send(ctx.res, 404,
+    return send(
+      ctx.res,
+      404,
       '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not ' +
-      'found on the server. If you entered the URL manually please check your spelling and try again.</p>\n',
-      { 'Content-Type': 'text/html; charset=utf-8', ...h });
+        'found on the server. If you entered the URL manually please check your spelling and try again.</p>\n',
+      { 'Content-Type': 'text/html; charset=utf-8', ...h },
+    );
   }
-  const ids: Record<string, string> = ctx.service === 'glance'
-    ? { 'X-Openstack-Request-Id': ctx.reqId }
-    : ctx.service === 'nova' ? { 'x-compute-request-id': ctx.reqId } : { 'x-compute-request-id': ctx.reqId, 'x-openstack-request-id': ctx.reqId };
+  const ids: Record<string, string> =
+    ctx.service === 'glance'
+      ? { 'X-Openstack-Request-Id': ctx.reqId }
+      : ctx.service === 'nova'
+        ? { 'x-compute-request-id': ctx.reqId }
+        : { 'x-compute-request-id': ctx.reqId, 'x-openstack-request-id': ctx.reqId };
   const accept = headerValue(ctx.req, 'accept');
   if (allowed && ctx.service === 'glance') {
     const r = renderWebob(405, webob405(ctx.req.method ?? ''), accept);
@@ -116,7 +130,17 @@ export async function dispatch(d: DispatchDeps, req: IncomingMessage, res: Serve
   const path = url.pathname;
   const service = serviceOf(path);
   const ctx: Ctx = {
-    req, res, url, params: {}, state: d.state, base, reqId: newRequestId(), service, mv: '', token: null, body: undefined,
+    req,
+    res,
+    url,
+    params: {},
+    state: d.state,
+    base,
+    reqId: newRequestId(),
+    service,
+    mv: '',
+    token: null,
+    body: undefined,
   };
   let key = `${method} ${path}`;
   res.on('close', () => d.calls.push({ method, route: key, status: res.headersSent ? res.statusCode : 0, at: Date.now() }));

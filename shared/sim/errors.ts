@@ -63,9 +63,13 @@ export const GLANCE_401_EXPLANATION =
 export const GLANCE_409_EXPLANATION = 'There was a conflict when trying to complete your request.';
 
 /** webob HTTPUnsupportedMediaType's own body template (no explanation / detail split). */
-export const glance415 = (mediaType: string) => (esc: (s: string) => string): string =>
-  `The request media type ${esc(mediaType)} is not supported by this server.\n<br /><br />\n`;
+export const glance415 =
+  (mediaType: string) =>
+  (esc: (s: string) => string): string =>
+    `The request media type ${esc(mediaType)} is not supported by this server.\n<br /><br />\n`;
 
 /** webob HTTPMethodNotAllowed's own body template. */
-export const webob405 = (method: string) => (esc: (s: string) => string): string =>
-  `The method ${esc(method)} is not allowed for this resource. <br /><br />\n`;
+export const webob405 =
+  (method: string) =>
+  (esc: (s: string) => string): string =>
+    `The method ${esc(method)} is not allowed for this resource. <br /><br />\n`;

@@ -18,7 +18,9 @@ export interface FaultSpec {
   when?: (req: IncomingMessage) => boolean;
 }
 
-interface Armed extends FaultSpec { left: number }
+interface Armed extends FaultSpec {
+  left: number;
+}
 
 export class Faults {
   private list: Armed[] = [];

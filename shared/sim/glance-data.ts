@@ -4,11 +4,10 @@ import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Ctx, Route } from './router';
-import { empty, fail, failWebob, route, serviceHeaders } from './router';
 import { glance415 } from './errors';
 import { findImage } from './glance';
-
+import type { Ctx, Route } from './router';
+import { empty, fail, failWebob, route, serviceHeaders } from './router';
 
 async function upload(ctx: Ctx): Promise<void> {
   const s = ctx.state;
@@ -65,8 +64,14 @@ async function upload(ctx: Ctx): Promise<void> {
   const path = s.imagePath(img.id);
   await rename(part, path);
   Object.assign(img, {
-    filePath: path, size, virtualSize: img.diskFormat === 'raw' ? size : null, checksum: md5.digest('hex'),
-    hashAlgo: algo, hashValue: sha.digest('hex'), status: 'active', updatedAt: Date.now(),
+    filePath: path,
+    size,
+    virtualSize: img.diskFormat === 'raw' ? size : null,
+    checksum: md5.digest('hex'),
+    hashAlgo: algo,
+    hashValue: sha.digest('hex'),
+    status: 'active',
+    updatedAt: Date.now(),
   });
   empty(ctx, 204);
 }
@@ -145,8 +150,5 @@ function requestedRange(ctx: Ctx, size: number): { start: number; end: number } 
 }
 
 export function glanceDataRoutes(): Route[] {
-  return [
-    route('PUT', '/v2/images/{id}/file', 'glance', upload, { body: 'raw' }),
-    route('GET', '/v2/images/{id}/file', 'glance', download),
-  ];
+  return [route('PUT', '/v2/images/{id}/file', 'glance', upload, { body: 'raw' }), route('GET', '/v2/images/{id}/file', 'glance', download)];
 }

@@ -10,7 +10,11 @@ export const PATCH_TYPES: Record<string, 4 | 10> = {
 };
 const OPS = ['add', 'remove', 'replace'] as const;
 export type PatchOp = (typeof OPS)[number];
-export interface Change { op: PatchOp; key: string; value?: unknown }
+export interface Change {
+  op: PatchOp;
+  key: string;
+  value?: unknown;
+}
 export type PatchError = { status: 400 | 403; message: string };
 
 const RESERVED = new Set(['location', 'deleted', 'deleted_at']);
@@ -44,14 +48,37 @@ function decodePointer(pointer: string): string[] | PatchError {
   if (/~[^01]/.test(pointer) || pointer.endsWith('~')) {
     return bad(`Pointer \`${pointer}\` contains "~" not part of a recognized escape sequence.`);
   }
-  return pointer.replace(/^\/+/, '').split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~').trim());
+  return pointer
+    .replace(/^\/+/, '')
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~').trim());
 }
 
 /** A throwaway image: the deserializer validates each value against the schema on its own. */
 const scratch = (): Image => ({
-  id: '', seq: 0, name: null, status: 'queued', visibility: 'shared', owner: '', diskFormat: null, containerFormat: null,
-  size: null, virtualSize: null, checksum: null, hashAlgo: null, hashValue: null, minRam: 0, minDisk: 0, protected: false,
-  hidden: false, tags: [], props: {}, createdAt: 0, updatedAt: 0, filePath: null, members: new Map(),
+  id: '',
+  seq: 0,
+  name: null,
+  status: 'queued',
+  visibility: 'shared',
+  owner: '',
+  diskFormat: null,
+  containerFormat: null,
+  size: null,
+  virtualSize: null,
+  checksum: null,
+  hashAlgo: null,
+  hashValue: null,
+  minRam: 0,
+  minDisk: 0,
+  protected: false,
+  hidden: false,
+  tags: [],
+  props: {},
+  createdAt: 0,
+  updatedAt: 0,
+  filePath: null,
+  members: new Map(),
 });
 
 /** The changes, or the first error the deserializer would raise. */

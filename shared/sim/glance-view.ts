@@ -1,16 +1,32 @@
-import type { Image, Member } from './model';
 import { isoSeconds } from './http-util';
+import type { Image, Member } from './model';
 import { pyRepr } from './py-repr';
 
 export function imageView(img: Image): Record<string, unknown> {
   const v: Record<string, unknown> = {
     ...img.props,
-    name: img.name, disk_format: img.diskFormat, container_format: img.containerFormat, visibility: img.visibility,
-    size: img.size, virtual_size: img.virtualSize, status: img.status, checksum: img.checksum, protected: img.protected,
-    min_ram: img.minRam, min_disk: img.minDisk, owner: img.owner, os_hidden: img.hidden,
-    os_hash_algo: img.hashAlgo, os_hash_value: img.hashValue, id: img.id,
-    created_at: isoSeconds(img.createdAt), updated_at: isoSeconds(img.updatedAt), tags: img.tags,
-    self: `/v2/images/${img.id}`, file: `/v2/images/${img.id}/file`, schema: '/v2/schemas/image',
+    name: img.name,
+    disk_format: img.diskFormat,
+    container_format: img.containerFormat,
+    visibility: img.visibility,
+    size: img.size,
+    virtual_size: img.virtualSize,
+    status: img.status,
+    checksum: img.checksum,
+    protected: img.protected,
+    min_ram: img.minRam,
+    min_disk: img.minDisk,
+    owner: img.owner,
+    os_hidden: img.hidden,
+    os_hash_algo: img.hashAlgo,
+    os_hash_value: img.hashValue,
+    id: img.id,
+    created_at: isoSeconds(img.createdAt),
+    updated_at: isoSeconds(img.updatedAt),
+    tags: img.tags,
+    self: `/v2/images/${img.id}`,
+    file: `/v2/images/${img.id}/file`,
+    schema: '/v2/schemas/image',
   };
   if (img.status === 'active' && img.filePath) v.stores = 'fs';
   return v;
@@ -18,18 +34,33 @@ export function imageView(img: Image): Record<string, unknown> {
 
 export function memberView(imageId: string, m: Member): Record<string, unknown> {
   return {
-    member_id: m.memberId, image_id: imageId, status: m.status,
-    created_at: isoSeconds(m.createdAt), updated_at: isoSeconds(m.updatedAt), schema: '/v2/schemas/member',
+    member_id: m.memberId,
+    image_id: imageId,
+    status: m.status,
+    created_at: isoSeconds(m.createdAt),
+    updated_at: isoSeconds(m.updatedAt),
+    schema: '/v2/schemas/member',
   };
 }
 
 /** Core attributes a client may set at creation or patch; anything else is a string property. */
-export const CORE_WRITABLE = new Set([
-  'name', 'disk_format', 'container_format', 'visibility', 'min_ram', 'min_disk', 'protected', 'tags', 'os_hidden',
-]);
+export const CORE_WRITABLE = new Set(['name', 'disk_format', 'container_format', 'visibility', 'min_ram', 'min_disk', 'protected', 'tags', 'os_hidden']);
 export const READ_ONLY = new Set([
-  'id', 'status', 'size', 'virtual_size', 'checksum', 'os_hash_algo', 'os_hash_value', 'created_at', 'updated_at',
-  'self', 'file', 'schema', 'stores', 'locations', 'direct_url',
+  'id',
+  'status',
+  'size',
+  'virtual_size',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'created_at',
+  'updated_at',
+  'self',
+  'file',
+  'schema',
+  'stores',
+  'locations',
+  'direct_url',
 ]);
 export const DISK_FORMATS = new Set(['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop']);
 export const CONTAINER_FORMATS = new Set(['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed']);

@@ -1,14 +1,14 @@
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
-import type { Ctx, Route } from './router';
-import { empty, fail, failWebob, json, route } from './router';
-import type { Image, Member } from './model';
 import { GLANCE_409_EXPLANATION, glance415 } from './errors';
-import { send } from './http-util';
-import { READ_ONLY, imageView, memberView, setAttr } from './glance-view';
-import { countImages, imageVisible } from './shared-ops';
 import { PATCH_TYPES, parsePatch } from './glance-patch';
 import { glanceVersions } from './glance-versions';
+import { imageView, memberView, READ_ONLY, setAttr } from './glance-view';
+import { send } from './http-util';
+import type { Image, Member } from './model';
+import type { Ctx, Route } from './router';
+import { empty, fail, failWebob, json, route } from './router';
+import { countImages, imageVisible } from './shared-ops';
 
 const LIST_PARAMS = new Set(['limit', 'marker', 'sort_key', 'sort_dir', 'sort', 'member_status', 'name', 'status', 'owner', 'visibility', 'os_hidden']);
 const CreateBody = z.record(z.string(), z.unknown());
@@ -33,7 +33,8 @@ function createImage(ctx: Ctx): void {
     // Glance answers this one as text/plain (webob plain template)
     const msg = `Project ${ctx.token!.projectId} is over a limit for [Resource image_count_total is over limit of ${q} due to current usage ${q} and delta 0]`;
     return send(ctx.res, 413, `413 Request Entity Too Large\n\n${msg}\n\n   `, {
-      'Content-Type': 'text/plain; charset=UTF-8', 'X-Openstack-Request-Id': ctx.reqId,
+      'Content-Type': 'text/plain; charset=UTF-8',
+      'X-Openstack-Request-Id': ctx.reqId,
     });
   }
   const img = s.addImage({ owner: ctx.token!.projectId });
@@ -73,8 +74,7 @@ function listImages(ctx: Ctx): void {
   const q = ctx.url.searchParams;
   const memberStatus = q.get('member_status') ?? 'accepted';
   const vis = q.get('visibility');
-  let list = [...ctx.state.images.values()].filter((i) =>
-    vis === 'community' ? i.visibility === 'community' : listedByDefault(ctx, i, memberStatus));
+  let list = [...ctx.state.images.values()].filter((i) => (vis === 'community' ? i.visibility === 'community' : listedByDefault(ctx, i, memberStatus)));
   if (vis && vis !== 'all' && vis !== 'community') list = list.filter((i) => i.visibility === vis);
   const hidden = q.get('os_hidden');
   list = list.filter((i) => i.hidden === (hidden === 'true'));
@@ -90,7 +90,8 @@ function listImages(ctx: Ctx): void {
     return typeof v === 'number' ? v : String(v ?? '');
   };
   list.sort((a, b) => {
-    const x = keyOf(a), y = keyOf(b);
+    const x = keyOf(a),
+      y = keyOf(b);
     if (x !== y) return (x < y ? -1 : 1) * dir;
     return (a.createdAt - b.createdAt || a.seq - b.seq) * dir;
   });
@@ -129,7 +130,7 @@ function patchImage(ctx: Ctx): void {
   if (!Array.isArray(changes)) return changes.status === 403 ? forbidden(ctx, changes.message) : fail(ctx, 400, changes.message);
   const img = findImage(ctx, ctx.params.id!);
   if (!img) return notFound(ctx, ctx.params.id!);
-  if (img.owner !== ctx.token!.projectId && !isAdmin(ctx)) return forbidden(ctx, "You are not permitted to modify this image.");
+  if (img.owner !== ctx.token!.projectId && !isAdmin(ctx)) return forbidden(ctx, 'You are not permitted to modify this image.');
   const draft: Image = { ...img, props: { ...img.props }, tags: [...img.tags] };
   for (const { op, key, value } of changes) {
     const isProp = !(key in imageView({ ...draft, props: {} }));
@@ -188,7 +189,7 @@ function updateMember(ctx: Ctx): void {
   const parsed = MemberStatusBody.safeParse(ctx.body);
   if (!parsed.success) return fail(ctx, 400, `Invalid status: ${String((ctx.body as { status?: unknown } | null)?.status)}`);
   const status = parsed.data.status;
-  if (ctx.token!.projectId !== f.m.memberId && !isAdmin(ctx)) return forbidden(ctx, 'You are not permitted to modify \'status\' on this image member.');
+  if (ctx.token!.projectId !== f.m.memberId && !isAdmin(ctx)) return forbidden(ctx, "You are not permitted to modify 'status' on this image member.");
   f.m.status = status;
   f.m.updatedAt = Date.now();
   json(ctx, 200, memberView(f.img.id, f.m));

@@ -1,5 +1,5 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID, randomBytes } from 'node:crypto';
 
 export const newRequestId = (): string => `req-${randomUUID()}`;
 /** Keystone-style ids: 32 hex chars, no dashes. */
@@ -11,12 +11,7 @@ export const isoSeconds = (ms: number): string => new Date(ms).toISOString().rep
 /** Nova launched_at / Cinder created_at: microseconds, no zone. */
 export const isoMicros = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
 
-export function send(
-  res: ServerResponse,
-  status: number,
-  body: string | Buffer,
-  headers: Record<string, string>,
-): void {
+export function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { ...headers, 'Content-Length': String(buf.length) });

@@ -1,31 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Ctx, Route } from './router';
-import { empty, fail, json, route } from './router';
-import type { AppCred, Project, Token, User } from './model';
-import type { SimState } from './state';
 import { UNAUTHORIZED_MSG } from './errors';
 import { hexId } from './http-util';
+import type { AppCred, Project, Token, User } from './model';
+import type { Ctx, Route } from './router';
+import { empty, fail, json, route } from './router';
+import type { SimState } from './state';
 
 const DomainRef = z.object({ id: z.string().optional(), name: z.string().optional() }).optional();
 const AuthBody = z.object({
   auth: z.object({
     identity: z.object({
       methods: z.array(z.string()),
-      password: z.object({
-        user: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef, password: z.string() }),
-      }).optional(),
-      application_credential: z.object({
-        id: z.string().optional(), name: z.string().optional(), secret: z.string(),
-        user: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef }).optional(),
-      }).optional(),
+      password: z
+        .object({
+          user: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef, password: z.string() }),
+        })
+        .optional(),
+      application_credential: z
+        .object({
+          id: z.string().optional(),
+          name: z.string().optional(),
+          secret: z.string(),
+          user: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef }).optional(),
+        })
+        .optional(),
       token: z.object({ id: z.string() }).optional(),
     }),
-    scope: z.union([
-      z.object({ project: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef }) }),
-      z.string(),
-      z.object({}),
-    ]).optional(),
+    scope: z
+      .union([z.object({ project: z.object({ id: z.string().optional(), name: z.string().optional(), domain: DomainRef }) }), z.string(), z.object({})])
+      .optional(),
   }),
 });
 
@@ -60,7 +64,7 @@ export function issueToken(s: SimState, user: User, project: Project | null, met
     id: `gAAAAA${randomBytes(132).toString('base64url')}`,
     userId: user.id,
     projectId: project?.id ?? '',
-    roles: project ? user.roles.get(project.id) ?? [] : [],
+    roles: project ? (user.roles.get(project.id) ?? []) : [],
     methods,
     issuedAt: now,
     expiresAt: now + s.tokenTtlMs,
@@ -89,15 +93,17 @@ function endpointId(key: string): string {
 export function catalog(base: string, projectId: string, withCinder: boolean): unknown[] {
   const svc = (type: string, name: string, url: string) => ({
     endpoints: ['public', 'internal', 'admin'].map((iface) => ({
-      id: endpointId(`${type}-${iface}`), interface: iface, region_id: 'RegionOne', url, region: 'RegionOne',
+      id: endpointId(`${type}-${iface}`),
+      interface: iface,
+      region_id: 'RegionOne',
+      url,
+      region: 'RegionOne',
     })),
-    id: endpointId(type), type, name,
+    id: endpointId(type),
+    type,
+    name,
   });
-  const out = [
-    svc('compute', 'nova', `${base}/v2.1`),
-    svc('identity', 'keystone', `${base}/v3/`),
-    svc('image', 'glance', base),
-  ];
+  const out = [svc('compute', 'nova', `${base}/v2.1`), svc('identity', 'keystone', `${base}/v3/`), svc('image', 'glance', base)];
   if (withCinder) {
     out.unshift(svc('block-storage', 'block-storage', `${base}/v3/${projectId}`));
     out.push(svc('volumev3', 'cinderv3', `${base}/v3/${projectId}`));
@@ -172,7 +178,7 @@ function authenticate(ctx: Ctx, withCinder: boolean): void {
   if (!extra.appCredId && scope && typeof scope === 'object' && 'project' in scope) {
     const p = scope.project;
     const found = p.id ? s.projects.get(p.id) : matchDomain(p.domain) && p.name ? s.projectByName(p.name) : undefined;
-    if (!found || !(user.roles.get(found.id)?.length)) return unauthorized(ctx);
+    if (!found || !user.roles.get(found.id)?.length) return unauthorized(ctx);
     project = found;
   }
   const t = issueToken(s, user, project, methods, extra);
@@ -205,16 +211,27 @@ function createAppCred(ctx: Ctx): void {
     return fail(ctx, 409, 'Conflict occurred attempting to store application_credential - Duplicate entry.');
   }
   const ac: AppCred = {
-    id: hexId(), name: b.name, secret: b.secret ?? randomBytes(64).toString('base64url'), userId: t.userId,
-    projectId: t.projectId, roles: b.roles?.length ? b.roles.map((r) => r.name ?? '').filter(Boolean) : t.roles,
-    description: b.description ?? null, expiresAt: b.expires_at ? Date.parse(b.expires_at) : null,
+    id: hexId(),
+    name: b.name,
+    secret: b.secret ?? randomBytes(64).toString('base64url'),
+    userId: t.userId,
+    projectId: t.projectId,
+    roles: b.roles?.length ? b.roles.map((r) => r.name ?? '').filter(Boolean) : t.roles,
+    description: b.description ?? null,
+    expiresAt: b.expires_at ? Date.parse(b.expires_at) : null,
     unrestricted: b.unrestricted ?? false,
   };
   s.appCreds.set(ac.id, ac);
   json(ctx, 201, {
     application_credential: {
-      id: ac.id, name: ac.name, description: ac.description, user_id: ac.userId, project_id: ac.projectId,
-      system: null, expires_at: b.expires_at ?? null, unrestricted: b.unrestricted ?? null,
+      id: ac.id,
+      name: ac.name,
+      description: ac.description,
+      user_id: ac.userId,
+      project_id: ac.projectId,
+      system: null,
+      expires_at: b.expires_at ?? null,
+      unrestricted: b.unrestricted ?? null,
       roles: ac.roles.map((r) => ({ id: s.roleIds[r] ?? r, name: r, domain_id: null, description: null, options: { immutable: true } })),
       secret: ac.secret,
       links: { self: `${ctx.base}/v3/application_credentials/${ac.id}` },
@@ -247,8 +264,16 @@ function getProject(ctx: Ctx): void {
   if (!p) return fail(ctx, 404, `Could not find project: ${id}.`);
   json(ctx, 200, {
     project: {
-      id: p.id, name: p.name, domain_id: p.domainId, description: '', enabled: true, parent_id: p.domainId, is_domain: false,
-      tags: [], options: {}, links: { self: `${ctx.base}/v3/projects/${p.id}` },
+      id: p.id,
+      name: p.name,
+      domain_id: p.domainId,
+      description: '',
+      enabled: true,
+      parent_id: p.domainId,
+      is_domain: false,
+      tags: [],
+      options: {},
+      links: { self: `${ctx.base}/v3/projects/${p.id}` },
     },
   });
 }
@@ -256,7 +281,9 @@ function getProject(ctx: Ctx): void {
 function versionDoc(ctx: Ctx): void {
   json(ctx, 200, {
     version: {
-      id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z',
+      id: 'v3.14',
+      status: 'stable',
+      updated: '2020-04-07T00:00:00Z',
       links: [{ rel: 'self', href: `${ctx.base}/v3/` }],
       'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
     },

@@ -1,6 +1,10 @@
 // Plain records held by the simulator; views (JSON shapes) live with each service.
 
-export interface Project { id: string; name: string; domainId: string }
+export interface Project {
+  id: string;
+  name: string;
+  domainId: string;
+}
 export interface User {
   id: string;
   name: string;
@@ -31,9 +35,20 @@ export interface AppCred {
   expiresAt: number | null;
   unrestricted: boolean;
 }
-export interface Flavor { id: string; name: string; ram: number; disk: number; vcpus: number }
+export interface Flavor {
+  id: string;
+  name: string;
+  ram: number;
+  disk: number;
+  vcpus: number;
+}
 
-export interface Bdm { volumeId: string; bootIndex: number; deleteOnTermination: boolean; device: string }
+export interface Bdm {
+  volumeId: string;
+  bootIndex: number;
+  deleteOnTermination: boolean;
+  device: string;
+}
 export interface Server {
   id: string;
   /** creation order: breaks created-time ties when sorting */
@@ -59,7 +74,12 @@ export interface Server {
 }
 
 export type ImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated';
-export interface Member { memberId: string; status: 'pending' | 'accepted' | 'rejected'; createdAt: number; updatedAt: number }
+export interface Member {
+  memberId: string;
+  status: 'pending' | 'accepted' | 'rejected';
+  createdAt: number;
+  updatedAt: number;
+}
 export interface Image {
   id: string;
   /** creation order: breaks created-time ties when sorting */
@@ -89,10 +109,24 @@ export interface Image {
   members: Map<string, Member>;
 }
 
-export interface Attachment { id: string; serverId: string; device: string; attachedAt: number }
+export interface Attachment {
+  id: string;
+  serverId: string;
+  device: string;
+  attachedAt: number;
+}
 export type VolumeStatus =
-  | 'creating' | 'available' | 'in-use' | 'error' | 'deleting' | 'error_deleting'
-  | 'uploading' | 'downloading' | 'reserved' | 'attaching' | 'detaching';
+  | 'creating'
+  | 'available'
+  | 'in-use'
+  | 'error'
+  | 'deleting'
+  | 'error_deleting'
+  | 'uploading'
+  | 'downloading'
+  | 'reserved'
+  | 'attaching'
+  | 'detaching';
 export interface Volume {
   id: string;
   name: string | null;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Ctx, Route } from './router';
-import { empty, fail, json, mvAtLeast, route } from './router';
-import type { Server } from './model';
 import { hexId } from './http-util';
+import type { Server } from './model';
 import { findServer } from './nova-servers';
 import { IMAGE_QUOTA_500, imageQuotaExceeded, snapshotImageBacked, snapshotVolumeBacked } from './nova-snapshot';
 import { serverView } from './nova-view';
 import { novaInvalidInput } from './py-repr';
+import type { Ctx, Route } from './router';
+import { empty, fail, json, mvAtLeast, route } from './router';
 import { imageVisible, volumeImageMeta } from './shared-ops';
 
 const Meta = z.record(z.string(), z.string()).optional();
@@ -77,7 +77,9 @@ function createBackup(ctx: Ctx, s: Server, arg: unknown): void {
   if (!checkState(ctx, s, 'createBackup', ['active', 'stopped'])) return;
   if (imageQuotaExceeded(ctx)) return fail(ctx, 500, IMAGE_QUOTA_500);
   const img = snapshotImageBacked(ctx, s, {
-    name: p.data.name, metadata: p.data.metadata ?? {}, backup: { type: p.data.backup_type, rotation: Number(p.data.rotation) },
+    name: p.data.name,
+    metadata: p.data.metadata ?? {},
+    backup: { type: p.data.backup_type, rotation: Number(p.data.rotation) },
   });
   respondImage(ctx, img.id);
 }
@@ -108,8 +110,12 @@ function rebuild(ctx: Ctx, s: Server, arg: unknown): void {
       rootVol.contentImageId = img.id;
     }
   });
-  json(ctx, 202, { server: { ...serverView(ctx, s, 'rebuild'), adminPass: hexId().slice(0, 12), user_data: null } },
-    { location: `${ctx.base}/v2.1/servers/${s.id}` });
+  json(
+    ctx,
+    202,
+    { server: { ...serverView(ctx, s, 'rebuild'), adminPass: hexId().slice(0, 12), user_data: null } },
+    { location: `${ctx.base}/v2.1/servers/${s.id}` },
+  );
 }
 
 async function action(ctx: Ctx): Promise<void> {

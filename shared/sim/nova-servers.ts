@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { hexId, uuid } from './http-util';
+import type { Bdm, Server } from './model';
+import { createBodyError } from './nova-create-body';
+import { flavorBrief, flavorDetail, serverLinks, serverStatus, serverView, VALID_STATUSES } from './nova-view';
+import { novaInvalidInput } from './py-repr';
 import type { Ctx, Route } from './router';
 import { empty, fail, json, mvAtLeast, route } from './router';
-import type { Bdm, Server } from './model';
-import { hexId, uuid } from './http-util';
-import { VALID_STATUSES, flavorBrief, flavorDetail, serverLinks, serverStatus, serverView } from './nova-view';
-import { novaInvalidInput } from './py-repr';
-import { createBodyError } from './nova-create-body';
 import { createVolumeRecord, detachAndMaybeDelete, imageVisible } from './shared-ops';
 
 const Bdm2 = z.object({
@@ -42,8 +42,15 @@ export function findServer(ctx: Ctx, id: string): Server | undefined {
 function versionDoc(ctx: Ctx, maxMv: () => string): void {
   json(ctx, 200, {
     version: {
-      id: 'v2.1', status: 'CURRENT', version: maxMv(), min_version: '2.1', updated: '2013-07-23T11:33:21Z',
-      links: [{ rel: 'self', href: `${ctx.base}/v2.1/` }, { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' }],
+      id: 'v2.1',
+      status: 'CURRENT',
+      version: maxMv(),
+      min_version: '2.1',
+      updated: '2013-07-23T11:33:21Z',
+      links: [
+        { rel: 'self', href: `${ctx.base}/v2.1/` },
+        { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+      ],
       'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
     },
   });
@@ -76,7 +83,12 @@ function createServer(ctx: Ctx): void {
     if (bootBdm.source_type === 'volume') {
       const vol = s.volumes.get(bootBdm.uuid ?? '');
       if (!vol || vol.projectId !== t.projectId) return fail(ctx, 400, `Block Device Mapping is Invalid: failed to get volume ${bootBdm.uuid}.`);
-      if (vol.status !== 'available') return fail(ctx, 400, `Block Device Mapping is Invalid: Volume ${vol.id} status must be available or downloading to reserve, but the current status is ${vol.status}.`);
+      if (vol.status !== 'available')
+        return fail(
+          ctx,
+          400,
+          `Block Device Mapping is Invalid: Volume ${vol.id} status must be available or downloading to reserve, but the current status is ${vol.status}.`,
+        );
       vol.status = 'reserved';
       bdms.push({ volumeId: vol.id, bootIndex: 0, deleteOnTermination: bootBdm.delete_on_termination ?? false, device: '/dev/sda' });
     } else if (bootBdm.source_type === 'image' && bootBdm.destination_type === 'volume') {
@@ -99,10 +111,25 @@ function createServer(ctx: Ctx): void {
   }
   const now = Date.now();
   const server: Server = {
-    id: uuid(), seq: s.nextSeq(), name: b.name, projectId: t.projectId, userId: t.userId, imageId, flavorId: flavor.id,
-    metadata: b.metadata ?? {}, keyName: b.key_name ?? null, vmState: 'building', taskState: 'scheduling',
-    powerState: 0, created: now, updated: now, launchedAt: null, reservationId: `r-${hexId().slice(0, 8)}`,
-    instanceName: `instance-${(s.servers.size + 1).toString(16).padStart(8, '0')}`, bdms, description: b.description ?? null,
+    id: uuid(),
+    seq: s.nextSeq(),
+    name: b.name,
+    projectId: t.projectId,
+    userId: t.userId,
+    imageId,
+    flavorId: flavor.id,
+    metadata: b.metadata ?? {},
+    keyName: b.key_name ?? null,
+    vmState: 'building',
+    taskState: 'scheduling',
+    powerState: 0,
+    created: now,
+    updated: now,
+    launchedAt: null,
+    reservationId: `r-${hexId().slice(0, 8)}`,
+    instanceName: `instance-${(s.servers.size + 1).toString(16).padStart(8, '0')}`,
+    bdms,
+    description: b.description ?? null,
   };
   s.servers.set(server.id, server);
   s.after(s.delay('build'), () => {
@@ -118,12 +145,20 @@ function createServer(ctx: Ctx): void {
       v.attachments = [{ id: uuid(), serverId: server.id, device: d.device, attachedAt: Date.now() }];
     }
   });
-  json(ctx, 202, {
-    server: {
-      id: server.id, links: serverLinks(ctx, server.id), 'OS-DCF:diskConfig': 'MANUAL',
-      security_groups: [{ name: 'default' }], adminPass: hexId().slice(0, 12),
+  json(
+    ctx,
+    202,
+    {
+      server: {
+        id: server.id,
+        links: serverLinks(ctx, server.id),
+        'OS-DCF:diskConfig': 'MANUAL',
+        security_groups: [{ name: 'default' }],
+        adminPass: hexId().slice(0, 12),
+      },
     },
-  }, { location: `${ctx.base}/v2.1/servers/${server.id}` });
+    { location: `${ctx.base}/v2.1/servers/${server.id}` },
+  );
 }
 
 function listServers(ctx: Ctx, detail: boolean): void {
@@ -139,7 +174,11 @@ function listServers(ctx: Ctx, detail: boolean): void {
   if (name !== null) {
     // Nova filters names with Python re.search; JS RegExp covers the common syntax
     let re: RegExp | null = null;
-    try { re = new RegExp(name); } catch { re = null; }
+    try {
+      re = new RegExp(name);
+    } catch {
+      re = null;
+    }
     list = list.filter((x) => (re ? re.test(x.name) : x.name.includes(name)));
   }
   list.sort((a, b) => b.created - a.created || b.seq - a.seq);
@@ -178,7 +217,8 @@ function renameServer(ctx: Ctx): void {
   const s = findServer(ctx, ctx.params.id!);
   if (!s) return notFound(ctx, ctx.params.id!);
   const p = RenameBody.safeParse(ctx.body);
-  if (!p.success) return fail(ctx, 400, novaInvalidInput('server', (ctx.body as { server?: unknown })?.server ?? ctx.body, p.error.issues[0]?.message ?? 'invalid'));
+  if (!p.success)
+    return fail(ctx, 400, novaInvalidInput('server', (ctx.body as { server?: unknown })?.server ?? ctx.body, p.error.issues[0]?.message ?? 'invalid'));
   if (p.data.server.name !== undefined) s.name = p.data.server.name;
   if (p.data.server.description !== undefined) s.description = p.data.server.description;
   s.updated = Date.now();
@@ -223,4 +263,3 @@ export function novaServerRoutes(maxMv = (): string => '2.93'): Route[] {
     route('DELETE', '/v2.1/servers/{id}', 'nova', deleteServer),
   ];
 }
-

@@ -1,11 +1,15 @@
 // createImage / createBackup: the Glance image and (volume-backed) Cinder snapshots Nova makes.
 import { rmSync, writeFileSync } from 'node:fs';
-import type { Ctx } from './router';
-import type { Image, Server, VolSnapshot } from './model';
 import { uuid } from './http-util';
+import type { Image, Server, VolSnapshot } from './model';
+import type { Ctx } from './router';
 import { countImages, fillImageData } from './shared-ops';
 
-export interface SnapshotRequest { name: string; metadata: Record<string, string>; backup?: { type: string; rotation: number } }
+export interface SnapshotRequest {
+  name: string;
+  metadata: Record<string, string>;
+  backup?: { type: string; rotation: number };
+}
 
 export const IMAGE_QUOTA_500 =
   'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n' +
@@ -42,11 +46,29 @@ function newImage(ctx: Ctx, server: Server, src: Image | undefined, req: Snapsho
   const now = Date.now();
   const flavor = ctx.state.flavors.get(server.flavorId);
   const img: Image = {
-    id: uuid(), seq: ctx.state.nextSeq(), name: req.name, status: 'queued', visibility: 'private', owner: ctx.token!.projectId,
-    diskFormat: src?.diskFormat ?? 'raw', containerFormat: src?.containerFormat ?? 'bare', size: null, virtualSize: null,
-    checksum: null, hashAlgo: null, hashValue: null, minRam: src?.minRam ?? 0, minDisk: flavor?.disk ?? 0,
-    protected: false, hidden: false, tags: [], props: snapshotProps(ctx, server, src, req), createdAt: now,
-    updatedAt: now, filePath: null, members: new Map(),
+    id: uuid(),
+    seq: ctx.state.nextSeq(),
+    name: req.name,
+    status: 'queued',
+    visibility: 'private',
+    owner: ctx.token!.projectId,
+    diskFormat: src?.diskFormat ?? 'raw',
+    containerFormat: src?.containerFormat ?? 'bare',
+    size: null,
+    virtualSize: null,
+    checksum: null,
+    hashAlgo: null,
+    hashValue: null,
+    minRam: src?.minRam ?? 0,
+    minDisk: flavor?.disk ?? 0,
+    protected: false,
+    hidden: false,
+    tags: [],
+    props: snapshotProps(ctx, server, src, req),
+    createdAt: now,
+    updatedAt: now,
+    filePath: null,
+    members: new Map(),
   };
   // an admin snapshotting another project's server: Nova shares the image with the server's project
   if (img.owner !== server.projectId) {
@@ -113,7 +135,14 @@ function rotateBackups(ctx: Ctx, server: Server, b: { type: string; rotation: nu
 
 /** Python json.dumps layout (", " and ": "): Nova stores block_device_mapping as that string. */
 const pyJson = (rows: Array<Record<string, unknown>>): string =>
-  `[${rows.map((r) => `{${Object.entries(r).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`).join(', ')}]`;
+  `[${rows
+    .map(
+      (r) =>
+        `{${Object.entries(r)
+          .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+          .join(', ')}}`,
+    )
+    .join(', ')}]`;
 
 /**
  * Volume-backed (compute api snapshot_volume_backed, checked on the lab): a size-0 image whose
@@ -131,8 +160,17 @@ export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequ
     const vol = s.volumes.get(d.volumeId);
     if (!vol) continue;
     const snap: VolSnapshot = {
-      id: uuid(), name: `snapshot for ${req.name}`, volumeId: vol.id, projectId: vol.projectId, userId: ctx.token!.userId,
-      size: vol.size, status: 'creating', createdAt: Date.now(), updatedAt: null, description: vol.description, metadata: {},
+      id: uuid(),
+      name: `snapshot for ${req.name}`,
+      volumeId: vol.id,
+      projectId: vol.projectId,
+      userId: ctx.token!.userId,
+      size: vol.size,
+      status: 'creating',
+      createdAt: Date.now(),
+      updatedAt: null,
+      description: vol.description,
+      metadata: {},
     };
     s.snapshots.set(snap.id, snap);
     s.after(s.delay('volumeSnapshot'), () => {
@@ -141,10 +179,25 @@ export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequ
       snap.updatedAt = Date.now();
     });
     rows.push({
-      encrypted: null, tag: null, snapshot_id: snap.id, source_type: 'snapshot', disk_bus: null,
-      delete_on_termination: d.deleteOnTermination, encryption_secret_uuid: null, volume_size: vol.size,
-      destination_type: 'volume', boot_index: d.bootIndex, guest_format: null, volume_id: null, encryption_options: null,
-      encryption_format: null, device_name: d.device, device_type: null, volume_type: null, no_device: null, image_id: null,
+      encrypted: null,
+      tag: null,
+      snapshot_id: snap.id,
+      source_type: 'snapshot',
+      disk_bus: null,
+      delete_on_termination: d.deleteOnTermination,
+      encryption_secret_uuid: null,
+      volume_size: vol.size,
+      destination_type: 'volume',
+      boot_index: d.bootIndex,
+      guest_format: null,
+      volume_id: null,
+      encryption_options: null,
+      encryption_format: null,
+      device_name: d.device,
+      device_type: null,
+      volume_type: null,
+      no_device: null,
+      image_id: null,
     });
   }
   const user = s.users.get(ctx.token!.userId);

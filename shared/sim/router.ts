@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from './errors';
 import { keystoneError, novaFault } from './errors';
-import type { Token } from './model';
-import type { SimState } from './state';
 import { headerValue, send } from './http-util';
+import type { Token } from './model';
 import { pyJson } from './py-repr';
+import type { SimState } from './state';
 import type { WebobBody } from './webob';
 import { explained, renderWebob } from './webob';
 
@@ -54,14 +54,19 @@ export function route(
     return '([^/]+)';
   });
   return {
-    method, template, service, handler, names,
-    body: opts.body ?? 'json', auth: opts.auth ?? true, action: opts.action,
+    method,
+    template,
+    service,
+    handler,
+    names,
+    body: opts.body ?? 'json',
+    auth: opts.auth ?? true,
+    action: opts.action,
     regex: new RegExp(`^${src}$`),
   };
 }
 
-export function matchRoute(routes: Route[], method: string, path: string):
-  { route: Route; params: Record<string, string> } | { pathOnly: Route } | null {
+export function matchRoute(routes: Route[], method: string, path: string): { route: Route; params: Record<string, string> } | { pathOnly: Route } | null {
   let pathOnly: Route | null = null;
   for (const r of routes) {
     const m = r.regex.exec(path);
@@ -119,8 +124,7 @@ export function empty(ctx: Ctx, status: number, extra: Record<string, string> = 
  * The service's own error shape. Glance's go through webob, which renders HTML, JSON or plain text
  * after the Accept header; `detail` goes under the explanation there.
  */
-export function errorBody(service: Service, status: number, message: string, detail?: string, accept?: string):
-  { body: string; contentType: string } {
+export function errorBody(service: Service, status: number, message: string, detail?: string, accept?: string): { body: string; contentType: string } {
   if (service === 'glance') return renderWebob(status, explained(message, detail), accept);
   if (service === 'keystone') return { body: keystoneError(status, message), contentType: 'application/json' };
   return { body: pyJson(novaFault(status, message)), contentType: 'application/json; charset=UTF-8' };

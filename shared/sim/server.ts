@@ -11,10 +11,10 @@ import { glanceDataRoutes } from './glance-data';
 import { keystoneRoutes } from './keystone';
 import { novaActionRoutes } from './nova-actions';
 import { novaServerRoutes } from './nova-servers';
-import type { Latency } from './state';
 import type { Route } from './router';
-import { DEFAULT_LATENCY, seededRandom, SimState } from './state';
 import { SimSeed } from './seed';
+import type { Latency } from './state';
+import { DEFAULT_LATENCY, SimState, seededRandom } from './state';
 
 export interface SimOptions {
   port?: number;
@@ -96,10 +96,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
 
   const cloudFor = (project: string, user = 'admin'): CloudEntry => ({
     auth: {
-      auth_url: authUrl, username: user, password: PASSWORDS[user] ?? state.userByName(user)?.password ?? '',
-      project_name: project, user_domain_id: 'default', project_domain_id: 'default',
+      auth_url: authUrl,
+      username: user,
+      password: PASSWORDS[user] ?? state.userByName(user)?.password ?? '',
+      project_name: project,
+      user_domain_id: 'default',
+      project_domain_id: 'default',
     },
-    region_name: 'RegionOne', interface: 'public', identity_api_version: 3,
+    region_name: 'RegionOne',
+    interface: 'public',
+    identity_api_version: 3,
   });
 
   return {
@@ -108,15 +114,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     authUrl,
     cloud: cloudFor('admin'),
     cloudFor,
-    cloudsYaml: (extra = {}) => stringify({
-      clouds: {
-        sim: cloudFor('admin'),
-        'sim-dest': cloudFor('dest'),
-        'sim-demo': cloudFor('admin', 'demo'),
-        'sim-destuser': cloudFor('dest', 'destuser'),
-        ...extra,
-      },
-    }),
+    cloudsYaml: (extra = {}) =>
+      stringify({
+        clouds: {
+          sim: cloudFor('admin'),
+          'sim-dest': cloudFor('dest'),
+          'sim-demo': cloudFor('admin', 'demo'),
+          'sim-destuser': cloudFor('dest', 'destuser'),
+          ...extra,
+        },
+      }),
     faults: { add: (f) => faults.add(f), clear: () => faults.clear() },
     counters: { get: (k) => counters.get(k), all: () => counters.all(), reset: () => counters.reset() },
     calls,

@@ -1,9 +1,9 @@
 // Operations more than one service needs (Nova creates volumes and images, Cinder uploads images).
 import { copyFile, writeFile } from 'node:fs/promises';
-import type { Ctx } from './router';
-import type { Bdm, Image, Volume, VolumeStatus } from './model';
-import type { SimState } from './state';
 import { uuid } from './http-util';
+import type { Bdm, Image, Volume, VolumeStatus } from './model';
+import type { Ctx } from './router';
+import type { SimState } from './state';
 
 /** Glance's visibility rules for GET (admin sees everything). */
 export function imageVisible(ctx: Ctx, img: Image): boolean {
@@ -18,8 +18,14 @@ export function volumeImageMeta(img: Image): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(img.props)) out[k] = String(v);
   Object.assign(out, {
-    image_id: img.id, image_name: img.name ?? '', checksum: img.checksum ?? '', container_format: img.containerFormat ?? '',
-    disk_format: img.diskFormat ?? '', min_disk: String(img.minDisk), min_ram: String(img.minRam), size: String(img.size ?? 0),
+    image_id: img.id,
+    image_name: img.name ?? '',
+    checksum: img.checksum ?? '',
+    container_format: img.containerFormat ?? '',
+    disk_format: img.diskFormat ?? '',
+    min_disk: String(img.minDisk),
+    min_ram: String(img.minRam),
+    size: String(img.size ?? 0),
   });
   return out;
 }
@@ -32,11 +38,22 @@ export function createVolumeRecord(
   const snap = o.snapshotId ? s.snapshots.get(o.snapshotId) : undefined;
   const srcVol = snap ? s.volumes.get(snap.volumeId) : undefined;
   const v: Volume = {
-    id: uuid(), name: o.name, projectId: ctx.token!.projectId, userId: ctx.token!.userId, size: o.size,
-    status: 'creating', bootable: false, createdAt: Date.now(), updatedAt: null,
-    snapshotId: o.snapshotId ?? null, sourceVolid: null, description: o.description ?? null, metadata: {},
+    id: uuid(),
+    name: o.name,
+    projectId: ctx.token!.projectId,
+    userId: ctx.token!.userId,
+    size: o.size,
+    status: 'creating',
+    bootable: false,
+    createdAt: Date.now(),
+    updatedAt: null,
+    snapshotId: o.snapshotId ?? null,
+    sourceVolid: null,
+    description: o.description ?? null,
+    metadata: {},
     imageMeta: o.image ? volumeImageMeta(o.image) : (srcVol?.imageMeta ?? null),
-    contentImageId: o.image?.id ?? srcVol?.contentImageId ?? null, attachments: [],
+    contentImageId: o.image?.id ?? srcVol?.contentImageId ?? null,
+    attachments: [],
   };
   s.volumes.set(v.id, v);
   s.after(s.delay('volume'), () => {

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppCred, Flavor, Image, Project, Server, Token, User, VolSnapshot, Volume } from './model';
 import { hexId, uuid } from './http-util';
+import type { AppCred, Flavor, Image, Project, Server, Token, User, VolSnapshot, Volume } from './model';
 
 /** Milliseconds: fixed, or a [min, max] range drawn uniformly for each occurrence (jitter). */
 export type LatencySpec = number | readonly [number, number];
@@ -22,8 +22,16 @@ export interface Latency {
   api: LatencySpec;
 }
 export const DEFAULT_LATENCY: Latency = {
-  build: 50, snapshot: 100, rebuild: 100, stop: 50, start: 50, delete: 30,
-  volume: 50, volumeSnapshot: 50, upload: 50, api: 0,
+  build: 50,
+  snapshot: 100,
+  rebuild: 100,
+  stop: 50,
+  start: 50,
+  delete: 30,
+  volume: 50,
+  volumeSnapshot: 50,
+  upload: 50,
+  api: 0,
 };
 
 /** The mean of a latency spec (what a range averages to). */
@@ -44,7 +52,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** null = unlimited */
-export interface Quotas { instances: number | null; images: number | null }
+export interface Quotas {
+  instances: number | null;
+  images: number | null;
+}
 
 // Temp dirs of simulators not closed yet: removed when the process exits (a crashed test run).
 const liveDirs = new Set<string>();
@@ -92,14 +103,21 @@ export class SimState {
     trackDir(this.dir);
     const admin = this.addProject('admin');
     const dest = this.addProject('dest');
-    this.addUser('admin', 'admin-secret', [[admin.id, ['admin', 'member', 'reader']], [dest.id, ['admin', 'member', 'reader']]]);
-    this.addUser('demo', 'demo-secret', [[admin.id, ['member', 'reader']], [dest.id, ['member', 'reader']]]);
+    this.addUser('admin', 'admin-secret', [
+      [admin.id, ['admin', 'member', 'reader']],
+      [dest.id, ['admin', 'member', 'reader']],
+    ]);
+    this.addUser('demo', 'demo-secret', [
+      [admin.id, ['member', 'reader']],
+      [dest.id, ['member', 'reader']],
+    ]);
     this.addUser('destuser', 'demo-secret', [[dest.id, ['member', 'reader']]]);
     for (const f of [
       { id: '1', name: 'm1.tiny', ram: 512, disk: 1, vcpus: 1 },
       { id: '2', name: 'm1.small', ram: 2048, disk: 20, vcpus: 1 },
       { id: '42', name: 'm1.nano', ram: 64, disk: 1, vcpus: 1 },
-    ]) this.flavors.set(f.id, f);
+    ])
+      this.flavors.set(f.id, f);
     // 1 MiB raw, like the lab's oslab-base
     const base = this.addImage(
       { name: 'oslab-base', visibility: 'public', owner: admin.id, diskFormat: 'raw', containerFormat: 'bare', props: { oslab: 'base' } },
@@ -166,10 +184,29 @@ export class SimState {
   addImage(p: Partial<Image> & { owner: string }, data?: Buffer): Image {
     const now = Date.now();
     const img: Image = {
-      id: uuid(), seq: this.nextSeq(), name: null, status: 'queued', visibility: 'shared', diskFormat: null, containerFormat: null,
-      size: null, virtualSize: null, checksum: null, hashAlgo: null, hashValue: null, minRam: 0, minDisk: 0,
-      protected: false, hidden: false, tags: [], props: {}, createdAt: now, updatedAt: now, filePath: null,
-      members: new Map(), ...p,
+      id: uuid(),
+      seq: this.nextSeq(),
+      name: null,
+      status: 'queued',
+      visibility: 'shared',
+      diskFormat: null,
+      containerFormat: null,
+      size: null,
+      virtualSize: null,
+      checksum: null,
+      hashAlgo: null,
+      hashValue: null,
+      minRam: 0,
+      minDisk: 0,
+      protected: false,
+      hidden: false,
+      tags: [],
+      props: {},
+      createdAt: now,
+      updatedAt: now,
+      filePath: null,
+      members: new Map(),
+      ...p,
     };
     if (data) {
       img.filePath = this.imagePath(img.id);

@@ -10,12 +10,19 @@ export type WebobBody = (esc: Escape) => string;
 export type WebobFormat = 'html' | 'json' | 'plain';
 
 /** webob's default body_template: explanation, <br /><br />, detail, (empty) comment. */
-export const explained = (explanation: string, detail = ''): WebobBody =>
-  (esc) => `${esc(explanation)}<br /><br />\n${esc(detail)}\n\n`;
+export const explained =
+  (explanation: string, detail = ''): WebobBody =>
+  (esc) =>
+    `${esc(explanation)}<br /><br />\n${esc(detail)}\n\n`;
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const RANGE = new RegExp(`^(${TOKEN})/(${TOKEN})$`);
-interface Range { type: string; sub: string; q: number; params: boolean }
+interface Range {
+  type: string;
+  sub: string;
+  q: number;
+  params: boolean;
+}
 
 /** null = not a valid Accept header (webob then accepts every offer). */
 function parseAccept(header: string): Range[] | null {
@@ -49,7 +56,10 @@ export function negotiate(accept: string | undefined): WebobFormat {
   const ranges = parseAccept(accept ?? '');
   if (ranges === null) return 'html';
   let best: { format: WebobFormat; q: number } | null = null;
-  for (const [format, type, sub] of [['html', 'text', 'html'], ['json', 'application', 'json']] as const) {
+  for (const [format, type, sub] of [
+    ['html', 'text', 'html'],
+    ['json', 'application', 'json'],
+  ] as const) {
     // the most specific matching range decides the offer's quality
     let spec = -1;
     let q = 0;
@@ -66,7 +76,12 @@ export function negotiate(accept: string | undefined): WebobFormat {
 
 /** webob strip_tags, applied to the plain-text form. */
 function stripTags(s: string): string {
-  return s.replace(/\n/g, ' ').replace(/\r/g, '').replace(/<br.*?>/gis, '\n').replace(/<!--.*?-->/gs, '').replace(/<.*?>/gs, '');
+  return s
+    .replace(/\n/g, ' ')
+    .replace(/\r/g, '')
+    .replace(/<br.*?>/gis, '\n')
+    .replace(/<!--.*?-->/gs, '')
+    .replace(/<.*?>/gs, '');
 }
 
 export function renderWebob(status: number, body: WebobBody, accept: string | undefined): { body: string; contentType: string } {

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { matchGlob, checkTargetPattern, UNKNOWN_SEGMENT } from '../../shared/auth/glob';
-import { canTarget, hasScope, describeTarget } from '../../shared/auth/principal';
+import { describe, expect, it } from 'vitest';
+import { checkTargetPattern, matchGlob, UNKNOWN_SEGMENT } from '../../shared/auth/glob';
+import { canTarget, describeTarget, hasScope } from '../../shared/auth/principal';
 
 const segs = (p: string) => p.split('/');
 

@@ -1,11 +1,11 @@
-import { describe, it, expect } from 'vitest';
 import { Hono } from 'hono';
-import { requireAuth } from '../../shared/auth/middleware';
+import { describe, expect, it } from 'vitest';
+import { constantTimeEqual, sha256Hex } from '../../shared/auth/hash';
 import type { AuthEnv } from '../../shared/auth/middleware';
-import { sha256Hex, constantTimeEqual } from '../../shared/auth/hash';
-import { authenticate, bearerToken } from '../../shared/auth/tokens';
-import type { TokenEntry } from '../../shared/auth/tokens';
+import { requireAuth } from '../../shared/auth/middleware';
 import { canTarget, describeTarget } from '../../shared/auth/principal';
+import type { TokenEntry } from '../../shared/auth/tokens';
+import { authenticate, bearerToken } from '../../shared/auth/tokens';
 
 const CI = 'ci-token-0123456789';
 const OPS = 'ops-token-abcdefghij';

@@ -3,14 +3,14 @@
 // have, usage errors — and where it finds the service and the token (flags over the
 // environment over the config file), never printing the token.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, TOKENS as HTTP_TOKENS, type Harness } from '../http/harness';
-import { startCliService, TOKENS, type CliService } from './cli-service';
-import { buildCli, runCli, type BuiltCli } from './run-cli';
+import { type Harness, TOKENS as HTTP_TOKENS, startHarness } from '../http/harness';
+import { type CliService, startCliService, TOKENS } from './cli-service';
+import { type BuiltCli, buildCli, runCli } from './run-cli';
 
 let cli: BuiltCli;
 let svc: CliService;
@@ -135,7 +135,9 @@ describe('kinds the service does not have yet, and the contract of the ones it h
   });
 
   it('a kind the service lacks: exit 7, naming the kind', async () => {
-    const r = await runCli(cli, ['clone', 'web', '--new-name', 'web-test', '--cloud', 'prod'], { env: { SNAPFLOW_URL: url, SNAPFLOW_TOKEN: HTTP_TOKENS.admin } });
+    const r = await runCli(cli, ['clone', 'web', '--new-name', 'web-test', '--cloud', 'prod'], {
+      env: { SNAPFLOW_URL: url, SNAPFLOW_TOKEN: HTTP_TOKENS.admin },
+    });
     expect(r.code).toBe(7);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`^snapflow: job kind "clone" is not available on the service at ${url} \\(400 `));
   });
@@ -145,7 +147,11 @@ describe('kinds the service does not have yet, and the contract of the ones it h
       env: { SNAPFLOW_URL: url, SNAPFLOW_TOKEN: HTTP_TOKENS.admin },
     });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'move', state: 'succeeded', params: { cloud: 'prod', server: 'web', to: { cloud: 'lab' }, keepHostname: true, confirm: true } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: 'move',
+      state: 'succeeded',
+      params: { cloud: 'prod', server: 'web', to: { cloud: 'lab' }, keepHostname: true, confirm: true },
+    });
   });
 });
 

@@ -3,8 +3,8 @@
 // the busy-server 409, and the confirmation of destructive kinds (piped and on a terminal).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_IMAGE, until } from '../workflows/harness';
-import { startCliService, type CliService } from './cli-service';
-import { buildCli, runCli, startCli, type BuiltCli } from './run-cli';
+import { type CliService, startCliService } from './cli-service';
+import { type BuiltCli, buildCli, runCli, startCli } from './run-cli';
 
 let cli: BuiltCli;
 let svc: CliService;

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
-import { startInProcessService, type InProcessService } from '../../functions/in-process-service';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { FAST_LATENCY } from '../workflows/harness';
 
 export const TOKENS = {

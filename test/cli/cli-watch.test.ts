@@ -4,8 +4,8 @@
 // own lease while the job is held in its post-snapshot-hook step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../workflows/harness';
-import { startCliService, type CliService } from './cli-service';
-import { buildCli, runCli, startCli, type BuiltCli } from './run-cli';
+import { type CliService, startCliService } from './cli-service';
+import { type BuiltCli, buildCli, runCli, startCli } from './run-cli';
 
 let cli: BuiltCli;
 let svc: CliService;
@@ -74,7 +74,10 @@ describe('watch', () => {
     const { id } = JSON.parse(done.stdout) as { id: string };
     const r = await runCli(cli, ['watch', id, '--json'], { env });
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const events = lines.slice(0, -1);
     expect(events[0]).toMatchObject({ type: 'submitted' });
     expect(events.map((e) => e.seq)).toEqual((await svc.svc.store.listEvents(id, 0, 1000)).map((e) => e.seq));

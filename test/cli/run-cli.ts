@@ -2,7 +2,7 @@
 // the test file's own, so parallel test files never read a half-written bundle) and
 // started as a child process with a clean environment, piped or in a pseudo-terminal
 // (util-linux `script`), always under a deadline.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,8 @@ export interface Result {
 /** The environment of a user with nothing configured, plus `env`. */
 function cleanEnv(cli: BuiltCli, env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SNAPFLOW_') && !k.startsWith('OS_') && k !== 'XDG_CONFIG_HOME') out[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('SNAPFLOW_') && !k.startsWith('OS_') && k !== 'XDG_CONFIG_HOME') out[k] = v;
   return { ...out, HOME: cli.home, ...env };
 }
 
@@ -95,7 +96,8 @@ export function startCli(cli: BuiltCli, args: string[], opts: RunOptions = {}): 
       const deadline = Date.now() + ms;
       const hit = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
       while (!hit()) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`snapflow ${args.join(' ')}: no ${String(text)} in stdout\nstdout: ${out}\nstderr: ${err}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`snapflow ${args.join(' ')}: no ${String(text)} in stdout\nstdout: ${out}\nstderr: ${err}`);
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 200);

@@ -1,12 +1,12 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, configFromEnv, ConfigError, DEFAULT_DATABASE_URL } from '../../shared/config/load';
-import { loadConfigNode } from '../../shared/config/load-node';
-import { redact } from '../../shared/config/redact';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../shared/auth/hash';
 import { authenticate } from '../../shared/auth/tokens';
+import { buildConfig, ConfigError, configFromEnv, DEFAULT_DATABASE_URL } from '../../shared/config/load';
+import { loadConfigNode } from '../../shared/config/load-node';
+import { redact } from '../../shared/config/redact';
 
 const CI_SECRET = 'ci-secret-value-0123456789';
 const HOOK_SECRET = 'gitlab-hook-secret-xyz';
@@ -111,7 +111,10 @@ describe('buildConfig', () => {
     [{ unknownTopLevel: true }, 'snapflow.yaml: Unrecognized key: "unknownTopLevel"'],
   ])('names the file and field path: %j', async (file, message) => {
     const list = await problems(buildConfig({ file, source: 'snapflow.yaml', env: {} }));
-    expect(list.some((p) => p.startsWith(message)), list.join('\n')).toBe(true);
+    expect(
+      list.some((p) => p.startsWith(message)),
+      list.join('\n'),
+    ).toBe(true);
   });
 
   it('reports missing secret variables by name, never by value', async () => {
@@ -217,9 +220,7 @@ describe('configFromEnv (Workers)', () => {
     expect(c.database.url).toBe('d1:DB');
     expect(c.listen.port).toBe(8787);
     await expect(configFromEnv({ SNAPFLOW_CONFIG_JSON: '{"limits":' })).rejects.toThrow('SNAPFLOW_CONFIG_JSON: not valid JSON');
-    await expect(configFromEnv({ SNAPFLOW_CONFIG_JSON: '{"limits":{"x":1}}' })).rejects.toThrow(
-      'SNAPFLOW_CONFIG_JSON: limits: Unrecognized key: "x"',
-    );
+    await expect(configFromEnv({ SNAPFLOW_CONFIG_JSON: '{"limits":{"x":1}}' })).rejects.toThrow('SNAPFLOW_CONFIG_JSON: limits: Unrecognized key: "x"');
   });
 });
 
@@ -264,10 +265,10 @@ describe('loadConfigNode', () => {
     await expect(loadConfigNode({ SNAPFLOW_CONFIG: join(dir, 'nope.yaml') })).rejects.toThrow(/nope\.yaml: cannot read the configuration file \(ENOENT\)/);
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'tokens:\n  - name: ci\n   secret: "pasted-secret-value\n');
-    const err = (await loadConfigNode({ SNAPFLOW_CONFIG: path }).then(
+    const err = await loadConfigNode({ SNAPFLOW_CONFIG: path }).then(
       () => new Error('expected a failure'),
       (e: unknown) => e as Error,
-    ));
+    );
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/bad\.yaml:\d+:\d+: YAML syntax error/);
     expect(err.message).not.toContain('pasted-secret-value');

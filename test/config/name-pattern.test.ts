@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { formatImageName, checkNamePattern, DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
+import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../shared/config/duration';
+import { checkNamePattern, DEFAULT_IMAGE_NAME_PATTERN, formatImageName } from '../../shared/config/name-pattern';
 
 describe('image name patterns', () => {
   const date = new Date('2026-03-05T07:08:09.123Z');
@@ -10,9 +10,9 @@ describe('image name patterns', () => {
   });
 
   it('renders variables and custom date formats', () => {
-    expect(
-      formatImageName('{schedule}/{cloud}/{server}-{YYYY-MM-DDTHH.mm.ss}', { server: 'db', cloud: 'prod', schedule: 'nightly', date }),
-    ).toBe('nightly/prod/db-2026-03-05T07.08.09');
+    expect(formatImageName('{schedule}/{cloud}/{server}-{YYYY-MM-DDTHH.mm.ss}', { server: 'db', cloud: 'prod', schedule: 'nightly', date })).toBe(
+      'nightly/prod/db-2026-03-05T07.08.09',
+    );
     expect(formatImageName('{server}-{job}-{YYYYMMDD}', { server: 'db', date })).toBe('db--20260305');
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { BadRequestError, NotFoundError, OpenStackError } from '../../shared/openstack/errors';
-import { openTarget, type ContractTarget } from './target';
+import { type ContractTarget, openTarget } from './target';
 
 // The error shapes each service really answers, through the client's typed errors.
 // (404/409/401 of the main flows are also checked in the server/image/identity files.)

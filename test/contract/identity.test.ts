@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../shared/openstack/errors';
 import { createTokenCache } from '../../shared/openstack/identity';
 import { Cleanup, contractName } from './helpers';
-import { openTarget, type ContractTarget } from './target';
+import { type ContractTarget, openTarget } from './target';
 
 let target: ContractTarget;
 const cleanup = new Cleanup();
@@ -47,7 +47,10 @@ describe('keystone auth and catalog', () => {
 
   it('rejects a wrong password with a typed 401 carrying the request id and no secret', async () => {
     const wrong = { ...target.main, name: `${target.main.name}-wrong`, auth: { ...target.main.auth, password: 'not-the-password-xyz' } };
-    const err = await target.client(wrong, { tokenCache: createTokenCache() }).identity.token().catch((e: unknown) => e);
+    const err = await target
+      .client(wrong, { tokenCache: createTokenCache() })
+      .identity.token()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnauthorizedError);
     const e = err as UnauthorizedError;
     expect(e.status).toBe(401);
@@ -76,7 +79,12 @@ describe('keystone auth and catalog', () => {
     const c = target.client(target.main, { tokenCache: createTokenCache() });
     const token = await c.identity.token();
     const viaToken = target.client(
-      { name: 'plain-token', auth_type: 'v3token', endpoint_overrides: {}, auth: { auth_url: target.main.auth.auth_url, token: token.value, project_id: token.projectId } },
+      {
+        name: 'plain-token',
+        auth_type: 'v3token',
+        endpoint_overrides: {},
+        auth: { auth_url: target.main.auth.auth_url, token: token.value, project_id: token.projectId },
+      },
       { tokenCache: createTokenCache() },
     );
     expect(await viaToken.identity.projectId()).toBe(token.projectId);

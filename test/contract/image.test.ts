@@ -8,9 +8,9 @@ import type { OpenStackClient } from '../../shared/openstack/client';
 import { ConflictError, IntegrityError, NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { imageOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName } from './helpers';
 import { waitFor } from '../../shared/openstack/poll';
-import { openTarget, type ContractTarget } from './target';
+import { Cleanup, contractName } from './helpers';
+import { type ContractTarget, openTarget } from './target';
 
 let target: ContractTarget;
 let os: OpenStackClient;

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpenStackClient } from '../../shared/openstack/client';
 import { serverImageId, taskState } from '../../shared/openstack/compute-schemas';
 import { ConflictError, NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty } from '../../shared/openstack/image-schemas';
-import type { OpenStackClient } from '../../shared/openstack/client';
 import { imageOutcome, serverOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName } from './helpers';
 import { waitFor, waitGone } from '../../shared/openstack/poll';
-import { openTarget, type ContractTarget } from './target';
+import { Cleanup, contractName } from './helpers';
+import { type ContractTarget, openTarget } from './target';
 
 let target: ContractTarget;
 let os: OpenStackClient;
@@ -16,8 +16,18 @@ let serverId = '';
 let baseImageId = '';
 let snapshotId = '';
 
-const active = (id: string) => waitFor(`server ${id} ACTIVE`, () => os.compute.getServer(id), (s) => serverOutcome(s, 'ACTIVE'));
-const shutoff = (id: string) => waitFor(`server ${id} SHUTOFF`, () => os.compute.getServer(id), (s) => serverOutcome(s, 'SHUTOFF'));
+const active = (id: string) =>
+  waitFor(
+    `server ${id} ACTIVE`,
+    () => os.compute.getServer(id),
+    (s) => serverOutcome(s, 'ACTIVE'),
+  );
+const shutoff = (id: string) =>
+  waitFor(
+    `server ${id} SHUTOFF`,
+    () => os.compute.getServer(id),
+    (s) => serverOutcome(s, 'SHUTOFF'),
+  );
 
 beforeAll(async () => {
   target = await openTarget();

@@ -4,9 +4,9 @@ import { attachedVolumeIds, isVolumeBacked } from '../../shared/openstack/comput
 import { NotFoundError } from '../../shared/openstack/errors';
 import { imageProperty, imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { imageOutcome, serverOutcome, snapshotOutcome, volumeOutcome } from '../../shared/openstack/outcomes';
-import { Cleanup, contractName } from './helpers';
 import { waitFor, waitGone } from '../../shared/openstack/poll';
-import { openTarget, type ContractTarget } from './target';
+import { Cleanup, contractName } from './helpers';
+import { type ContractTarget, openTarget } from './target';
 
 // Boot-from-volume: the createImage of such a server is a properties-only image (size 0)
 // whose block_device_mapping points at Cinder snapshots. Skipped only when the cloud has
@@ -67,9 +67,14 @@ describe('cinder: volume-backed server snapshot', () => {
       await os.compute.deleteServer(serverId);
       await waitGone('server delete', () => os.compute.getServer(serverId));
     });
-    const server = await waitFor('bfv server ACTIVE', () => os.compute.getServer(serverId), (s) => serverOutcome(s, 'ACTIVE'), {
-      timeoutMs: 170_000,
-    });
+    const server = await waitFor(
+      'bfv server ACTIVE',
+      () => os.compute.getServer(serverId),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      {
+        timeoutMs: 170_000,
+      },
+    );
     expect(isVolumeBacked(server)).toBe(true);
     [rootVolumeId] = attachedVolumeIds(server) as [string];
     expect(rootVolumeId).toBeTruthy();
@@ -100,7 +105,11 @@ describe('cinder: volume-backed server snapshot', () => {
     if (!hasVolume) ctx.skip();
     const volume = await os.volume.createVolumeFromSnapshot({ snapshotId: snapshotIds[0]!, name: `${name}-export` });
     cleanup.add('export volume', () => deleteVolume(volume.id));
-    const ready = await waitFor('export volume', () => os.volume.getVolume(volume.id), (v) => volumeOutcome(v));
+    const ready = await waitFor(
+      'export volume',
+      () => os.volume.getVolume(volume.id),
+      (v) => volumeOutcome(v),
+    );
     expect(ready.snapshot_id).toBe(snapshotIds[0]);
     expect((await os.volume.listVolumes()).map((v) => v.id)).toContain(volume.id);
     const exportedId = await os.volume.uploadToImage(volume.id, { imageName: `${name}-export`, diskFormat: 'qcow2' });
@@ -108,7 +117,11 @@ describe('cinder: volume-backed server snapshot', () => {
     const exported = await waitFor('exported image', () => os.image.get(exportedId), imageOutcome, { timeoutMs: 170_000 });
     expect(exported.disk_format).toBe('qcow2');
     expect(exported.size).toBeGreaterThan(0);
-    await waitFor('export volume available again', () => os.volume.getVolume(volume.id), (v) => volumeOutcome(v));
+    await waitFor(
+      'export volume available again',
+      () => os.volume.getVolume(volume.id),
+      (v) => volumeOutcome(v),
+    );
   });
 
   it('rebuilds the volume-backed server with another image at 2.93', async (ctx) => {
@@ -120,8 +133,17 @@ describe('cinder: volume-backed server snapshot', () => {
     await waitFor('other image', () => os.image.get(other.id), imageOutcome);
     const server = await os.compute.rebuild(serverId, { imageRef: other.id, microversion: '2.93' });
     expect(server.id).toBe(serverId);
-    await waitFor('rebuilt bfv server', () => os.compute.getServer(serverId), (s) => serverOutcome(s, 'ACTIVE'), { timeoutMs: 170_000 });
-    const volume = await waitFor('root volume in-use', () => os.volume.getVolume(rootVolumeId), (v) => volumeOutcome(v, 'in-use'));
+    await waitFor(
+      'rebuilt bfv server',
+      () => os.compute.getServer(serverId),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      { timeoutMs: 170_000 },
+    );
+    const volume = await waitFor(
+      'root volume in-use',
+      () => os.volume.getVolume(rootVolumeId),
+      (v) => volumeOutcome(v, 'in-use'),
+    );
     expect(volume.volume_image_metadata?.image_id).toBe(other.id);
   });
 

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offlineWranglerEnv } from './wrangler-dev';
 import { offMachineCalls, STRACE, straceArgs } from './strace';
+import { offlineWranglerEnv } from './wrangler-dev';
 
 // Bundles the Workers entry exactly as `wrangler deploy` would (--dry-run: nothing is
 // uploaded) and checks that no Node-only code got in. wrangler.toml has no nodejs_compat

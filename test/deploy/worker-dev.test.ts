@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offMachineCalls, STRACE } from './strace';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenStackClient, globalFetchTransport, type OpenStackClient } from '../../shared/openstack/client';
 import { loadCloudConfig } from '../../shared/openstack/clouds-node';
+import { offMachineCalls, STRACE } from './strace';
 import { labCloudEntry, labCloudsFile, startWranglerDev, type WranglerDev } from './wrangler-dev';
 
 // The real entry (wrangler.toml `main`) under `wrangler dev --local` (workerd, local D1),

@@ -6,7 +6,10 @@ describe('Workers logger', () => {
     const lines: string[] = [];
     const sink = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
     const log = createWorkerLogger(sink);
-    log.error('GET http://u:pw-1@h/v3?token=t-1 failed', { password: 'pw-2', nested: { url: 'https://x/hook?sig=s-1', err: new Error('at http://a:pw-3@b/') } });
+    log.error('GET http://u:pw-1@h/v3?token=t-1 failed', {
+      password: 'pw-2',
+      nested: { url: 'https://x/hook?sig=s-1', err: new Error('at http://a:pw-3@b/') },
+    });
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toEqual({
       level: 'error',

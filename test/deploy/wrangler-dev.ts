@@ -2,7 +2,7 @@
 // (workerd + a local D1 in a temp dir), on a free loopback port, with bindings from an env
 // file (secrets stay off the command line). Under strace when installed, so a test can
 // prove nothing left the machine. Every wait has a deadline.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,10 +75,31 @@ export async function startWranglerDev(vars: Record<string, string>, startupMs =
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-dev-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'dev.env'), Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'dev.env'),
+    Object.entries(vars)
+      .map(([k, v]) => `${k}='${v}'\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   const env = offlineWranglerEnv(join(dir, 'logs'));
-  const args = [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--test-scheduled',
-    '--persist-to', join(dir, 'state'), '--env-file', join(dir, 'dev.env'), '--show-interactive-dev-session=false'];
+  const args = [
+    WRANGLER,
+    'dev',
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    '0',
+    '--test-scheduled',
+    '--persist-to',
+    join(dir, 'state'),
+    '--env-file',
+    join(dir, 'dev.env'),
+    '--show-interactive-dev-session=false',
+  ];
   const straceOut = join(dir, 'strace.txt');
   const [cmd, argv] = STRACE ? [STRACE, [...straceArgs(straceOut), process.execPath, ...args]] : [process.execPath, args];
   // Own process group, so stop() ends wrangler and its workerd children together.
@@ -103,7 +124,10 @@ export async function startWranglerDev(vars: Record<string, string>, startupMs =
       await stop();
       throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
     }
-    const up = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status < 500, () => false);
+    const up = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status < 500,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > until) {
       await stop();

@@ -4,7 +4,12 @@ import { NonRetryableError, RetryAfterError, StepTimeoutError } from '../../shar
 
 // Shaped like the OpenStack client's typed errors (duck-typed on purpose).
 class FakeApiError extends Error {
-  constructor(readonly status: number, readonly service = 'compute', readonly requestId = 'req-1', readonly retryAfter?: number) {
+  constructor(
+    readonly status: number,
+    readonly service = 'compute',
+    readonly requestId = 'req-1',
+    readonly retryAfter?: number,
+  ) {
     super(`${service} answered ${status}`);
     this.name = 'OpenStackError';
   }

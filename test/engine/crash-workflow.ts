@@ -3,7 +3,7 @@
 // it creates with snapflow_job=<id> and looks for an earlier attempt's creation first.
 // Shared by the child process (crash-child.ts) and the parent that finishes the job.
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import { done } from '../../shared/engine/results';
 
 export interface SimCloud {
@@ -52,7 +52,10 @@ export class GlanceLite {
   /** Every image tagged with this job (any step). */
   async countTagged(jobId: string): Promise<number> {
     const signal = AbortSignal.timeout(10_000);
-    const res = await fetch(`${this.cloud.url}/v2/images?${new URLSearchParams({ snapflow_job: jobId, limit: '1000' })}`, { signal, headers: { 'X-Auth-Token': await this.auth(signal) } });
+    const res = await fetch(`${this.cloud.url}/v2/images?${new URLSearchParams({ snapflow_job: jobId, limit: '1000' })}`, {
+      signal,
+      headers: { 'X-Auth-Token': await this.auth(signal) },
+    });
     if (!res.ok) throw new Error(`glance list answered ${res.status}`);
     return imageList.parse(await res.json()).images.length;
   }
@@ -102,8 +105,4 @@ export function crashWorkflow(glance: GlanceLite, mark: (name: string) => Promis
 }
 
 /** Every kill point, in the order a clean run passes them. */
-export const KILL_POINTS: string[] = [
-  'submitted',
-  ...CREATING_STEPS.flatMap((s) => [`start:${s}`, `effect:${s}`, `commit:${s}`]),
-  'start:finish',
-];
+export const KILL_POINTS: string[] = ['submitted', ...CREATING_STEPS.flatMap((s) => [`start:${s}`, `effect:${s}`, `commit:${s}`]), 'start:finish'];

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../shared/engine/engine';
 import type { JobStore } from '../../shared/jobs/types';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { CREATING_STEPS, crashWorkflow, GlanceLite, KILL_POINTS, type SimCloud } from './crash-workflow';
 import { openSqliteStore, quietLog } from './harness';
 
@@ -69,39 +69,48 @@ describe('crash injection (real child process, SIGKILL, SQLite, simulator)', () 
   });
 
   // Concurrent: each case has its own job; side effects are counted per job tag.
-  it.concurrent.each(KILL_POINTS)('killed at %s: another process finishes, side effects exactly once', async (killAt) => {
-    const jobId = crypto.randomUUID();
-    cases++;
-    await runChildUntil(join(dir, 'jobs.db'), jobId, killAt, cloud);
+  it.concurrent.each(KILL_POINTS)(
+    'killed at %s: another process finishes, side effects exactly once',
+    async (killAt) => {
+      const jobId = crypto.randomUUID();
+      cases++;
+      await runChildUntil(join(dir, 'jobs.db'), jobId, killAt, cloud);
 
-    const glance = new GlanceLite(cloud);
-    // no hand-over: each survivor must finish its own case's job only (see crash-child.ts)
-    const engine = createEngine({
-      store, workflows: [crashWorkflow(glance, async () => {})], owner: 'survivor', leaseMs: 5_000, log: quietLog, handOver: false,
-    });
-    try {
-      // The dead child's lease (400 ms) must expire before the survivor can claim the job.
-      const deadline = Date.now() + 10_000;
-      let job = await store.getJob(jobId);
-      while (job && !['succeeded', 'failed', 'cancelled'].includes(job.state) && Date.now() < deadline) {
-        await engine.runOnce(jobId);
-        await engine.drain();
-        job = await store.getJob(jobId);
-        if (job?.state === 'running') await new Promise((r) => setTimeout(r, 25));
+      const glance = new GlanceLite(cloud);
+      // no hand-over: each survivor must finish its own case's job only (see crash-child.ts)
+      const engine = createEngine({
+        store,
+        workflows: [crashWorkflow(glance, async () => {})],
+        owner: 'survivor',
+        leaseMs: 5_000,
+        log: quietLog,
+        handOver: false,
+      });
+      try {
+        // The dead child's lease (400 ms) must expire before the survivor can claim the job.
+        const deadline = Date.now() + 10_000;
+        let job = await store.getJob(jobId);
+        while (job && !['succeeded', 'failed', 'cancelled'].includes(job.state) && Date.now() < deadline) {
+          await engine.runOnce(jobId);
+          await engine.drain();
+          job = await store.getJob(jobId);
+          if (job?.state === 'running') await new Promise((r) => setTimeout(r, 25));
+        }
+        expect(job).toMatchObject({ state: 'succeeded' });
+        for (const step of CREATING_STEPS) {
+          const id = await glance.find(jobId, step, new AbortController().signal, () => {});
+          expect(id, `${step} image`).toBeDefined();
+          expect(job!.result![step]).toBe(id);
+        }
+        expect(await glance.countTagged(jobId)).toBe(CREATING_STEPS.length);
+        const events = await store.listEvents(jobId);
+        const committed = events.filter((e) => e.type === 'step.done').map((e) => e.step);
+        expect(committed).toEqual([...CREATING_STEPS, 'finish']);
+        if (killAt !== 'submitted' && !killAt.startsWith('commit:')) expect(events.some((e) => e.type === 'lease.expired')).toBe(true);
+      } finally {
+        await engine.close();
       }
-      expect(job).toMatchObject({ state: 'succeeded' });
-      for (const step of CREATING_STEPS) {
-        const id = await glance.find(jobId, step, new AbortController().signal, () => {});
-        expect(id, `${step} image`).toBeDefined();
-        expect(job!.result![step]).toBe(id);
-      }
-      expect(await glance.countTagged(jobId)).toBe(CREATING_STEPS.length);
-      const events = await store.listEvents(jobId);
-      const committed = events.filter((e) => e.type === 'step.done').map((e) => e.step);
-      expect(committed).toEqual([...CREATING_STEPS, 'finish']);
-      if (killAt !== 'submitted' && !killAt.startsWith('commit:')) expect(events.some((e) => e.type === 'lease.expired')).toBe(true);
-    } finally {
-      await engine.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

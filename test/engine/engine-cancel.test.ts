@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import { NonRetryableError } from '../../shared/engine/errors';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
-import { FakeCloud, STORES, engineFor, manualClock, type Clock } from './harness';
+import { type Clock, engineFor, FakeCloud, manualClock, STORES } from './harness';
 
 const retryPolicy = { maxAttempts: 3, baseMs: 0, maxMs: 0, factor: 1 };
 
@@ -21,10 +21,14 @@ function snapshotWorkflow(cloud: FakeCloud, log: string[], opts: { failWait?: bo
     lockKey: (p) => `server:${p.server}`,
     steps: [
       step('resolve', () => (log.push('resolve'), done({ serverId: 's-1' }))),
-      step('createImage', (ctx) => {
-        log.push('createImage');
-        return done({ imageId: cloud.find(ctx.job.id, 'img') ?? cloud.create(ctx.job.id, 'img') });
-      }, { mutating: true }),
+      step(
+        'createImage',
+        (ctx) => {
+          log.push('createImage');
+          return done({ imageId: cloud.find(ctx.job.id, 'img') ?? cloud.create(ctx.job.id, 'img') });
+        },
+        { mutating: true },
+      ),
       step('waitActive', () => {
         log.push('waitActive');
         if (opts.failWait) throw new NonRetryableError('image went to killed', { code: 'image_killed' });
@@ -113,9 +117,11 @@ describe.each(STORES)('engine cancel and cleanup ($name store)', (factory) => {
     const base = snapshotWorkflow(cloud, log);
     const broken = defineWorkflow({
       ...base,
-      cleanup: [step('deleteImage', () => {
-        throw new NonRetryableError('image is protected', { code: 'protected' });
-      })],
+      cleanup: [
+        step('deleteImage', () => {
+          throw new NonRetryableError('image is protected', { code: 'protected' });
+        }),
+      ],
     });
     engine = engineFor(store, clock, { workflows: [broken] });
     const { job } = await engine.submit('snap', { server: 'web' });

@@ -2,14 +2,14 @@
 // step-duration histogram reads instead of guessing from the gap between events.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import type { EngineEvent } from '../../shared/engine/engine-event';
 import { NonRetryableError } from '../../shared/engine/errors';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
 import { createSnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
-import { STORES, engineFor, manualClock, type Clock } from './harness';
+import { type Clock, engineFor, manualClock, STORES } from './harness';
 
 const policy = { maxAttempts: 2, baseMs: 0, maxMs: 0, factor: 1 };
 function step(name: string, run: AnyStep['run'], extra: Partial<AnyStep> = {}): AnyStep {

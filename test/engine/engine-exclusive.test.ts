@@ -11,7 +11,7 @@ import { done } from '../../shared/engine/results';
 import { createJobStore } from '../../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
 import type { Job, JobStore } from '../../shared/jobs/types';
-import { STORES, engineFor, manualClock, type Clock, type StoreFactory } from './harness';
+import { type Clock, engineFor, manualClock, STORES, type StoreFactory } from './harness';
 
 const postgres: StoreFactory = {
   name: 'postgres',
@@ -84,7 +84,9 @@ describe.each([...STORES, postgres])('exclusive submit ($name store)', (factory)
     // the winner's idempotency key replays it while it holds the lock; a loser's key made nothing
     const idx = out.findIndex((r) => r.status === 'fulfilled');
     expect(await e.submit(kind, { cloud, server: 'web' }, { exclusive: true, idempotencyKey: `k-${cloud}-${idx}` })).toEqual({ job: winner, created: false });
-    await expect(e.submit(kind, { cloud, server: 'web' }, { exclusive: true, idempotencyKey: `k-${cloud}-${(idx + 1) % RACERS}` })).rejects.toBeInstanceOf(LockBusyError);
+    await expect(e.submit(kind, { cloud, server: 'web' }, { exclusive: true, idempotencyKey: `k-${cloud}-${(idx + 1) % RACERS}` })).rejects.toBeInstanceOf(
+      LockBusyError,
+    );
   });
 
   it('by name and by id at once: the resolved lock (the id) makes them one, one created and one busy', async () => {

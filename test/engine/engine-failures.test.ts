@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import { NonRetryableError, RetryAfterError } from '../../shared/engine/errors';
 import { done, fail, retry, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
-import { FakeCloud, STORES, engineFor, manualClock, type Clock } from './harness';
+import { type Clock, engineFor, FakeCloud, manualClock, STORES } from './harness';
 
 const retryPolicy = { maxAttempts: 3, baseMs: 1000, maxMs: 8000, factor: 2 };
 
@@ -14,7 +14,11 @@ function step(name: string, run: AnyStep['run'], extra: Partial<AnyStep> = {}): 
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly requestId: string, readonly retryAfter?: number) {
+  constructor(
+    readonly status: number,
+    readonly requestId: string,
+    readonly retryAfter?: number,
+  ) {
     super(`compute ${status}`);
   }
   readonly service = 'compute';
@@ -42,10 +46,16 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
 
   it('retries retryable errors with the backoff formula, then fails with the last error', async () => {
     let calls = 0;
-    const wf = defineWorkflow({ kind: 'r', params: z.object({}), steps: [step('flaky', () => {
-      calls++;
-      throw new ApiError(503, `req-${calls}`);
-    })] });
+    const wf = defineWorkflow({
+      kind: 'r',
+      params: z.object({}),
+      steps: [
+        step('flaky', () => {
+          calls++;
+          throw new ApiError(503, `req-${calls}`);
+        }),
+      ],
+    });
     // random() = 0.5: delays are half of min(maxMs, 1000 * 2^(attempt-1))
     const engine = make({ workflows: [wf] });
     const { job } = await engine.submit('r', {});
@@ -56,7 +66,10 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
       seen.push([j.attempt, j.runAfter - clock.now()]);
       clock.set(j.runAfter);
     }
-    expect(seen).toEqual([[2, 500], [3, 1000]]);
+    expect(seen).toEqual([
+      [2, 500],
+      [3, 1000],
+    ]);
     expect(await engine.runOnce(job.id)).toMatchObject({ type: 'step.failed', state: 'failed' });
     expect(calls).toBe(3);
     const j = (await store.getJob(job.id))!;
@@ -66,14 +79,24 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   });
 
   it('fails at once on non-retryable errors and fail() results', async () => {
-    const wf = defineWorkflow({ kind: 'f', params: z.object({ how: z.enum(['404', 'nonretry', 'fail']) }), steps: [step('s', (ctx) => {
-      const how = (ctx.params as { how: string }).how;
-      if (how === '404') throw new ApiError(404, 'req-x');
-      if (how === 'nonretry') throw new NonRetryableError('bad image', { code: 'bad_image' });
-      return fail(new Error('decided to stop'));
-    })] });
+    const wf = defineWorkflow({
+      kind: 'f',
+      params: z.object({ how: z.enum(['404', 'nonretry', 'fail']) }),
+      steps: [
+        step('s', (ctx) => {
+          const how = (ctx.params as { how: string }).how;
+          if (how === '404') throw new ApiError(404, 'req-x');
+          if (how === 'nonretry') throw new NonRetryableError('bad image', { code: 'bad_image' });
+          return fail(new Error('decided to stop'));
+        }),
+      ],
+    });
     const engine = make({ workflows: [wf] });
-    for (const [how, code] of [['404', 'http_404'], ['nonretry', 'bad_image'], ['fail', 'failed']] as const) {
+    for (const [how, code] of [
+      ['404', 'http_404'],
+      ['nonretry', 'bad_image'],
+      ['fail', 'failed'],
+    ] as const) {
       const { job } = await engine.submit('f', { how });
       expect(await engine.runOnce(job.id)).toMatchObject({ state: 'failed' });
       expect((await store.getJob(job.id))!.error).toMatchObject({ code, step: 's' });
@@ -82,13 +105,23 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
 
   it('honours Retry-After and retry(err, afterMs) as floors', async () => {
     let n = 0;
-    const wf = defineWorkflow({ kind: 'ra', params: z.object({}), steps: [step('s', () => {
-      n++;
-      if (n === 1) throw new ApiError(429, 'r1', 20);
-      if (n === 2) throw new RetryAfterError(15_000);
-      if (n === 3) return retry(new Error('not yet'), 9_000);
-      return done();
-    }, { retry: { maxAttempts: 10, baseMs: 100, maxMs: 1000, factor: 2 } })] });
+    const wf = defineWorkflow({
+      kind: 'ra',
+      params: z.object({}),
+      steps: [
+        step(
+          's',
+          () => {
+            n++;
+            if (n === 1) throw new ApiError(429, 'r1', 20);
+            if (n === 2) throw new RetryAfterError(15_000);
+            if (n === 3) return retry(new Error('not yet'), 9_000);
+            return done();
+          },
+          { retry: { maxAttempts: 10, baseMs: 100, maxMs: 1000, factor: 2 } },
+        ),
+      ],
+    });
     const engine = make({ workflows: [wf] });
     const { job } = await engine.submit('ra', {});
     const delays: number[] = [];
@@ -103,7 +136,12 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   });
 
   it('fails a wait that would pass the deadline, naming the step and the reason', async () => {
-    const wf = defineWorkflow({ kind: 'd', params: z.object({}), deadlineMs: 10_000, steps: [step('waitActive', () => wait({ after: 4_000, reason: 'server ACTIVE' }))] });
+    const wf = defineWorkflow({
+      kind: 'd',
+      params: z.object({}),
+      deadlineMs: 10_000,
+      steps: [step('waitActive', () => wait({ after: 4_000, reason: 'server ACTIVE' }))],
+    });
     const engine = make({ workflows: [wf] });
     const { job } = await engine.submit('d', {});
     expect(job.deadline).toBe(clock.now() + 10_000);
@@ -117,9 +155,20 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   });
 
   it('fails a job claimed past its deadline and a retry that cannot fit before it', async () => {
-    const wf = defineWorkflow({ kind: 'd2', params: z.object({}), deadlineMs: 3_000, steps: [step('s', () => {
-      throw new ApiError(500, 'req-late');
-    }, { retry: { baseMs: 10_000, maxMs: 10_000, factor: 1, maxAttempts: 5 } })] });
+    const wf = defineWorkflow({
+      kind: 'd2',
+      params: z.object({}),
+      deadlineMs: 3_000,
+      steps: [
+        step(
+          's',
+          () => {
+            throw new ApiError(500, 'req-late');
+          },
+          { retry: { baseMs: 10_000, maxMs: 10_000, factor: 1, maxAttempts: 5 } },
+        ),
+      ],
+    });
     const engine = make({ workflows: [wf] });
     const late = await engine.submit('d2', {});
     clock.advance(3_000);
@@ -134,20 +183,30 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   it('aborts a step at its timeout through ctx.signal and retries it', async () => {
     let aborted: unknown = null;
     let n = 0;
-    const wf = defineWorkflow({ kind: 'to', params: z.object({}), steps: [
-      step('slow', (ctx) => {
-        n++;
-        if (n === 1) {
-          return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => {
-            aborted = ctx.signal.reason;
-            reject(ctx.signal.reason);
-          }));
-        }
-        // the second attempt ignores its signal entirely: the engine still moves on
-        if (n === 2) return new Promise(() => {});
-        return done();
-      }, { timeout: 30, retry: { maxAttempts: 5, baseMs: 0, maxMs: 0, factor: 1 } }),
-    ] });
+    const wf = defineWorkflow({
+      kind: 'to',
+      params: z.object({}),
+      steps: [
+        step(
+          'slow',
+          (ctx) => {
+            n++;
+            if (n === 1) {
+              return new Promise((_, reject) =>
+                ctx.signal.addEventListener('abort', () => {
+                  aborted = ctx.signal.reason;
+                  reject(ctx.signal.reason);
+                }),
+              );
+            }
+            // the second attempt ignores its signal entirely: the engine still moves on
+            if (n === 2) return new Promise(() => {});
+            return done();
+          },
+          { timeout: 30, retry: { maxAttempts: 5, baseMs: 0, maxMs: 0, factor: 1 } },
+        ),
+      ],
+    });
     const engine = make({ workflows: [wf] });
     const { job } = await engine.submit('to', {});
     expect(await engine.runOnce(job.id)).toMatchObject({ type: 'step.retry' });
@@ -162,13 +221,17 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let runs = 0;
-    const wf = defineWorkflow({ kind: 'll', params: z.object({}), steps: [
-      step('s', async () => {
-        runs++;
-        if (runs === 1) await gate;
-        return done({ by: runs });
-      }),
-    ] });
+    const wf = defineWorkflow({
+      kind: 'll',
+      params: z.object({}),
+      steps: [
+        step('s', async () => {
+          runs++;
+          if (runs === 1) await gate;
+          return done({ by: runs });
+        }),
+      ],
+    });
     const a = make({ workflows: [wf], owner: 'a', leaseMs: 1_000 });
     const b = make({ workflows: [wf], owner: 'b', leaseMs: 1_000 });
     const { job } = await a.submit('ll', {});
@@ -188,12 +251,18 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   it('aborts the signal of a step whose heartbeat finds the lease gone', async () => {
     let beat: boolean | undefined;
     let reason: unknown;
-    const wf = defineWorkflow({ kind: 'hb', params: z.object({}), steps: [step('upload', async (ctx) => {
-      await store.claim({ owner: 'thief', leaseMs: 1_000, now: clock.now() + 60_000, jobId: ctx.job.id });
-      beat = await ctx.heartbeat({ phase: 'upload', done: 1 });
-      reason = ctx.signal.reason;
-      return done({ uploaded: true });
-    })] });
+    const wf = defineWorkflow({
+      kind: 'hb',
+      params: z.object({}),
+      steps: [
+        step('upload', async (ctx) => {
+          await store.claim({ owner: 'thief', leaseMs: 1_000, now: clock.now() + 60_000, jobId: ctx.job.id });
+          beat = await ctx.heartbeat({ phase: 'upload', done: 1 });
+          reason = ctx.signal.reason;
+          return done({ uploaded: true });
+        }),
+      ],
+    });
     const e = make({ workflows: [wf], leaseMs: 1_000 });
     const { job } = await e.submit('hb', {});
     expect(await e.runOnce(job.id)).toMatchObject({ committed: false });
@@ -223,17 +292,28 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
 
   it('re-runs a step idempotently after a crash between its side effect and the commit', async () => {
     const cloud = new FakeCloud();
-    const wf = defineWorkflow({ kind: 'crash', params: z.object({}), steps: [
-      step('createImage', (ctx) => {
-        const imageId = cloud.find(ctx.job.id, 'img') ?? cloud.create(ctx.job.id, 'img');
-        return done({ imageId });
-      }, { mutating: true }),
-      step('after', () => done()),
-    ] });
+    const wf = defineWorkflow({
+      kind: 'crash',
+      params: z.object({}),
+      steps: [
+        step(
+          'createImage',
+          (ctx) => {
+            const imageId = cloud.find(ctx.job.id, 'img') ?? cloud.create(ctx.job.id, 'img');
+            return done({ imageId });
+          },
+          { mutating: true },
+        ),
+        step('after', () => done()),
+      ],
+    });
     // The crash: the store dies on commit after the step's side effect happened.
     const crashing = new Proxy(store, {
       get(target, prop, recv) {
-        if (prop === 'commit') return async () => { throw new Error('process died'); };
+        if (prop === 'commit')
+          return async () => {
+            throw new Error('process died');
+          };
         const v = Reflect.get(target, prop, recv) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
@@ -253,7 +333,11 @@ describe.each(STORES)('engine failures ($name store)', (factory) => {
   });
 
   it('fails a step that keeps dying without committing (reclaim loop)', async () => {
-    const wf = defineWorkflow({ kind: 'loop', params: z.object({}), steps: [step('s', () => done(), { retry: { maxAttempts: 2, baseMs: 0, maxMs: 0, factor: 1 } })] });
+    const wf = defineWorkflow({
+      kind: 'loop',
+      params: z.object({}),
+      steps: [step('s', () => done(), { retry: { maxAttempts: 2, baseMs: 0, maxMs: 0, factor: 1 } })],
+    });
     const e = make({ workflows: [wf], leaseMs: 100 });
     const { job } = await e.submit('loop', {});
     // two claims whose handler "died" (claim without commit)

@@ -61,7 +61,12 @@ describe('engine hand-over', () => {
   it('a job that ends starts the next one waiting on its lock or its concurrency slot, in order', async () => {
     const { e, order, peak } = setup(true);
     const ids: string[] = [];
-    for (const [name, server, project] of [['a', 's1', 'p1'], ['b', 's1', 'p1'], ['c', 's2', 'p1'], ['d', 's1', 'p1']]) {
+    for (const [name, server, project] of [
+      ['a', 's1', 'p1'],
+      ['b', 's1', 'p1'],
+      ['c', 's2', 'p1'],
+      ['d', 's1', 'p1'],
+    ]) {
       ids.push((await e.submit('snap', { name, server, project })).job.id);
     }
     await e.runOnce(ids[0]);

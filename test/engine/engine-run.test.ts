@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
+import { createEngine } from '../../shared/engine/engine';
 import { InvalidParamsError, UnknownKindError } from '../../shared/engine/errors';
 import { done, wait } from '../../shared/engine/results';
 import type { JobStore } from '../../shared/jobs/types';
-import { createEngine } from '../../shared/engine/engine';
-import { STORES, engineFor, manualClock, quietLog, type Clock } from './harness';
+import { type Clock, engineFor, manualClock, quietLog, STORES } from './harness';
 
 const retryPolicy = { maxAttempts: 3, baseMs: 100, maxMs: 1000, factor: 2 };
 
@@ -42,12 +42,16 @@ describe.each(STORES)('engine run ($name store)', (factory) => {
           ctx.recordRequestId('req-resolve');
           return done({ serverId: `id-of-${(ctx.params as { server: string }).server}` });
         }),
-        step('create', (ctx) => {
-          order.push('create');
-          ctx.recordRequestId('req-create-1');
-          ctx.recordRequestId('req-create-2');
-          return done({ imageId: `img-for-${String(ctx.context.serverId)}` });
-        }, { mutating: true }),
+        step(
+          'create',
+          (ctx) => {
+            order.push('create');
+            ctx.recordRequestId('req-create-1');
+            ctx.recordRequestId('req-create-2');
+            return done({ imageId: `img-for-${String(ctx.context.serverId)}` });
+          },
+          { mutating: true },
+        ),
         step('finish', (ctx) => {
           order.push(`finish:${String(ctx.context.imageId)}`);
           return done();
@@ -189,9 +193,11 @@ describe.each(STORES)('engine run ($name store)', (factory) => {
 
   it('wakes a short wait in process, without a tick (real clock)', async () => {
     let polls = 0;
-    const wf = defineWorkflow({ kind: 'wk', params: z.object({}), steps: [
-      step('poll', () => (++polls < 3 ? wait({ reason: 'not yet' }) : done()), { wait: { baseMs: 10, maxMs: 20 } }),
-    ] });
+    const wf = defineWorkflow({
+      kind: 'wk',
+      params: z.object({}),
+      steps: [step('poll', () => (++polls < 3 ? wait({ reason: 'not yet' }) : done()), { wait: { baseMs: 10, maxMs: 20 } })],
+    });
     engine = createEngine({ store, workflows: [wf], owner: 'real', leaseMs: 5_000, log: quietLog });
     const { job } = await engine.submit('wk', {});
     const deadline = Date.now() + 5_000;
@@ -208,10 +214,12 @@ describe.each(STORES)('engine run ($name store)', (factory) => {
     const wf = defineWorkflow({
       kind: 'hb',
       params: z.object({}),
-      steps: [step('upload', async (ctx) => {
-        expect(await ctx.heartbeat({ phase: 'upload', done: 5, total: 10 })).toBe(true);
-        return wait({ reason: 'more' });
-      })],
+      steps: [
+        step('upload', async (ctx) => {
+          expect(await ctx.heartbeat({ phase: 'upload', done: 5, total: 10 })).toBe(true);
+          return wait({ reason: 'more' });
+        }),
+      ],
     });
     engine = engineFor(store, clock, { workflows: [wf], dispatch: () => {} });
     const { job } = await engine.submit('hb', {});

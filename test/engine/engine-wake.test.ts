@@ -2,12 +2,12 @@
 // asleep until the cron tick (seen once in production-like runs).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineStep, defineWorkflow, type AnyStep } from '../../shared/engine/define';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
 import type { Engine } from '../../shared/engine/engine';
 import { createEngine } from '../../shared/engine/engine';
 import { done, wait } from '../../shared/engine/results';
 import type { ClaimOptions, Job, JobStore } from '../../shared/jobs/types';
-import { STORES, manualClock, quietLog, type Clock } from './harness';
+import { type Clock, manualClock, quietLog, STORES } from './harness';
 
 function step(name: string, run: AnyStep['run']): AnyStep {
   return defineStep({ name, retry: { maxAttempts: 3, baseMs: 0, maxMs: 0, factor: 1 }, timeout: 5_000, run });
@@ -53,9 +53,11 @@ describe.each(STORES)('engine wake-ups ($name store)', (factory) => {
 
   it('re-arms when the wake-up claim comes before the clock says the job is due', async () => {
     let runs = 0;
-    const wf = defineWorkflow({ kind: 'early', params: z.object({}), steps: [
-      step('x', (ctx) => (++runs === 1 ? wait({ until: ctx.now() + 20, reason: 'not yet' }) : done())),
-    ] });
+    const wf = defineWorkflow({
+      kind: 'early',
+      params: z.object({}),
+      steps: [step('x', (ctx) => (++runs === 1 ? wait({ until: ctx.now() + 20, reason: 'not yet' }) : done()))],
+    });
     const early: number[] = [];
     // The manual clock does not move with the timer: the first wake-up finds the job 20 ms early
     // (what a timer firing early looks like); the clock catches up right after that claim.
@@ -79,9 +81,7 @@ describe.each(STORES)('engine wake-ups ($name store)', (factory) => {
   });
 
   it('does not re-arm forever when a job stays early (bounded)', async () => {
-    const wf = defineWorkflow({ kind: 'frozen', params: z.object({}), steps: [
-      step('x', (ctx) => wait({ until: ctx.now() + 5, reason: 'frozen clock' })),
-    ] });
+    const wf = defineWorkflow({ kind: 'frozen', params: z.object({}), steps: [step('x', (ctx) => wait({ until: ctx.now() + 5, reason: 'frozen clock' }))] });
     let targeted = 0;
     const wrapped = withClaim(store, async (o, real) => {
       if (o.jobId !== undefined) targeted++;

@@ -41,8 +41,14 @@ describe.each([postgres])('lease renewal during a long step ($name store)', (fac
     const wf = defineWorkflow({
       kind,
       params: z.object({}),
-      steps: [defineStep({ name: 'long', retry: { maxAttempts: 1, baseMs: 1, maxMs: 1, factor: 1 }, timeout: 30_000,
-        run: async () => (await new Promise((r) => setTimeout(r, STEP_MS)), done({ ran: true })) })],
+      steps: [
+        defineStep({
+          name: 'long',
+          retry: { maxAttempts: 1, baseMs: 1, maxMs: 1, factor: 1 },
+          timeout: 30_000,
+          run: async () => (await new Promise((r) => setTimeout(r, STEP_MS)), done({ ran: true })),
+        }),
+      ],
     });
     const make = (owner: string) => {
       const e = createEngine({ store, workflows: [wf], owner, leaseMs: LEASE_MS, dispatch: () => {}, handOver: false, wakeWithinMs: 0, log: quietLog });

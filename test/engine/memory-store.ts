@@ -4,8 +4,19 @@
 // before (and besides) the SQL stores.
 import { assertTransition } from '../../shared/jobs/transitions';
 import type {
-  ClaimOptions, InsertUnlessLockedResult, Job, JobEvent, JobPatch, JobProgress, JobState, JobStore, ListJobsFilter, NewJob, NewJobEvent,
-  RevokeLeasesOptions, SlotRecord,
+  ClaimOptions,
+  InsertUnlessLockedResult,
+  Job,
+  JobEvent,
+  JobPatch,
+  JobProgress,
+  JobState,
+  JobStore,
+  ListJobsFilter,
+  NewJob,
+  NewJobEvent,
+  RevokeLeasesOptions,
+  SlotRecord,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
 
@@ -35,18 +46,51 @@ export class MemoryJobStore implements JobStore {
     if (this.jobs.has(nj.id)) throw new Error(`duplicate job id ${nj.id}`);
     const t = this.clock();
     const job: Job = {
-      id: nj.id, seq: ++this.seq, kind: nj.kind, state: 'queued', step: null, stepIndex: 0, phase: 'run',
-      params: clone(nj.params), context: clone(nj.context ?? {}), result: null, attempt: 0,
-      runAfter: nj.runAfter ?? t, deadline: nj.deadline ?? null, leaseOwner: null, leaseExpiresAt: null,
-      idempotencyKey: nj.idempotencyKey ?? null, lockKey: nj.lockKey ?? null, lockAlias: nj.lockKey ? (nj.lockAlias ?? null) : null,
-      concurrencyKey: nj.concurrencyKey ?? null, concurrencyLimit: nj.concurrencyLimit ?? null,
-      requestedBy: nj.requestedBy ?? null, cancelRequested: false, error: null, progress: null,
-      createdAt: t, updatedAt: t, startedAt: null, finishedAt: null,
+      id: nj.id,
+      seq: ++this.seq,
+      kind: nj.kind,
+      state: 'queued',
+      step: null,
+      stepIndex: 0,
+      phase: 'run',
+      params: clone(nj.params),
+      context: clone(nj.context ?? {}),
+      result: null,
+      attempt: 0,
+      runAfter: nj.runAfter ?? t,
+      deadline: nj.deadline ?? null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      idempotencyKey: nj.idempotencyKey ?? null,
+      lockKey: nj.lockKey ?? null,
+      lockAlias: nj.lockKey ? (nj.lockAlias ?? null) : null,
+      concurrencyKey: nj.concurrencyKey ?? null,
+      concurrencyLimit: nj.concurrencyLimit ?? null,
+      requestedBy: nj.requestedBy ?? null,
+      cancelRequested: false,
+      error: null,
+      progress: null,
+      createdAt: t,
+      updatedAt: t,
+      startedAt: null,
+      finishedAt: null,
     };
     this.jobs.set(job.id, job);
     // as shared/jobs/sql/insert-job.ts: without an event of its own, a job starts with `submitted`
-    this.pushEvent(job.id, event ?? { type: 'submitted', fromState: null, toState: 'queued', step: null, attempt: null, message: null, requestIds: [],
-      data: nj.requestedBy ? { requestedBy: nj.requestedBy } : null }, t);
+    this.pushEvent(
+      job.id,
+      event ?? {
+        type: 'submitted',
+        fromState: null,
+        toState: 'queued',
+        step: null,
+        attempt: null,
+        message: null,
+        requestIds: [],
+        data: nj.requestedBy ? { requestedBy: nj.requestedBy } : null,
+      },
+      t,
+    );
     return { job: clone(job), created: true };
   }
 
@@ -115,9 +159,26 @@ export class MemoryJobStore implements JobStore {
       j.startedAt ??= now;
       j.updatedAt = now;
       if (reclaim) {
-        this.pushEvent(j.id, { type: 'lease.expired', fromState: from, toState: 'running', step: j.step, attempt: j.attempt - 1, message: 'lease expired; reclaimed', requestIds: [], data: null }, now);
+        this.pushEvent(
+          j.id,
+          {
+            type: 'lease.expired',
+            fromState: from,
+            toState: 'running',
+            step: j.step,
+            attempt: j.attempt - 1,
+            message: 'lease expired; reclaimed',
+            requestIds: [],
+            data: null,
+          },
+          now,
+        );
       }
-      this.pushEvent(j.id, { type: 'claimed', fromState: from, toState: 'running', step: j.step, attempt: j.attempt, message: opts.owner, requestIds: [], data: null }, now);
+      this.pushEvent(
+        j.id,
+        { type: 'claimed', fromState: from, toState: 'running', step: j.step, attempt: j.attempt, message: opts.owner, requestIds: [], data: null },
+        now,
+      );
       return clone(j);
     }
     return null;
@@ -128,9 +189,22 @@ export class MemoryJobStore implements JobStore {
     let n = 0;
     for (const j of [...this.jobs.values()].sort((a, b) => a.seq - b.seq)) {
       if (j.state !== 'running' || j.leaseExpiresAt === null || j.leaseExpiresAt <= now) continue;
-      if ((opts.kinds && opts.kinds.length > 0 && !opts.kinds.includes(j.kind)) || (opts.exceptOwner !== undefined && j.leaseOwner === opts.exceptOwner)) continue;
-      this.pushEvent(j.id, { type: 'lease.revoked', fromState: 'running', toState: 'running', step: j.step, attempt: j.attempt,
-        message: opts.message ?? 'lease revoked: its owner is known to be gone', requestIds: [], data: { owner: j.leaseOwner } }, now);
+      if ((opts.kinds && opts.kinds.length > 0 && !opts.kinds.includes(j.kind)) || (opts.exceptOwner !== undefined && j.leaseOwner === opts.exceptOwner))
+        continue;
+      this.pushEvent(
+        j.id,
+        {
+          type: 'lease.revoked',
+          fromState: 'running',
+          toState: 'running',
+          step: j.step,
+          attempt: j.attempt,
+          message: opts.message ?? 'lease revoked: its owner is known to be gone',
+          requestIds: [],
+          data: { owner: j.leaseOwner },
+        },
+        now,
+      );
       j.leaseExpiresAt = now;
       j.updatedAt = now;
       n++;
@@ -182,7 +256,14 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** One call, as the SQL stores make it one statement: the commit, then a claim that never returns the committed job. */
-  async commitAndClaim(id: string, owner: string, patch: JobPatch, event: NewJobEvent, next: ClaimOptions, now = this.clock()): Promise<{ committed: boolean; next: Job | null }> {
+  async commitAndClaim(
+    id: string,
+    owner: string,
+    patch: JobPatch,
+    event: NewJobEvent,
+    next: ClaimOptions,
+    now = this.clock(),
+  ): Promise<{ committed: boolean; next: Job | null }> {
     const committed = await this.commit(id, owner, patch, event, now);
     return { committed, next: await this.claim({ ...next, now: next.now ?? now }, id) };
   }
@@ -196,7 +277,13 @@ export class MemoryJobStore implements JobStore {
     return true;
   }
 
-  async finishSlot(schedule: string, slot: number, owner: string, outcome: { jobIds: string[]; errors: SlotRecord['errors'] }, now = this.clock()): Promise<void> {
+  async finishSlot(
+    schedule: string,
+    slot: number,
+    owner: string,
+    outcome: { jobIds: string[]; errors: SlotRecord['errors'] },
+    now = this.clock(),
+  ): Promise<void> {
     const rec = this.slots.get(`${schedule}\u0000${slot}`);
     if (rec?.owner === owner) Object.assign(rec, { finishedAt: now, jobIds: [...outcome.jobIds], errors: clone(outcome.errors) });
   }
@@ -239,7 +326,10 @@ export class MemoryJobStore implements JobStore {
   }
 
   async listEvents(jobId: string, afterSeq = 0, limit = 1000): Promise<JobEvent[]> {
-    return this.events.filter((e) => e.jobId === jobId && e.seq > afterSeq).slice(0, limit).map(clone);
+    return this.events
+      .filter((e) => e.jobId === jobId && e.seq > afterSeq)
+      .slice(0, limit)
+      .map(clone);
   }
 
   async close(): Promise<void> {}

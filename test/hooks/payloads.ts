@@ -34,9 +34,19 @@ function gitlabProject(path: string) {
 
 function gitlabBuild(id: number, stage: string, name: string, status: string) {
   return {
-    id, stage, name, status,
-    created_at: '2026-12-07 10:00:00 UTC', started_at: status === 'created' ? null : '2026-12-07 10:00:05 UTC', finished_at: null,
-    duration: null, queued_duration: 2.1, failure_reason: null, when: 'on_success', manual: false, allow_failure: false,
+    id,
+    stage,
+    name,
+    status,
+    created_at: '2026-12-07 10:00:00 UTC',
+    started_at: status === 'created' ? null : '2026-12-07 10:00:05 UTC',
+    finished_at: null,
+    duration: null,
+    queued_duration: 2.1,
+    failure_reason: null,
+    when: 'on_success',
+    manual: false,
+    allow_failure: false,
     user: gitlabUser,
     runner: { id: 17, description: 'ci-runner-1', runner_type: 'project_type', active: true, is_shared: false, tags: ['linux'] },
     artifacts_file: { filename: null, size: null },
@@ -102,13 +112,25 @@ export function gitlabPipeline(o: GitlabPipelineOptions): Delivery {
         url: `https://gitlab.example.org/${project}/-/commit/${sha}`,
         author: { name: 'Dev', email: 'dev@example.org' },
       },
-      builds: [gitlabBuild(o.id * 10 + 1, 'build', 'compile', finished ? 'success' : 'running'), gitlabBuild(o.id * 10 + 2, 'test', 'integration', finished ? o.status : 'created')],
+      builds: [
+        gitlabBuild(o.id * 10 + 1, 'build', 'compile', finished ? 'success' : 'running'),
+        gitlabBuild(o.id * 10 + 2, 'test', 'integration', finished ? o.status : 'created'),
+      ],
     }),
   };
 }
 
 /** X-Gitlab-Event: Job Hook, as GitLab sends a job status change. */
-export function gitlabJob(o: { token: string; pipelineId: number; buildId: number; name: string; status: string; project?: string; ref?: string; uuid?: string }): Delivery {
+export function gitlabJob(o: {
+  token: string;
+  pipelineId: number;
+  buildId: number;
+  name: string;
+  status: string;
+  project?: string;
+  ref?: string;
+  uuid?: string;
+}): Delivery {
   const project = o.project ?? 'ci/app';
   const sha = '2293ada6b400935a1378653304eaf6221e0fdb8f';
   return {
@@ -138,8 +160,28 @@ export function gitlabJob(o: { token: string; pipelineId: number; buildId: numbe
       project_id: 4242,
       project_name: `Group / ${project.split('/')[1]}`,
       user: gitlabUser,
-      commit: { id: o.pipelineId, name: null, sha, message: 'test\n', author_name: 'Dev', author_email: 'dev@example.org', status: 'running', duration: null, started_at: null, started_at_iso: null, finished_at: null, finished_at_iso: null },
-      repository: { name: 'app', description: '', homepage: `https://gitlab.example.org/${project}`, git_ssh_url: `git@gitlab.example.org:${project}.git`, git_http_url: `https://gitlab.example.org/${project}.git`, visibility_level: 0 },
+      commit: {
+        id: o.pipelineId,
+        name: null,
+        sha,
+        message: 'test\n',
+        author_name: 'Dev',
+        author_email: 'dev@example.org',
+        status: 'running',
+        duration: null,
+        started_at: null,
+        started_at_iso: null,
+        finished_at: null,
+        finished_at_iso: null,
+      },
+      repository: {
+        name: 'app',
+        description: '',
+        homepage: `https://gitlab.example.org/${project}`,
+        git_ssh_url: `git@gitlab.example.org:${project}.git`,
+        git_http_url: `https://gitlab.example.org/${project}.git`,
+        visibility_level: 0,
+      },
       project: gitlabProject(project),
       runner: null,
       environment: null,
@@ -156,7 +198,16 @@ function githubRepository(fullName: string) {
     name,
     full_name: fullName,
     private: true,
-    owner: { login: owner, id: 41548062, node_id: 'O_kgDOAnnGHg', avatar_url: 'https://avatars.githubusercontent.com/u/41548062?v=4', url: `https://api.github.com/users/${owner}`, html_url: `https://github.com/${owner}`, type: 'Organization', site_admin: false },
+    owner: {
+      login: owner,
+      id: 41548062,
+      node_id: 'O_kgDOAnnGHg',
+      avatar_url: 'https://avatars.githubusercontent.com/u/41548062?v=4',
+      url: `https://api.github.com/users/${owner}`,
+      html_url: `https://github.com/${owner}`,
+      type: 'Organization',
+      site_admin: false,
+    },
     html_url: `https://github.com/${fullName}`,
     description: 'the app under test',
     fork: false,
@@ -170,7 +221,14 @@ function githubRepository(fullName: string) {
   };
 }
 
-const githubSender = { login: 'dev', id: 15669918, node_id: 'U_kgDOAO8YXg', avatar_url: 'https://avatars.githubusercontent.com/u/15669918?v=4', type: 'User', site_admin: false };
+const githubSender = {
+  login: 'dev',
+  id: 15669918,
+  node_id: 'U_kgDOAO8YXg',
+  avatar_url: 'https://avatars.githubusercontent.com/u/15669918?v=4',
+  type: 'User',
+  site_admin: false,
+};
 
 function githubHeaders(secret: string, event: string, body: string, delivery?: string): Record<string, string> {
   return {
@@ -204,7 +262,18 @@ export function githubWorkflowRun(o: GithubRunOptions): Delivery {
   const status = o.action === 'completed' ? 'completed' : o.action === 'requested' ? 'queued' : 'in_progress';
   const body = json({
     action: o.action,
-    workflow: { id: 2823525, node_id: 'W_kwDOEeIvXc4AKxRl', name: 'ci', path: '.github/workflows/ci.yml', state: 'active', created_at: '2025-10-02T12:42:30.000Z', updated_at: '2026-10-03T19:24:48.000Z', url: `https://api.github.com/repos/${repo}/actions/workflows/2823525`, html_url: `https://github.com/${repo}/blob/main/.github/workflows/ci.yml`, badge_url: `https://github.com/${repo}/workflows/ci/badge.svg` },
+    workflow: {
+      id: 2823525,
+      node_id: 'W_kwDOEeIvXc4AKxRl',
+      name: 'ci',
+      path: '.github/workflows/ci.yml',
+      state: 'active',
+      created_at: '2025-10-02T12:42:30.000Z',
+      updated_at: '2026-10-03T19:24:48.000Z',
+      url: `https://api.github.com/repos/${repo}/actions/workflows/2823525`,
+      html_url: `https://github.com/${repo}/blob/main/.github/workflows/ci.yml`,
+      badge_url: `https://github.com/${repo}/workflows/ci/badge.svg`,
+    },
     workflow_run: {
       id: o.runId,
       name: 'ci',
@@ -238,19 +307,41 @@ export function githubWorkflowRun(o: GithubRunOptions): Delivery {
       rerun_url: `${api}/rerun`,
       previous_attempt_url: null,
       workflow_url: `https://api.github.com/repos/${repo}/actions/workflows/2823525`,
-      head_commit: { id: sha, tree_id: 'c30f6c3377009c4c91c85d1f15deb6f2b7c2eb37', message: 'Make the tests pass', timestamp: '2026-12-07T09:58:07Z', author: { name: 'Dev', email: 'dev@example.org' }, committer: { name: 'GitHub', email: 'noreply@github.com' } },
+      head_commit: {
+        id: sha,
+        tree_id: 'c30f6c3377009c4c91c85d1f15deb6f2b7c2eb37',
+        message: 'Make the tests pass',
+        timestamp: '2026-12-07T09:58:07Z',
+        author: { name: 'Dev', email: 'dev@example.org' },
+        committer: { name: 'GitHub', email: 'noreply@github.com' },
+      },
       repository: githubRepository(repo),
       head_repository: githubRepository(repo),
     },
     repository: githubRepository(repo),
-    organization: { login: repo.split('/')[0], id: 41548062, node_id: 'O_kgDOAnnGHg', url: `https://api.github.com/orgs/${repo.split('/')[0]}`, description: '' },
+    organization: {
+      login: repo.split('/')[0],
+      id: 41548062,
+      node_id: 'O_kgDOAnnGHg',
+      url: `https://api.github.com/orgs/${repo.split('/')[0]}`,
+      description: '',
+    },
     sender: githubSender,
   });
   return { headers: githubHeaders(o.secret, 'workflow_run', body, o.delivery), body };
 }
 
 /** X-GitHub-Event: workflow_job. */
-export function githubWorkflowJob(o: { secret: string; action: 'queued' | 'in_progress' | 'completed'; runId: number; jobId: number; name: string; conclusion?: string | null; repo?: string; delivery?: string }): Delivery {
+export function githubWorkflowJob(o: {
+  secret: string;
+  action: 'queued' | 'in_progress' | 'completed';
+  runId: number;
+  jobId: number;
+  name: string;
+  conclusion?: string | null;
+  repo?: string;
+  delivery?: string;
+}): Delivery {
   const repo = o.repo ?? 'octo-org/app';
   const sha = '3484a3fb816e0859fd6e1cea078d76385ff50625';
   const done = o.action === 'completed';
@@ -273,7 +364,9 @@ export function githubWorkflowJob(o: { secret: string; action: 'queued' | 'in_pr
       started_at: '2026-12-07T10:00:05Z',
       completed_at: done ? '2026-12-07T10:04:00Z' : null,
       name: o.name,
-      steps: [{ name: 'Set up job', status: 'completed', conclusion: 'success', number: 1, started_at: '2026-12-07T10:00:05Z', completed_at: '2026-12-07T10:00:07Z' }],
+      steps: [
+        { name: 'Set up job', status: 'completed', conclusion: 'success', number: 1, started_at: '2026-12-07T10:00:05Z', completed_at: '2026-12-07T10:00:07Z' },
+      ],
       check_run_url: `https://api.github.com/repos/${repo}/check-runs/${o.jobId}`,
       labels: ['self-hosted', 'linux'],
       runner_id: o.action === 'queued' ? null : 5,

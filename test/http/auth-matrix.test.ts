@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRoute } from '../../functions/http/api-route';
+import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import { hasScope, type Scope } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
-import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 interface Principal {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { honoPath } from '../../functions/http/api-route';
-import { sha256Hex } from '../../shared/auth/hash';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
+import { sha256Hex } from '../../shared/auth/hash';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_500);
@@ -64,7 +64,15 @@ const validBodies = [
 ];
 
 const mutatedBody = fc
-  .tuple(fc.constantFrom(...validBodies), fc.dictionary(fc.oneof(fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy'), text), fc.oneof(scalar, fc.jsonValue({ maxDepth: 3 })), { maxKeys: 3 }), fc.boolean())
+  .tuple(
+    fc.constantFrom(...validBodies),
+    fc.dictionary(
+      fc.oneof(fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy'), text),
+      fc.oneof(scalar, fc.jsonValue({ maxDepth: 3 })),
+      { maxKeys: 3 },
+    ),
+    fc.boolean(),
+  )
   .map(([base, patch, drop]) => {
     const out: Record<string, unknown> = { ...base, ...patch };
     if (drop) delete out[Object.keys(base)[1]!];
@@ -82,19 +90,42 @@ const body = fc.oneof(
 
 const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant('application/json') },
-  { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/json; charset=utf-8', 'multipart/form-data') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=utf-16',
+      'application/json; charset=utf-8',
+      'multipart/form-data',
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
 const token = fc.oneof(
   { weight: 6, arbitrary: fc.constant(`Bearer ${ADMIN}`) },
   { weight: 2, arbitrary: fc.constant(`Bearer ${NARROW}`) },
-  { weight: 1, arbitrary: fc.oneof(text, fc.constant('Bearer'), fc.constant(`Basic ${ADMIN}`), text.map((t) => `Bearer ${t}`)) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      text,
+      fc.constant('Bearer'),
+      fc.constant(`Basic ${ADMIN}`),
+      text.map((t) => `Bearer ${t}`),
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
 const query = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('cloud', 'server', 'state', 'kind', 'limit', 'cursor', 'after', 'timeout', 'access_token'), text), fc.oneof(text, fc.integer().map(String), fc.constantFrom('sim', 'web', 'succeeded', '1', '0', '-1', '301'))), { maxLength: 4 })
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom('cloud', 'server', 'state', 'kind', 'limit', 'cursor', 'after', 'timeout', 'access_token'), text),
+      fc.oneof(text, fc.integer().map(String), fc.constantFrom('sim', 'web', 'succeeded', '1', '0', '-1', '301')),
+    ),
+    { maxLength: 4 },
+  )
   .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'));
 
 interface Req {
@@ -106,11 +137,17 @@ interface Req {
 
 function request(routes: { method: string; path: string }[]): fc.Arbitrary<Req> {
   const param = fc.oneof({ weight: 3, arbitrary: fc.constant(jobId) }, { weight: 2, arbitrary: fc.constant('web-nightly') }, { weight: 3, arbitrary: text });
-  const route = fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...routes) }, { weight: 1, arbitrary: text.map((t) => ({ method: 'get', path: `/v1/${t}` })) });
+  const route = fc.oneof(
+    { weight: 9, arbitrary: fc.constantFrom(...routes) },
+    { weight: 1, arbitrary: text.map((t) => ({ method: 'get', path: `/v1/${t}` })) },
+  );
   return fc
     .record({
       route,
-      otherMethod: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') }),
+      otherMethod: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') },
+      ),
       params: fc.array(param, { minLength: 2, maxLength: 2 }),
       query,
       auth: token,
@@ -165,7 +202,8 @@ describe('fuzz: every route', () => {
           } catch {
             field = undefined;
           }
-          if (typeof field !== 'string' || field === '') failures.push(`${res.status} without field: ${req.method} ${req.path.slice(0, 120)} ${text.slice(0, 200)}`);
+          if (typeof field !== 'string' || field === '')
+            failures.push(`${res.status} without field: ${req.method} ${req.path.slice(0, 120)} ${text.slice(0, 200)}`);
         }
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },

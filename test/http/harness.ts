@@ -5,6 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { HealthReport } from '../../functions/health';
+import { createApp } from '../../functions/http/app';
+import type { AppDeps } from '../../functions/http/app-deps';
+import { createJobNotifier, type JobNotifier } from '../../functions/http/job-notifier';
+import type { ScheduleInfo } from '../../functions/schedule-service';
+import type { SnapshotInfo } from '../../functions/snapshot-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import type { TokenEntry } from '../../shared/auth/tokens';
 import { defineStep, defineWorkflow } from '../../shared/engine/define';
@@ -13,12 +19,6 @@ import { done, wait } from '../../shared/engine/results';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import { createSnapflowMetrics, type SnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
-import { createApp } from '../../functions/http/app';
-import type { AppDeps } from '../../functions/http/app-deps';
-import type { HealthReport } from '../../functions/health';
-import type { ScheduleInfo } from '../../functions/schedule-service';
-import type { SnapshotInfo } from '../../functions/snapshot-service';
-import { createJobNotifier, type JobNotifier } from '../../functions/http/job-notifier';
 
 export const TOKENS = {
   admin: 'admin-token-0123456789',
@@ -112,7 +112,10 @@ export function testWorkflows(gate: () => Gate) {
     params: moveParams,
     lockKey,
     // the source, and the destination cloud under the same name
-    targets: (p: z.output<typeof moveParams>) => [{ cloud: p.cloud, server: p.server }, { cloud: p.to.cloud, server: p.server }],
+    targets: (p: z.output<typeof moveParams>) => [
+      { cloud: p.cloud, server: p.server },
+      { cloud: p.to.cloud, server: p.server },
+    ],
     steps: [defineStep({ name: 'stop', retry, timeout: 5_000, run: () => done() })],
   });
   return [snapshot, rollback, move];
@@ -121,13 +124,45 @@ export function testWorkflows(gate: () => Gate) {
 export const T_NOW = Date.parse('2026-11-26T12:00:00Z');
 
 export const fakeSchedules: ScheduleInfo[] = [
-  { name: 'nightly', description: 'rollback points', enabled: true, cron: '0 2 * * *', timezone: 'Europe/Zurich', nextRunAt: new Date('2026-11-27T01:00:00Z'), target: { cloud: 'prod', servers: ['web'] }, retention: { keep: 7 }, stop: false },
+  {
+    name: 'nightly',
+    description: 'rollback points',
+    enabled: true,
+    cron: '0 2 * * *',
+    timezone: 'Europe/Zurich',
+    nextRunAt: new Date('2026-11-27T01:00:00Z'),
+    target: { cloud: 'prod', servers: ['web'] },
+    retention: { keep: 7 },
+    stop: false,
+  },
   { name: 'off', enabled: false, cron: '0 3 * * *', timezone: 'UTC', nextRunAt: null, target: { cloud: 'lab', selector: { tier: 'test' } } },
 ];
 
 export const fakeSnapshots: SnapshotInfo[] = [
-  { id: 'img-1', name: 'snapflow-web-1', status: 'active', cloud: 'prod', server: 'web', serverId: 'srv-web', policy: 'nightly', jobId: 'job-1', createdAt: new Date(T_NOW - 3_600_000), sizeBytes: 1024 },
-  { id: 'img-2', name: 'snapflow-ci-a-1', status: 'active', cloud: 'prod', server: 'ci-a', serverId: 'srv-ci', policy: null, jobId: null, createdAt: new Date(T_NOW - 90_000), sizeBytes: null },
+  {
+    id: 'img-1',
+    name: 'snapflow-web-1',
+    status: 'active',
+    cloud: 'prod',
+    server: 'web',
+    serverId: 'srv-web',
+    policy: 'nightly',
+    jobId: 'job-1',
+    createdAt: new Date(T_NOW - 3_600_000),
+    sizeBytes: 1024,
+  },
+  {
+    id: 'img-2',
+    name: 'snapflow-ci-a-1',
+    status: 'active',
+    cloud: 'prod',
+    server: 'ci-a',
+    serverId: 'srv-ci',
+    policy: null,
+    jobId: null,
+    createdAt: new Date(T_NOW - 90_000),
+    sizeBytes: null,
+  },
 ];
 
 export interface Harness {

@@ -4,12 +4,12 @@
 // an id of one server are one lock; a server's jobs are listed under either spelling.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSubmitPreflight } from '../../functions/submit-preflight';
+import { openstackProvider } from '../../functions/workflows/deps';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { cloudConfigSchema } from '../../shared/openstack/cloud-config';
 import { createTokenCache } from '../../shared/openstack/identity';
-import { openstackProvider } from '../../functions/workflows/deps';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
-import { get, postJson, startHarness, until, type ErrorJson, type Harness } from './harness';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
+import { type ErrorJson, get, type Harness, postJson, startHarness, until } from './harness';
 
 const RACERS = 20;
 const transport = createUndiciTransport();
@@ -47,7 +47,8 @@ describe('POST /v1/jobs for a busy server', () => {
     for (const res of responses.filter((r) => r.status === 409)) {
       const body = (await res.json()) as ErrorJson & { error: { details: unknown } };
       expect(body.error).toMatchObject({
-        code: 'server_busy', field: 'server',
+        code: 'server_busy',
+        field: 'server',
         details: { jobId: winner, kind: 'snapshot', wait: `/v1/jobs/${winner}/wait` },
       });
     }

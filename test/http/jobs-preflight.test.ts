@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/http/envelope';
 import type { JobRequestBase } from '../../functions/submit-preflight';
-import { postJson, startHarness, type Harness } from './harness';
+import { type Harness, postJson, startHarness } from './harness';
 
 describe('POST /v1/jobs preflight', () => {
   let h: Harness;

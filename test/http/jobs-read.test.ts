@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { get, postJson, startHarness, TOKENS, until, type ErrorJson, type Harness } from './harness';
+import { type ErrorJson, get, type Harness, postJson, startHarness, TOKENS, until } from './harness';
 
 let h: Harness;
 beforeEach(async () => {
@@ -60,7 +60,10 @@ describe('GET /v1/jobs/:id and events', () => {
   it('lists events oldest first, paged with `after`', async () => {
     const j = await submit({ kind: 'snapshot', cloud: 'prod', server: 'web' });
     await settled(j.id);
-    const all = (await (await get(h, `/v1/jobs/${j.id}/events`)).json()) as { events: { seq: number; type: string; at: string; step: string | null }[]; next: number | null };
+    const all = (await (await get(h, `/v1/jobs/${j.id}/events`)).json()) as {
+      events: { seq: number; type: string; at: string; step: string | null }[];
+      next: number | null;
+    };
     expect(all.events[0]).toMatchObject({ type: 'submitted', step: null, toState: 'queued' });
     expect(all.events.filter((e) => e.type === 'step.done').map((e) => e.step)).toEqual(['resolve-server', 'create-image', 'wait-image-active']);
     expect(all.events.at(-1)).toMatchObject({ toState: 'succeeded' });
@@ -157,10 +160,11 @@ describe('POST /v1/jobs/:id/cancel', () => {
     expect((await settled(j.id)).state).toBe('cancelled');
   });
 
-  it('409 for a finished job, 404 for an unknown one or one outside the token\'s targets, 403 without submit scope', async () => {
+  it("409 for a finished job, 404 for an unknown one or one outside the token's targets, 403 without submit scope", async () => {
     const j = await submit({ kind: 'snapshot', cloud: 'prod', server: 'web' });
     await settled(j.id);
-    const cancel = (id: string, token = TOKENS.submitter) => h.app.request(`/v1/jobs/${id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    const cancel = (id: string, token = TOKENS.submitter) =>
+      h.app.request(`/v1/jobs/${id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     expect(await errorOf(await cancel(j.id))).toEqual({ status: 409, code: 'job_finished' });
     expect(await errorOf(await cancel('nope'))).toEqual({ status: 404, code: 'not_found' });
     expect(await errorOf(await cancel(j.id, TOKENS.reader))).toEqual({ status: 403, code: 'forbidden' });

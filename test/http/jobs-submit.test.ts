@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { get, postJson, startHarness, TOKENS, until, type ErrorJson, type Harness } from './harness';
+import { type ErrorJson, get, type Harness, postJson, startHarness, TOKENS, until } from './harness';
 
 let h: Harness;
 beforeEach(async () => {
@@ -50,7 +50,12 @@ describe('POST /v1/jobs', () => {
     expect(missing.error.requestId).toMatch(/\S/);
     await expectError(await postJson(h, '/v1/jobs', { kind: 'rollback', cloud: 'prod', server: 'web', confirm: false }), 400, 'invalid_body', 'confirm');
     await expectError(await postJson(h, '/v1/jobs', { kind: 'move', cloud: 'prod', server: 'web', to: {}, confirm: true }), 400, 'invalid_body', 'to.cloud');
-    await expectError(await postJson(h, '/v1/jobs', { kind: 'move', cloud: 'prod', server: 'web', to: { cloud: 'x', zone: 1 }, confirm: true }), 400, 'invalid_body', 'to.zone');
+    await expectError(
+      await postJson(h, '/v1/jobs', { kind: 'move', cloud: 'prod', server: 'web', to: { cloud: 'x', zone: 1 }, confirm: true }),
+      400,
+      'invalid_body',
+      'to.zone',
+    );
     const unknown = await expectError(await postJson(h, '/v1/jobs', { ...snap, extra: 1, more: 2 }), 400, 'invalid_body', 'extra');
     expect(unknown.error.details).toEqual([
       { field: 'extra', message: 'unknown field' },
@@ -137,7 +142,11 @@ describe('Idempotency-Key', () => {
   it('a different body with a used key is 409 idempotency_mismatch', async () => {
     expect((await postJson(h, '/v1/jobs', snap, TOKENS.submitter, key)).status).toBe(202);
     await expectError(await postJson(h, '/v1/jobs', { ...snap, server: 'db' }, TOKENS.submitter, key), 409, 'idempotency_mismatch');
-    await expectError(await postJson(h, '/v1/jobs', { kind: 'rollback', cloud: 'prod', server: 'web', confirm: true }, TOKENS.submitter, key), 409, 'idempotency_mismatch');
+    await expectError(
+      await postJson(h, '/v1/jobs', { kind: 'rollback', cloud: 'prod', server: 'web', confirm: true }, TOKENS.submitter, key),
+      409,
+      'idempotency_mismatch',
+    );
     expect(await h.store.listJobs({})).toHaveLength(1);
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJobNotifier } from '../../functions/http/job-notifier';
-import { get, postJson, startHarness, TOKENS, until, type ErrorJson, type Harness } from './harness';
+import { type ErrorJson, get, type Harness, postJson, startHarness, TOKENS, until } from './harness';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -65,7 +65,9 @@ describe('metrics registry', () => {
   it('times steps from the event data, or from the previous event unless the job slept', () => {
     const m = createSnapflowMetrics();
     const ev = (type: string, at: number, step: string | null, data: Record<string, unknown> | null = null, toState = 'queued') => ({
-      jobId: 'j1', kind: 'snapshot', event: { type, at, step, fromState: 'running', toState, data },
+      jobId: 'j1',
+      kind: 'snapshot',
+      event: { type, at, step, fromState: 'running', toState, data },
     });
     m.observeEngineEvent(ev('submitted', 1000, null));
     m.observeEngineEvent(ev('step.done', 1500, 'a'));

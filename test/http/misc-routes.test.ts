@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { get, postJson, startHarness, TOKENS, until, type ErrorJson, type Harness } from './harness';
+import { type ErrorJson, get, type Harness, postJson, startHarness, TOKENS, until } from './harness';
 
 let h: Harness;
 beforeEach(async () => {
@@ -17,8 +17,32 @@ describe('schedules', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       schedules: [
-        { name: 'nightly', description: 'rollback points', enabled: true, cron: '0 2 * * *', timezone: 'Europe/Zurich', nextRunAt: '2026-11-27T01:00:00.000Z', lastRunAt: null, lastRun: null, target: { cloud: 'prod', servers: ['web'] }, retention: { keep: 7 }, stop: false },
-        { name: 'off', description: null, enabled: false, cron: '0 3 * * *', timezone: 'UTC', nextRunAt: null, lastRunAt: null, lastRun: null, target: { cloud: 'lab', selector: { tier: 'test' } }, retention: null, stop: false },
+        {
+          name: 'nightly',
+          description: 'rollback points',
+          enabled: true,
+          cron: '0 2 * * *',
+          timezone: 'Europe/Zurich',
+          nextRunAt: '2026-11-27T01:00:00.000Z',
+          lastRunAt: null,
+          lastRun: null,
+          target: { cloud: 'prod', servers: ['web'] },
+          retention: { keep: 7 },
+          stop: false,
+        },
+        {
+          name: 'off',
+          description: null,
+          enabled: false,
+          cron: '0 3 * * *',
+          timezone: 'UTC',
+          nextRunAt: null,
+          lastRunAt: null,
+          lastRun: null,
+          target: { cloud: 'lab', selector: { tier: 'test' } },
+          retention: null,
+          stop: false,
+        },
       ],
     });
     expect((await h.app.request('/v1/schedules')).status).toBe(401);
@@ -29,14 +53,19 @@ describe('schedules', () => {
     expect(res.status).toBe(202);
     const body = (await res.json()) as { schedule: string; jobs: { id: string; server: string; created: boolean; links: { self: string } }[] };
     expect(body.schedule).toBe('nightly');
-    expect(body.jobs).toEqual([{ id: expect.any(String), server: 'web', created: true, links: expect.objectContaining({ self: `/v1/jobs/${body.jobs[0]!.id}` }) }]);
+    expect(body.jobs).toEqual([
+      { id: expect.any(String), server: 'web', created: true, links: expect.objectContaining({ self: `/v1/jobs/${body.jobs[0]!.id}` }) },
+    ]);
     expect(body).toMatchObject({ slot: null, errors: [] });
     expect(h.ranNow).toEqual(['nightly by ops']);
     const denied = await post('/v1/schedules/nightly/run', TOKENS.submitter);
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as ErrorJson).error.message).toContain('admin');
     expect((await post('/v1/schedules/unknown/run', TOKENS.admin)).status).toBe(404);
-    expect(((await (await post(`/v1/schedules/${'n'.repeat(64)}/run`, TOKENS.admin)).json()) as ErrorJson).error).toMatchObject({ code: 'invalid_path', field: 'name' });
+    expect(((await (await post(`/v1/schedules/${'n'.repeat(64)}/run`, TOKENS.admin)).json()) as ErrorJson).error).toMatchObject({
+      code: 'invalid_path',
+      field: 'name',
+    });
   });
 });
 
@@ -45,8 +74,17 @@ describe('snapshots', () => {
     const all = (await (await get(h, '/v1/snapshots?cloud=prod')).json()) as { snapshots: Record<string, unknown>[] };
     expect(all.snapshots.map((s) => s.id)).toEqual(['img-1', 'img-2']);
     expect(all.snapshots[0]).toEqual({
-      id: 'img-1', name: 'snapflow-web-1', status: 'active', cloud: 'prod', server: 'web', serverId: 'srv-web',
-      policy: 'nightly', jobId: 'job-1', createdAt: '2026-11-26T11:00:00.000Z', ageSeconds: 3600, sizeBytes: 1024,
+      id: 'img-1',
+      name: 'snapflow-web-1',
+      status: 'active',
+      cloud: 'prod',
+      server: 'web',
+      serverId: 'srv-web',
+      policy: 'nightly',
+      jobId: 'job-1',
+      createdAt: '2026-11-26T11:00:00.000Z',
+      ageSeconds: 3600,
+      sizeBytes: 1024,
     });
     const ci = (await (await get(h, '/v1/snapshots?cloud=prod', TOKENS.ci)).json()) as { snapshots: { id: string }[] };
     expect(ci.snapshots.map((s) => s.id)).toEqual(['img-2']);
@@ -80,7 +118,8 @@ describe('healthz', () => {
 });
 
 // Prometheus text format 0.0.4: comments, then `name{labels} value` samples.
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
 
 describe('metrics', () => {
   it('serves parseable Prometheus text with job, step, OpenStack and HTTP series', async () => {
@@ -122,7 +161,13 @@ describe('openapi and docs', () => {
   it('serves an OpenAPI 3.1 document listing every route, with the job request schema', async () => {
     const res = await h.app.request('/openapi.json');
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { oneOf?: unknown[] } }> }; parameters?: { name: string; in: string }[] }>> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { oneOf?: unknown[] } }> }; parameters?: { name: string; in: string }[] }>
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const ops = Object.entries(doc.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`));
     // The document is generated from the route table: every registered route, nothing else.

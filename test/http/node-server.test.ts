@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postJson, startHarness, TOKENS, until, type Harness } from './harness';
+import { type Harness, postJson, startHarness, TOKENS, until } from './harness';
 
 let h: Harness | undefined;
 let server: ReturnType<typeof serve> | undefined;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { sha256Hex } from '../../shared/auth/hash';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
+import { sha256Hex } from '../../shared/auth/hash';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 const TOKEN = 'protocol-errors-admin-0123';
@@ -40,7 +40,11 @@ afterAll(async () => {
 
 async function call(path: string, init: RequestInit = {}) {
   const res = await svc.service.app.request(path, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
-  return { status: res.status, allow: res.headers.get('Allow'), body: (await res.json()) as { error?: { code: string; field?: string; message: string; details?: { requestId?: string } } } };
+  return {
+    status: res.status,
+    allow: res.headers.get('Allow'),
+    body: (await res.json()) as { error?: { code: string; field?: string; message: string; details?: { requestId?: string } } },
+  };
 }
 
 describe('405 Method Not Allowed', () => {
@@ -78,7 +82,7 @@ describe('415 Unsupported Media Type', () => {
   });
 });
 
-describe('GET /v1/snapshots answers the cloud\'s failures as 4xx/502, never 500', () => {
+describe("GET /v1/snapshots answers the cloud's failures as 4xx/502, never 500", () => {
   it('400 for an unknown cloud, naming the field', async () => {
     const r = await call('/v1/snapshots?cloud=nope&server=web');
     expect(r.status).toBe(400);
@@ -92,7 +96,7 @@ describe('GET /v1/snapshots answers the cloud\'s failures as 4xx/502, never 500'
     expect(r.body.error).toMatchObject({ code: 'server_not_found', field: 'server' });
   });
 
-  it('502 with the cloud\'s request id when the cloud refuses the login', async () => {
+  it("502 with the cloud's request id when the cloud refuses the login", async () => {
     const r = await call('/v1/snapshots?cloud=sim-badpw&server=web');
     expect(r.status).toBe(502);
     expect(r.body.error?.code).toBe('cloud_error');

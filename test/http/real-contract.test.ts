@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/http/app';
 import { createJobNotifier } from '../../functions/http/job-notifier';
+import { allWorkflows } from '../../functions/workflows/all-workflows';
+import { workflowConfig } from '../../functions/workflows/deps';
 import { createEngine } from '../../shared/engine/engine';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import { createSnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
-import { allWorkflows } from '../../functions/workflows/all-workflows';
-import { workflowConfig } from '../../functions/workflows/deps';
-import { fakeSchedules, T_NOW, tokenEntries, TOKENS, type ErrorJson } from './harness';
+import { type ErrorJson, fakeSchedules, T_NOW, TOKENS, tokenEntries } from './harness';
 
 let dir: string;
 let store: SnapflowJobStore;
@@ -53,7 +53,11 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  app.request('/v1/jobs', { method: 'POST', headers: { Authorization: `Bearer ${TOKENS.submitter}`, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  app.request('/v1/jobs', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKENS.submitter}`, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 async function fieldOf(res: Response): Promise<{ status: number; field?: string; message: string }> {
   const b = (await res.json()) as ErrorJson;
@@ -62,11 +66,21 @@ async function fieldOf(res: Response): Promise<{ status: number; field?: string;
 
 describe('real v1 contract', () => {
   it('names the field of each invalid request', async () => {
-    expect(await fieldOf(await post({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest' }))).toEqual({ status: 400, field: 'confirm', message: 'confirm: required' });
-    expect(await fieldOf(await post({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest', confirm: false }))).toMatchObject({ status: 400, field: 'confirm' });
+    expect(await fieldOf(await post({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest' }))).toEqual({
+      status: 400,
+      field: 'confirm',
+      message: 'confirm: required',
+    });
+    expect(await fieldOf(await post({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest', confirm: false }))).toMatchObject({
+      status: 400,
+      field: 'confirm',
+    });
     expect(await fieldOf(await post({ kind: 'prune', cloud: 'prod', server: 'web' }))).toMatchObject({ status: 400, field: 'keep' });
     expect(await fieldOf(await post({ kind: 'snapshot', cloud: 'prod', server: 'web', kepp: 3 }))).toMatchObject({ status: 400, field: 'kepp' });
-    expect(await fieldOf(await post({ kind: 'snapshot', cloud: 'prod', server: 'web', properties: { snapflow_job: 'x' } }))).toMatchObject({ status: 400, field: 'properties' });
+    expect(await fieldOf(await post({ kind: 'snapshot', cloud: 'prod', server: 'web', properties: { snapflow_job: 'x' } }))).toMatchObject({
+      status: 400,
+      field: 'properties',
+    });
     expect(await fieldOf(await post({ kind: 'clone', cloud: 'prod', server: 'web' }))).toMatchObject({ status: 400, field: 'kind' });
   });
 
@@ -77,7 +91,16 @@ describe('real v1 contract', () => {
       return ((await res.json()) as { plan: string[] }).plan;
     };
     expect(await plan({ kind: 'snapshot', cloud: 'prod', server: 'web', stop: true, keep: 3 })).toEqual([
-      'resolve-server', 'stop-server', 'wait-shutoff', 'create-image', 'wait-image-active', 'wait-volume-snapshots', 'start-server', 'wait-active', 'select-prunable', 'delete-images',
+      'resolve-server',
+      'stop-server',
+      'wait-shutoff',
+      'create-image',
+      'wait-image-active',
+      'wait-volume-snapshots',
+      'start-server',
+      'wait-active',
+      'select-prunable',
+      'delete-images',
     ]);
     expect((await plan({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest', confirm: true })).length).toBeGreaterThan(0);
     expect(await store.listJobs({})).toEqual([]);
@@ -100,7 +123,9 @@ describe('real v1 contract', () => {
     expect(again.status).toBe(200);
     expect(((await again.json()) as { id: string }).id).toBe(id);
     expect((await post({ ...body, keep: 4 }, { 'Idempotency-Key': 'real-1' })).status).toBe(409);
-    const list = (await (await app.request('/v1/jobs?cloud=prod&server=web', { headers: { Authorization: `Bearer ${TOKENS.reader}` } })).json()) as { jobs: { id: string }[] };
+    const list = (await (await app.request('/v1/jobs?cloud=prod&server=web', { headers: { Authorization: `Bearer ${TOKENS.reader}` } })).json()) as {
+      jobs: { id: string }[];
+    };
     expect(list.jobs.map((j) => j.id)).toEqual([id]);
   });
 });

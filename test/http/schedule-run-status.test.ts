@@ -3,7 +3,7 @@
 // carries a URL's userinfo or query string.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScheduleRunResult } from '../../functions/schedule-service';
-import { fakeSchedules, startHarness, TOKENS, type Harness } from './harness';
+import { fakeSchedules, type Harness, startHarness, TOKENS } from './harness';
 
 let h: Harness | undefined;
 afterEach(async () => h?.close());
@@ -22,7 +22,10 @@ describe('schedule run status', () => {
       schedule: 'nightly',
       slot: '2026-01-01T00:00:00.000Z',
       jobs: [],
-      errors: [{ message: 'resolving targets: cloud "typo" is unusable: auth.pasword: unknown key' }, { server: 'x', message: 'GET http://u:pw@h/v3?token=t failed' }],
+      errors: [
+        { message: 'resolving targets: cloud "typo" is unusable: auth.pasword: unknown key' },
+        { server: 'x', message: 'GET http://u:pw@h/v3?token=t failed' },
+      ],
     });
     expect(r.status).toBe(422);
     expect(r.body.error).toMatchObject({

@@ -3,16 +3,16 @@
 //   OS_CLIENT_CONFIG_FILE=/var/tmp/oslab/clouds.yaml OS_CLOUD=oslab npx vitest run --project lab
 // It creates its own servers and deletes everything it made in afterAll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessService, type JobJson, startInProcessService } from '../../functions/in-process-service';
+import { rootVolumeImageId } from '../../functions/workflows/root-volume';
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { attachedVolumeIds, serverImageId } from '../../shared/openstack/compute-schemas';
-import { imageProperty, imageVolumeSnapshotIds, type Image } from '../../shared/openstack/image-schemas';
+import { type Image, imageProperty, imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { serverOutcome } from '../../shared/openstack/outcomes';
-import { rootVolumeImageId } from '../../functions/workflows/root-volume';
-import { Cleanup, contractName } from '../contract/helpers';
 import { waitFor, waitGone } from '../../shared/openstack/poll';
-import { openTarget, type ContractTarget } from '../contract/target';
-import { startInProcessService, type InProcessService, type JobJson } from '../../functions/in-process-service';
+import { Cleanup, contractName } from '../contract/helpers';
+import { type ContractTarget, openTarget } from '../contract/target';
 
 const CLOUD = process.env.OS_CLOUD ?? '';
 const POLICY = 'lab';
@@ -74,7 +74,12 @@ describe.skipIf(!CLOUD)('lab: workflows through the service against a real cloud
     // LIFO: the server goes first, then every image the jobs tagged for it.
     cleanup.add('images of the server', () => deleteImagesOf(serverId));
     cleanup.add('server', () => deleteServer(serverId));
-    await waitFor('server ACTIVE', () => os.compute.getServer(serverId), (s) => serverOutcome(s, 'ACTIVE'), { timeoutMs: 170_000 });
+    await waitFor(
+      'server ACTIVE',
+      () => os.compute.getServer(serverId),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      { timeoutMs: 170_000 },
+    );
   });
 
   afterAll(async () => {
@@ -150,7 +155,12 @@ describe.skipIf(!CLOUD)('lab: workflows through the service against a real cloud
     });
     cleanup.add('bfv images', () => deleteImagesOf(id));
     cleanup.add('bfv server', () => deleteServer(id));
-    const server = await waitFor('bfv server ACTIVE', () => os.compute.getServer(id), (s) => serverOutcome(s, 'ACTIVE'), { timeoutMs: 170_000 });
+    const server = await waitFor(
+      'bfv server ACTIVE',
+      () => os.compute.getServer(id),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      { timeoutMs: 170_000 },
+    );
     [rootVolumeId] = attachedVolumeIds(server) as [string];
     expect(rootVolumeId).toBeTruthy();
 

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../shared/runner/protocol';
+import { type Harness, runnerHarness, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 import { runTask, type TaskOutcome } from '../../runner/run-task';
-import { runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
+import type { Task } from '../../shared/runner/protocol';
 import { libguestfsForTests, makeTestImage, missingTools, qemuImg } from './support';
 
 // Bad images with the real tools, each a clear task failure with its own code: the qemu-img
@@ -101,11 +101,7 @@ describe.skipIf(!!skip)('bad images with the real tools', () => {
     const noop = await claimed(good, {}, hNoop);
     const stopped = await claimed(good);
     const stopping = new AbortController();
-    const runs: Array<Promise<TaskOutcome>> = [
-      runTask(noOs, h.deps, never()),
-      runTask(noop, hNoop.deps, never()),
-      runTask(stopped, h.deps, stopping.signal),
-    ];
+    const runs: Array<Promise<TaskOutcome>> = [runTask(noOs, h.deps, never()), runTask(noop, hNoop.deps, never()), runTask(stopped, h.deps, stopping.signal)];
     await service.waitFor((c) => c.taskId === stopped.id && c.route === 'heartbeat' && (c.body as { phase: string }).phase === 'sysprep', 120_000);
     // let virt-sysprep get its appliance going, then stop the runner
     await new Promise((ok) => setTimeout(ok, 3000));
@@ -115,7 +111,10 @@ describe.skipIf(!!skip)('bad images with the real tools', () => {
     expect(a).toEqual({ outcome: 'failed', code: 'no_os', retryable: false });
     expect(failure(noOs)).toMatchObject({ phase: 'sysprep', message: expect.stringContaining('no operating systems were found') });
     expect(b).toEqual({ outcome: 'failed', code: 'cleaning_not_verified', retryable: false });
-    expect(failure(noop)).toMatchObject({ phase: 'verify', message: expect.stringMatching(/\/etc\/krb5\.keytab still present.*machine-id is 33 bytes.*HWADDR/) });
+    expect(failure(noop)).toMatchObject({
+      phase: 'verify',
+      message: expect.stringMatching(/\/etc\/krb5\.keytab still present.*machine-id is 33 bytes.*HWADDR/),
+    });
     expect(c).toEqual({ outcome: 'failed', code: 'runner_stopping', retryable: true });
     expect(failure(stopped)).toMatchObject({ phase: 'sysprep', retryable: true });
     // nothing the stopped virt-sysprep started (qemu, the appliance) outlives it

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../shared/runner/protocol';
+import { type Harness, runnerHarness, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 import { runTask, type TaskOutcome } from '../../runner/run-task';
-import { runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
+import type { Task } from '../../shared/runner/protocol';
 import { libguestfsForTests, makeTestImage, missingTools, qemuImg } from './support';
 
 // The three cleaning modes and an SLC6 guest, with the real qemu-img, virt-sysprep and
@@ -72,12 +72,19 @@ describe.skipIf(!!skip)('cleaning modes with the real tools', () => {
     expect(JSON.parse(qemuImg('info', '--output=json', files[0]!))['format-specific'].data.compat).toBe('1.1');
 
     const checks = [
-      'is-file /etc/krb5.keytab', 'is-file /var/lib/cern-private-cloud-addons/state', 'is-file /etc/ssh/ssh_host_rsa_key',
-      'is-file /root/.bash_history', 'is-file /etc/motd', '-filesize /etc/machine-id', '-cat /etc/hostname',
+      'is-file /etc/krb5.keytab',
+      'is-file /var/lib/cern-private-cloud-addons/state',
+      'is-file /etc/ssh/ssh_host_rsa_key',
+      'is-file /root/.bash_history',
+      'is-file /etc/motd',
+      '-filesize /etc/machine-id',
+      '-cat /etc/hostname',
     ];
-    const script = ['run', ...names.flatMap((name, i) => [
-      `echo @@ ${name}`, `mount-ro /dev/sd${String.fromCharCode(97 + i)}1 /`, ...checks, 'umount-all',
-    ]), 'echo @@ end'].join('\n');
+    const script = [
+      'run',
+      ...names.flatMap((name, i) => [`echo @@ ${name}`, `mount-ro /dev/sd${String.fromCharCode(97 + i)}1 /`, ...checks, 'umount-all']),
+      'echo @@ end',
+    ].join('\n');
     const out = execFileSync('guestfish', ['--ro', '--format=qcow2', ...files.flatMap((f) => ['-a', f])], {
       input: script,
       encoding: 'utf8',

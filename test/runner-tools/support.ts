@@ -38,7 +38,10 @@ export function libguestfsForTests(): { backend: string; backendSettings: string
 }
 
 export function makeTestImage(out: string, ...args: string[]): Buffer {
-  execFileSync('bash', [MAKE_TEST_IMAGE, out, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  execFileSync('bash', [MAKE_TEST_IMAGE, out, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+  });
   return readFileSync(out);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../shared/config/load';
 import { buildRunnerConfig, parseByteSize, redactRunnerConfig } from '../../runner/config';
+import { ConfigError } from '../../shared/config/load';
 
 // The runner's configuration: file + environment (which wins), defaults, and errors that
 // name the field without ever repeating a value (the token least of all).
@@ -50,9 +50,12 @@ describe('runner configuration', () => {
       },
     );
     expect(c).toMatchObject({
-      serviceUrl: 'http://127.0.0.1:8080', concurrency: 3, runnerId: 'lxplus8-runner-1',
+      serviceUrl: 'http://127.0.0.1:8080',
+      concurrency: 3,
+      runnerId: 'lxplus8-runner-1',
       libguestfs: { backend: 'direct', backendSettings: ['force_tcg', 'gdb'] },
-      timeouts: { sysprepMs: 45 * 60_000 }, headroom: { minBytes: 512 * 1024 ** 2, fraction: 0.1 },
+      timeouts: { sysprepMs: 45 * 60_000 },
+      headroom: { minBytes: 512 * 1024 ** 2, fraction: 0.1 },
     });
   });
 
@@ -61,15 +64,17 @@ describe('runner configuration', () => {
       { ...base, serviceUrl: 'ftp://x', concurrency: 0, extraDeletePaths: ['relative/path', '/a/../b'], headroom: { minBytes: 'lots' }, tokn: 1 },
       {},
     );
-    expect(got).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^runner\.yaml: serviceUrl: /),
-      expect.stringMatching(/^runner\.yaml: concurrency: /),
-      expect.stringMatching(/^runner\.yaml: extraDeletePaths\.0: must be an absolute path/),
-      expect.stringMatching(/^runner\.yaml: extraDeletePaths\.1: must not contain "\.\."/),
-      expect.stringMatching(/^runner\.yaml: headroom\.minBytes: invalid size/),
-      expect.stringMatching(/^runner\.yaml: .*tokn/),
-      'environment: SNAPFLOW_RUNNER_TOKEN is not set (a snapflow token with scope runner)',
-    ]));
+    expect(got).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^runner\.yaml: serviceUrl: /),
+        expect.stringMatching(/^runner\.yaml: concurrency: /),
+        expect.stringMatching(/^runner\.yaml: extraDeletePaths\.0: must be an absolute path/),
+        expect.stringMatching(/^runner\.yaml: extraDeletePaths\.1: must not contain "\.\."/),
+        expect.stringMatching(/^runner\.yaml: headroom\.minBytes: invalid size/),
+        expect.stringMatching(/^runner\.yaml: .*tokn/),
+        'environment: SNAPFLOW_RUNNER_TOKEN is not set (a snapflow token with scope runner)',
+      ]),
+    );
   });
 
   it('refuses a token in the file without quoting it', () => {

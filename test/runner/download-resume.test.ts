@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { downloadSource } from '../../runner/download';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { OpenStackNetworkError } from '../../shared/openstack/errors';
-import { downloadSource } from '../../runner/download';
-import { startSimEnv, taskFor, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
 
 // A download that loses its connection part-way continues with `Range: bytes=N-` from the
 // bytes already in the file, with the digest state kept: against the simulator (which answers
@@ -53,7 +53,11 @@ describe('resumed downloads', () => {
     expect(resumes.map((r) => r.from)).toEqual([expect.any(Number), expect.any(Number)]);
     expect(resumes[0]!.from).toBeLessThanOrEqual(700_000);
     expect(resumes[1]!.from).toBeLessThanOrEqual(resumes[0]!.from + 1_500_000);
-    expect(downloads().slice(before).map((c) => c.status)).toEqual([200, 206, 206]);
+    expect(
+      downloads()
+        .slice(before)
+        .map((c) => c.status),
+    ).toEqual([200, 206, 206]);
     expect(progress.at(-1)).toBe(data.length);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
   });
@@ -63,7 +67,11 @@ describe('resumed downloads', () => {
     env.sim.faults.add({ route: 'GET /v2/images/{id}/file', times: 3, cutAfterBytes: 200_000 });
     const before = downloads().length;
     const run = downloadSource(taskFor(image), env.source, join(env.dir, 'gives-up.raw'), {
-      signal: new AbortController().signal, resumeAttempts: 2, resumeDelayMs: 10, onProgress: () => undefined, onResume: () => undefined,
+      signal: new AbortController().signal,
+      resumeAttempts: 2,
+      resumeDelayMs: 10,
+      onProgress: () => undefined,
+      onResume: () => undefined,
     });
     await expect(run).rejects.toBeInstanceOf(OpenStackNetworkError);
     await expect(run).rejects.toMatchObject({ retryable: true });
@@ -84,7 +92,11 @@ describe('resumed downloads', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file`;
       const run = t.transfer!.download({
-        url, headers: {}, hashes: ['sha512'], sink: { path: join(env.dir, 'no-range.raw') }, resume: { attempts: 3, delayMs: 10 },
+        url,
+        headers: {},
+        hashes: ['sha512'],
+        sink: { path: join(env.dir, 'no-range.raw') },
+        resume: { attempts: 3, delayMs: 10 },
       });
       await expect(run).rejects.toThrow(/cannot resume the download at byte \d+: the server answered 200 with no Content-Range/);
       expect(requests).toBe(2);

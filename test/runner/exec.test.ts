@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { execTool, toolEnv, ToolMissingError } from '../../runner/exec';
+import { execTool, ToolMissingError, toolEnv } from '../../runner/exec';
 
 // How the runner runs its tools: argv without a shell, a clean environment, and a deadline or
 // an abort that takes down everything the tool started (its process group), by SIGKILL when
@@ -33,12 +33,28 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 describe('execTool', () => {
   it('passes argv as is, never through a shell, with only the environment the tools need', async () => {
     const r = await execTool(process.execPath, ['-e', 'console.log(JSON.stringify({ a: process.argv.slice(1), e: process.env }))', '$(reboot)', 'a b;c'], {
-      env, timeoutMs: 10_000,
+      env,
+      timeoutMs: 10_000,
     });
     const out = JSON.parse(r.stdout) as { a: string[]; e: Record<string, string> };
     expect(out.a).toEqual(['$(reboot)', 'a b;c']);
-    expect(Object.keys(out.e).sort()).toEqual(['HOME', 'LANG', 'LC_ALL', 'LIBGUESTFS_BACKEND', 'LIBGUESTFS_BACKEND_SETTINGS', 'LIBGUESTFS_CACHEDIR', 'PATH', 'TMPDIR']);
-    expect(out.e).toMatchObject({ LC_ALL: 'C', LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg', LIBGUESTFS_CACHEDIR: '/var/tmp', TMPDIR: '/tmp' });
+    expect(Object.keys(out.e).sort()).toEqual([
+      'HOME',
+      'LANG',
+      'LC_ALL',
+      'LIBGUESTFS_BACKEND',
+      'LIBGUESTFS_BACKEND_SETTINGS',
+      'LIBGUESTFS_CACHEDIR',
+      'PATH',
+      'TMPDIR',
+    ]);
+    expect(out.e).toMatchObject({
+      LC_ALL: 'C',
+      LIBGUESTFS_BACKEND: 'direct',
+      LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg',
+      LIBGUESTFS_CACHEDIR: '/var/tmp',
+      TMPDIR: '/tmp',
+    });
     expect(r).toMatchObject({ code: 0, timedOut: false });
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildRunnerConfig } from '../../runner/config';
 
 // What an operator copies from runner/README.md must work: the configuration example is a
@@ -18,7 +18,20 @@ describe('runner packaging', () => {
     const doc = parse(block!.replace(/^ {3}/gm, '')) as Record<string, unknown>;
     const config = buildRunnerConfig(doc, { SNAPFLOW_RUNNER_TOKEN: 'x'.repeat(32) });
     expect(config).toMatchObject({ serviceUrl: 'https://snapflow.example.org', concurrency: 1, headroom: { minBytes: 2 * 1024 ** 3 } });
-    const keys = ['serviceUrl', 'runnerId', 'scratchDir', 'cloudsFile', 'concurrency', 'claimWaitSeconds', 'libguestfs', 'timeouts', 'extraDeletePaths', 'headroom', 'download', 'logLevel'];
+    const keys = [
+      'serviceUrl',
+      'runnerId',
+      'scratchDir',
+      'cloudsFile',
+      'concurrency',
+      'claimWaitSeconds',
+      'libguestfs',
+      'timeouts',
+      'extraDeletePaths',
+      'headroom',
+      'download',
+      'logLevel',
+    ];
     expect(Object.keys(doc).sort()).toEqual(keys.sort());
   });
 

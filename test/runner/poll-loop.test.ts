@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeTools, fakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, type Harness, runnerHarness, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 import { PollLoop } from '../../runner/poll-loop';
 import type { TaskOutcome } from '../../runner/run-task';
-import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // The poll loop in process against the service double: long-polled claims, a task it cannot
 // read failed back as invalid_task (never run), a service that refuses the token retried
@@ -34,7 +34,11 @@ describe('poll loop', () => {
     loop.start();
     service.enqueueRaw({ id: 'task-bad', jobId: 'job-1', attempt: 1, lease: { token: 'lease-bad' }, source: { cloud: 'sim' } });
     const fail = await service.waitFor((c) => c.taskId === 'task-bad' && c.route === 'fail');
-    expect(fail.body).toMatchObject({ code: 'invalid_task', retryable: false, message: expect.stringContaining('the claimed task does not match the protocol (lease.expiresAt:') });
+    expect(fail.body).toMatchObject({
+      code: 'invalid_task',
+      retryable: false,
+      message: expect.stringContaining('the claimed task does not match the protocol (lease.expiresAt:'),
+    });
     const good = taskFor(await uploadImage(env.source, fakeQcow2(50_000)));
     service.enqueue(good);
     await service.waitFor((c) => c.taskId === good.id && c.route === 'complete');
@@ -57,7 +61,11 @@ describe('poll loop', () => {
     await loop.stop();
     await wrong.close();
     // a growing pause between attempts, not a busy loop
-    expect(warnings().map((w) => w.retryInMs).slice(0, 2)).toEqual([1000, 2000]);
+    expect(
+      warnings()
+        .map((w) => w.retryInMs)
+        .slice(0, 2),
+    ).toEqual([1000, 2000]);
     expect(warnings()[0]!.error).toBe('claim: the service answered 401: bad token');
   });
 });

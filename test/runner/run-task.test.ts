@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeTools, fakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, type Harness, runnerHarness, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
+import { runTask } from '../../runner/run-task';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import type { Task } from '../../shared/runner/protocol';
-import { runTask } from '../../runner/run-task';
-import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // One task through the whole runner (heartbeats, pipeline, report) against the simulator and
 // the service double, with test doubles of the three tools: every way a task can end, and
@@ -68,19 +68,32 @@ describe('a task from claim to report', () => {
     expect(body.verified.target.sha512).toBe(image.os_hash_value);
     expect(body.verified.source.sha512).toBe(task.source.hashValue);
     for (const [k, v] of Object.entries({
-      os: 'LINUX', purpose: 'rename', snapflow_job: task.jobId, snapflow_task: task.id, snapflow_source_image: task.source.imageId,
-      snapflow_source_server: 'server-1', snapflow_verified: `sha512:${image.os_hash_value}`,
-    })) expect(imageProperty(image, k), k).toBe(v);
+      os: 'LINUX',
+      purpose: 'rename',
+      snapflow_job: task.jobId,
+      snapflow_task: task.id,
+      snapflow_source_image: task.source.imageId,
+      snapflow_source_server: 'server-1',
+      snapflow_verified: `sha512:${image.os_hash_value}`,
+    }))
+      expect(imageProperty(image, k), k).toBe(v);
     // hostname mode: the limited set plus net-hostname, the deletes, the new /etc/hostname
     const sysprep = tools.runs().find((r) => r[0] === 'virt-sysprep')!;
     expect(sysprep.slice(1, 5)).toEqual(['--format', 'qcow2', '--add', expect.stringMatching(/\/image\.qcow2$/)]);
     expect(sysprep.slice(5)).toEqual([
-      '--enable', 'udev-persistent-net,net-hwaddr,net-hostname,customize',
-      '--delete', '/etc/krb5.keytab', '--delete', '/var/lib/cern-private-cloud-addons/state',
-      '--write', '/etc/hostname:new-name\n',
+      '--enable',
+      'udev-persistent-net,net-hwaddr,net-hostname,customize',
+      '--delete',
+      '/etc/krb5.keytab',
+      '--delete',
+      '/var/lib/cern-private-cloud-addons/state',
+      '--write',
+      '/etc/hostname:new-name\n',
     ]);
     // a heartbeat at each phase change, with the byte total of the transfers
-    const beats = callsOf(task).filter((c) => c.route === 'heartbeat').map((c) => c.body as { phase: string; bytesTotal: number });
+    const beats = callsOf(task)
+      .filter((c) => c.route === 'heartbeat')
+      .map((c) => c.body as { phase: string; bytesTotal: number });
     expect(beats.map((b) => b.phase)).toEqual(expect.arrayContaining(['download', 'check', 'sysprep', 'verify', 'upload']));
     expect(beats.find((b) => b.phase === 'download')!.bytesTotal).toBe(300_000);
     expect(taskDirs()).toEqual([]);

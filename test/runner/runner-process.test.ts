@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
-import { fakeQcow2, startSimEnv, taskFor, uploadImage, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
+import { stringify } from 'yaml';
+import { type FakeTools, fakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 
 // The `snapflow-runner` process itself (its bin launcher, from the sources) against the
 // service double and the simulator: it removes what a crashed run left in the scratch
@@ -49,10 +49,19 @@ beforeAll(async () => {
   mkdirSync(join(scratchDir, 'task-crashed-1', 'tmp'), { recursive: true });
   writeFileSync(join(scratchDir, 'task-crashed-1', 'image.qcow2'), 'half a download');
   configFile = join(env.dir, 'runner.yaml');
-  writeFileSync(configFile, stringify({
-    serviceUrl: service.url, runnerId: 'test-runner', scratchDir, cloudsFile: env.cloudsFile, concurrency: 2, claimWaitSeconds: 2,
-    tools: tools.tools, download: { resumeAttempts: 1, resumeDelay: '100ms' },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      serviceUrl: service.url,
+      runnerId: 'test-runner',
+      scratchDir,
+      cloudsFile: env.cloudsFile,
+      concurrency: 2,
+      claimWaitSeconds: 2,
+      tools: tools.tools,
+      download: { resumeAttempts: 1, resumeDelay: '100ms' },
+    }),
+  );
   runner = start();
   runner.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
 });
@@ -100,10 +109,20 @@ describe('the snapflow-runner process', () => {
     expect(fail.status).toBe(200);
     expect(readdirSync(scratchDir)).toEqual([]);
     // JSON lines, without the token or a lease token
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining([
-      'removed task directories a crashed run left behind', 'runner started', 'task completed', 'stopping: releasing running tasks', 'task failed', 'runner stopped',
-    ]));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'removed task directories a crashed run left behind',
+        'runner started',
+        'task completed',
+        'stopping: releasing running tasks',
+        'task failed',
+        'runner stopped',
+      ]),
+    );
     expect(stdout).not.toContain(service.token);
     expect(stdout).not.toContain(t.lease.token);
   });

@@ -23,41 +23,76 @@ describe('virt-sysprep command lines', () => {
   it('full: default operations, the two deletes plus whitelisted extras, machine-id written empty', () => {
     const plan = buildSysprepCommand(spec({ deletePaths: ['/etc/krb5.keytab', '/root/.k5login'] }), FILE, 'qcow2', ['/root/.k5login']);
     expect(plan.args).toEqual([
-      '--format', 'qcow2', '--add', FILE,
-      '--delete', '/etc/krb5.keytab', '--delete', '/var/lib/cern-private-cloud-addons/state', '--delete', '/root/.k5login',
-      '--write', '/etc/machine-id:',
+      '--format',
+      'qcow2',
+      '--add',
+      FILE,
+      '--delete',
+      '/etc/krb5.keytab',
+      '--delete',
+      '/var/lib/cern-private-cloud-addons/state',
+      '--delete',
+      '/root/.k5login',
+      '--write',
+      '/etc/machine-id:',
     ]);
-    expect(plan).toMatchObject({ linux: true, emptyMachineId: true, hostname: null, deleted: ['/etc/krb5.keytab', '/var/lib/cern-private-cloud-addons/state', '/root/.k5login'] });
+    expect(plan).toMatchObject({
+      linux: true,
+      emptyMachineId: true,
+      hostname: null,
+      deleted: ['/etc/krb5.keytab', '/var/lib/cern-private-cloud-addons/state', '/root/.k5login'],
+    });
   });
 
   it('limited: udev-persistent-net, net-hwaddr and customize (without which the deletes are skipped), no machine-id', () => {
     expect(buildSysprepCommand(spec({ mode: 'limited' }), FILE, 'raw', []).args).toEqual([
-      '--format', 'raw', '--add', FILE,
-      '--enable', 'udev-persistent-net,net-hwaddr,customize',
-      '--delete', '/etc/krb5.keytab', '--delete', '/var/lib/cern-private-cloud-addons/state',
+      '--format',
+      'raw',
+      '--add',
+      FILE,
+      '--enable',
+      'udev-persistent-net,net-hwaddr,customize',
+      '--delete',
+      '/etc/krb5.keytab',
+      '--delete',
+      '/var/lib/cern-private-cloud-addons/state',
     ]);
   });
 
   it('hostname: the limited set plus net-hostname, and the new name written to /etc/hostname', () => {
     const plan = buildSysprepCommand(spec({ mode: 'hostname', hostname: 'web-2.cern.ch' }), FILE, 'qcow2', []);
     expect(plan.args).toEqual([
-      '--format', 'qcow2', '--add', FILE,
-      '--enable', 'udev-persistent-net,net-hwaddr,net-hostname,customize',
-      '--delete', '/etc/krb5.keytab', '--delete', '/var/lib/cern-private-cloud-addons/state',
-      '--write', '/etc/hostname:web-2.cern.ch\n',
+      '--format',
+      'qcow2',
+      '--add',
+      FILE,
+      '--enable',
+      'udev-persistent-net,net-hwaddr,net-hostname,customize',
+      '--delete',
+      '/etc/krb5.keytab',
+      '--delete',
+      '/var/lib/cern-private-cloud-addons/state',
+      '--write',
+      '/etc/hostname:web-2.cern.ch\n',
     ]);
     expect(plan).toMatchObject({ emptyMachineId: false, hostname: 'web-2.cern.ch' });
   });
 
   it('Windows: default operations only', () => {
     expect(buildSysprepCommand(spec({ os: 'WINDOWS' }), FILE, 'qcow2', [])).toEqual({
-      args: ['--format', 'qcow2', '--add', FILE], linux: false, deleted: [], emptyMachineId: false, hostname: null,
+      args: ['--format', 'qcow2', '--add', FILE],
+      linux: false,
+      deleted: [],
+      emptyMachineId: false,
+      hostname: null,
     });
   });
 
   it('refuses what is not whitelisted', () => {
     expect(refusal(() => buildSysprepCommand(spec({ deletePaths: ['/etc/shadow'] }), FILE, 'qcow2', []))).toMatchObject({
-      code: 'path_not_allowed', retryable: false, message: 'delete paths outside the runner\'s whitelist: "/etc/shadow"',
+      code: 'path_not_allowed',
+      retryable: false,
+      message: 'delete paths outside the runner\'s whitelist: "/etc/shadow"',
     });
     // whitelisted but unsafe entries are refused all the same
     for (const bad of ['/a/../etc/shadow', '/etc/x y', '/etc/$(reboot)', '/etc/a,b']) {
@@ -77,22 +112,38 @@ describe('the verify pass', () => {
   const fullPlan = buildSysprepCommand(spec({}), FILE, 'qcow2', []);
 
   it('asks one marked question per check', () => {
-    expect(verifyScript(fullPlan, M).script).toBe([
-      `echo ${M} deleted:0`, 'glob-expand /etc/krb5.keytab',
-      `echo ${M} deleted:1`, 'glob-expand /var/lib/cern-private-cloud-addons/state',
-      `echo ${M} machine-id`, '-filesize /etc/machine-id',
-      `echo ${M} hwaddr`, '-glob grep ^[[:space:]]*HWADDR= /etc/sysconfig/network-scripts/ifcfg-*',
-      `echo ${M} os`, 'inspect-os',
-      `echo ${M} end`, '',
-    ].join('\n'));
+    expect(verifyScript(fullPlan, M).script).toBe(
+      [
+        `echo ${M} deleted:0`,
+        'glob-expand /etc/krb5.keytab',
+        `echo ${M} deleted:1`,
+        'glob-expand /var/lib/cern-private-cloud-addons/state',
+        `echo ${M} machine-id`,
+        '-filesize /etc/machine-id',
+        `echo ${M} hwaddr`,
+        '-glob grep ^[[:space:]]*HWADDR= /etc/sysconfig/network-scripts/ifcfg-*',
+        `echo ${M} os`,
+        'inspect-os',
+        `echo ${M} end`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('passes a clean guest and names each thing left behind', () => {
     const clean = `${M} deleted:0\n${M} deleted:1\n${M} hwaddr\n${M} hostname\nweb-2\n\n${M} os\n/dev/sda1\n${M} end\n`;
     expect(findProblems(hostnamePlan, parseAnswers(clean, M))).toEqual([]);
     const dirty = [
-      `${M} deleted:0`, '/etc/krb5.keytab', `${M} deleted:1`, `${M} machine-id`, '33',
-      `${M} hwaddr`, 'HWADDR=52:54:00:12:34:56', `${M} os`, `${M} end`, '',
+      `${M} deleted:0`,
+      '/etc/krb5.keytab',
+      `${M} deleted:1`,
+      `${M} machine-id`,
+      '33',
+      `${M} hwaddr`,
+      'HWADDR=52:54:00:12:34:56',
+      `${M} os`,
+      `${M} end`,
+      '',
     ].join('\n');
     expect(findProblems(fullPlan, parseAnswers(dirty, M))).toEqual([
       '/etc/krb5.keytab still present (/etc/krb5.keytab)',

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Task } from '../../shared/runner/protocol';
+import { type FakeTools, fakeTools } from '../../bench/lib/runner-doubles/fake-tools';
+import { fakeQcow2, type Harness, runnerHarness, type SimEnv, startSimEnv, taskFor, uploadImage } from '../../bench/lib/runner-doubles/harness';
+import { type ServiceDouble, startServiceDouble } from '../../bench/lib/runner-doubles/service-double';
 import { runTask } from '../../runner/run-task';
 import { targetProperties } from '../../runner/upload';
-import { fakeTools, type FakeTools } from '../../bench/lib/runner-doubles/fake-tools';
-import { fakeQcow2, runnerHarness, startSimEnv, taskFor, uploadImage, type Harness, type SimEnv } from '../../bench/lib/runner-doubles/harness';
-import { startServiceDouble, type ServiceDouble } from '../../bench/lib/runner-doubles/service-double';
+import type { Task } from '../../shared/runner/protocol';
 
 // A retried task never uploads twice: a new attempt of a task whose earlier attempt uploaded
 // and verified its image (and then lost its `complete`) reports that image without
@@ -61,7 +61,9 @@ describe('upload idempotency', () => {
     const puts = filePuts();
     expect(await runTask(again, h.deps, never)).toEqual({ outcome: 'completed', imageId: uploaded!.id, reused: true });
     const complete = service.calls.find((c) => c.taskId === first.id && c.route === 'complete' && c.status === 200)!.body as {
-      imageId: string; verified: { target: Record<string, string> }; warnings: string[];
+      imageId: string;
+      verified: { target: Record<string, string> };
+      warnings: string[];
     };
     expect(complete.imageId).toBe(uploaded!.id);
     expect(complete.verified.target).toEqual({ sha512: uploaded!.os_hash_value });

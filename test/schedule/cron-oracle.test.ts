@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { parseCron, nextAfter, previousSlot, slotsBetween } from '../../shared/schedule/cron';
+import { describe, expect, it } from 'vitest';
 import type { CronExpr } from '../../shared/schedule/cron';
+import { nextAfter, parseCron, previousSlot, slotsBetween } from '../../shared/schedule/cron';
 import { zoneOffsetMs } from '../../shared/schedule/tz';
 
 // Brute-force oracle: walk every minute, derive the wall clock from the zone offset, and
@@ -43,9 +43,7 @@ function oracleSlots(e: CronExpr, tz: string, after: number, horizonMin: number,
     if (!matchesWall(wall)) continue;
     if (!e.wildcardTime) {
       // second occurrence of a repeated wall time: the same wall time was seen at an earlier offset
-      const earlier = [...new Set([offset(t - 3 * 3_600_000), offset(t - 3_600_000)])].some(
-        (oe) => oe > o && offset(wall - oe) === oe,
-      );
+      const earlier = [...new Set([offset(t - 3 * 3_600_000), offset(t - 3_600_000)])].some((oe) => oe > o && offset(wall - oe) === oe);
       if (earlier) continue;
     }
     out.push(t);
@@ -61,7 +59,7 @@ describe('nextAfter against a brute-force oracle', () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return Math.floor(seed / 65536) % n; // low LCG bits cycle quickly
   };
-  const pick = <T,>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
   const minuteF = () => pick(['*', '0', '30', '*/15', '5,35', '10-20/5', `${rnd(60)}`, '*/7']);
   const hourF = () => pick(['*', '2', '0-3', '*/6', '1,2,3', `${rnd(24)}`, '22-23', '2/5']);
   const domF = () => pick(['*', '*', '*', '*', '1', '13', '1-7', '*/10', '28-31', `${1 + rnd(28)}`]);
@@ -123,11 +121,7 @@ describe('the oracle itself', () => {
     const Z = 'Europe/Zurich';
     const run = (e: string, from: string, days: number) =>
       oracleSlots(parseCron(e), Z, new Date(from).getTime(), days * 1440, 100).map((t) => new Date(t).toISOString());
-    expect(run('30 2 * * *', '2026-10-24T00:00:00Z', 3)).toEqual([
-      '2026-10-24T00:30:00.000Z',
-      '2026-10-25T00:30:00.000Z',
-      '2026-10-26T01:30:00.000Z',
-    ]);
+    expect(run('30 2 * * *', '2026-10-24T00:00:00Z', 3)).toEqual(['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
     expect(run('30 2 * * *', '2026-03-27T00:00:00Z', 4)).toEqual([
       '2026-03-27T01:30:00.000Z',
       '2026-03-28T01:30:00.000Z',

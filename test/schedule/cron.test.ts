@@ -1,11 +1,10 @@
-import { describe, it, expect } from 'vitest';
-import { parseCron, nextAfter, previousSlot, slotsBetween, CronError } from '../../shared/schedule/cron';
+import { describe, expect, it } from 'vitest';
+import { CronError, nextAfter, parseCron, previousSlot, slotsBetween } from '../../shared/schedule/cron';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 const next = (e: string, tz: string, at: string) => iso(nextAfter(e, tz, new Date(at)));
 const prev = (e: string, tz: string, at: string) => iso(previousSlot(e, tz, new Date(at)));
-const between = (e: string, tz: string, a: string, b: string) =>
-  slotsBetween(e, tz, new Date(a), new Date(b)).map((d) => d.toISOString());
+const between = (e: string, tz: string, a: string, b: string) => slotsBetween(e, tz, new Date(a), new Date(b)).map((d) => d.toISOString());
 
 const set = (bits: readonly boolean[]) => bits.flatMap((b, i) => (b ? [i] : []));
 
@@ -135,10 +134,7 @@ describe('nextAfter / previousSlot in UTC', () => {
       '2026-12-01T08:30:00.000Z',
     ]);
     expect(next('@weekly', 'UTC', '2026-11-26T00:00:00Z')).toBe('2026-11-29T00:00:00.000Z');
-    expect(between('*/20 0 * * *', 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T02:00:00Z')).toEqual([
-      '2026-01-01T00:20:00.000Z',
-      '2026-01-01T00:40:00.000Z',
-    ]);
+    expect(between('*/20 0 * * *', 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T02:00:00Z')).toEqual(['2026-01-01T00:20:00.000Z', '2026-01-01T00:40:00.000Z']);
   });
 });
 
@@ -163,9 +159,7 @@ describe('time zones and DST (Europe/Zurich: 2026-03-29 02:00→03:00, 2026-10-2
       '2026-03-30T00:30:00.000Z',
     ]);
     // a fixed entry at 03:00 and one in the gap land on the same instant: one slot
-    expect(between('0 2,3 * * *', Z, '2026-03-29T00:00:00Z', '2026-03-29T03:00:00Z')).toEqual([
-      '2026-03-29T01:00:00.000Z',
-    ]);
+    expect(between('0 2,3 * * *', Z, '2026-03-29T00:00:00Z', '2026-03-29T03:00:00Z')).toEqual(['2026-03-29T01:00:00.000Z']);
     expect(next('15 3 * * *', Z, '2026-03-28T12:00:00Z')).toBe('2026-03-29T01:15:00.000Z');
   });
 
@@ -215,8 +209,6 @@ describe('time zones and DST (Europe/Zurich: 2026-03-29 02:00→03:00, 2026-10-2
 
   it('respects notBefore', () => {
     expect(iso(previousSlot('0 0 1 1 *', 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-05-01T00:00:00Z')))).toBeNull();
-    expect(iso(previousSlot('0 0 1 1 *', 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z')))).toBe(
-      '2026-01-01T00:00:00.000Z',
-    );
+    expect(iso(previousSlot('0 0 1 1 *', 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z')))).toBe('2026-01-01T00:00:00.000Z');
   });
 });

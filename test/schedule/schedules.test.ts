@@ -1,11 +1,11 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateSchedules, ScheduleConfigError } from '../../shared/schedule/load';
-import { loadSchedulesNode, readScheduleFiles } from '../../shared/schedule/load-node';
-import { slotKey, missedSlot, nextRun, dueSlots } from '../../shared/schedule/slots';
+import { afterEach, describe, expect, it } from 'vitest';
 import { schedules as declared } from '../../schedules/schedules';
+import { ScheduleConfigError, validateSchedules } from '../../shared/schedule/load';
+import { loadSchedulesNode, readScheduleFiles } from '../../shared/schedule/load-node';
+import { dueSlots, missedSlot, nextRun, slotKey } from '../../shared/schedule/slots';
 
 const valid = {
   name: 'nightly',
@@ -36,9 +36,7 @@ describe('validateSchedules', () => {
   });
 
   it('accepts a selector-only target and aliases', () => {
-    const [s] = validateSchedules([
-      { input: { name: 'tagged', cron: '@daily', target: { cloud: 'prod', selector: { 'snapflow:schedule': 'nightly' } } } },
-    ]);
+    const [s] = validateSchedules([{ input: { name: 'tagged', cron: '@daily', target: { cloud: 'prod', selector: { 'snapflow:schedule': 'nightly' } } } }]);
     expect(s!.target.selector).toEqual({ 'snapflow:schedule': 'nightly' });
   });
 
@@ -58,30 +56,31 @@ describe('validateSchedules', () => {
     [{ notify: { on: ['always'], to: ['ops'] } }, 'schedule "nightly": notify.on.0:'],
   ])('names the schedule and field: %j', (patch, message) => {
     const problems = problemsOf([{ ...valid, ...patch }]);
-    expect(problems.some((p) => p.startsWith(message)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(message)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('labels a schedule without a usable name by position', () => {
     const problems = problemsOf([valid, { ...valid, name: 'bad name' }, { cron: '@daily' }]);
-    expect(problems).toContain(
-      'schedule "bad name": name: must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
-    );
+    expect(problems).toContain('schedule "bad name": name: must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
     expect(problems.some((p) => p.startsWith('schedule #3: name:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('schedule #3: target:'))).toBe(true);
   });
 
   it('rejects duplicate names and unknown notifications', () => {
-    expect(problemsOf([valid, valid])).toEqual([
-      'schedule "nightly": name: duplicate schedule name (also declared in schedules)',
-    ]);
-    expect(problemsOf([{ ...valid, notify: { to: ['ops', 'nope'] } }], ['ops'])).toEqual([
-      'schedule "nightly": notify.to.1: unknown notification "nope"',
-    ]);
+    expect(problemsOf([valid, valid])).toEqual(['schedule "nightly": name: duplicate schedule name (also declared in schedules)']);
+    expect(problemsOf([{ ...valid, notify: { to: ['ops', 'nope'] } }], ['ops'])).toEqual(['schedule "nightly": notify.to.1: unknown notification "nope"']);
   });
 
   it('checks the target cloud of enabled schedules: unknown is an error, defined but unusable a warning', () => {
     const warnings: string[] = [];
-    const clouds = { names: ['prod', 'broken'], problem: (n: string) => (n === 'broken' ? 'clouds.yaml: clouds.broken.auth.pasword: unknown key' : undefined), warn: (l: string) => void warnings.push(l) };
+    const clouds = {
+      names: ['prod', 'broken'],
+      problem: (n: string) => (n === 'broken' ? 'clouds.yaml: clouds.broken.auth.pasword: unknown key' : undefined),
+      warn: (l: string) => void warnings.push(l),
+    };
     const sources = [
       { input: valid, origin: 'a.yaml' },
       { input: { ...valid, name: 'off', enabled: false, target: { cloud: 'nowhere', servers: ['x'] } }, origin: 'a.yaml' },
@@ -93,7 +92,9 @@ describe('validateSchedules', () => {
     ]);
     warnings.length = 0;
     const typo = { input: { ...valid, name: 'typo', target: { cloud: 'prdo', servers: ['x'] } }, origin: 'c.yaml' };
-    expect(() => validateSchedules([...sources, typo], { clouds })).toThrow('c.yaml: schedule "typo": target.cloud: unknown cloud "prdo" (configured clouds: prod, broken)');
+    expect(() => validateSchedules([...sources, typo], { clouds })).toThrow(
+      'c.yaml: schedule "typo": target.cloud: unknown cloud "prdo" (configured clouds: prod, broken)',
+    );
     // a start that fails says why once, without warnings that do not matter any more
     expect(warnings).toEqual([]);
   });
@@ -162,9 +163,7 @@ describe('slots', () => {
   const nightly = s!;
 
   it('builds the idempotency key', () => {
-    expect(slotKey(nightly, new Date('2026-11-26T01:30:00Z'), 'web-1')).toBe(
-      'schedule:nightly:2026-11-26T01:30:00.000Z:web-1',
-    );
+    expect(slotKey(nightly, new Date('2026-11-26T01:30:00Z'), 'web-1')).toBe('schedule:nightly:2026-11-26T01:30:00.000Z:web-1');
   });
 
   it('computes the next run in the schedule zone', () => {
@@ -192,17 +191,13 @@ describe('slots', () => {
   it('returns only the most recent of several missed slots', () => {
     const hourly = { cron: '0 * * * *', timezone: 'UTC', enabled: true };
     const now = new Date('2026-11-26T10:20:00Z');
-    expect(missedSlot(hourly, new Date('2026-11-26T06:00:00Z'), now, 6 * 3_600_000)?.toISOString()).toBe(
-      '2026-11-26T10:00:00.000Z',
-    );
+    expect(missedSlot(hourly, new Date('2026-11-26T06:00:00Z'), now, 6 * 3_600_000)?.toISOString()).toBe('2026-11-26T10:00:00.000Z');
   });
 
   it('lists the slots due since the last tick', () => {
     const since = new Date('2026-11-25T01:30:00Z');
     expect(dueSlots(nightly, since, new Date('2026-11-26T01:29:59Z'))).toEqual([]);
-    expect(dueSlots(nightly, since, new Date('2026-11-26T01:35:00Z')).map((d) => d.toISOString())).toEqual([
-      '2026-11-26T01:30:00.000Z',
-    ]);
+    expect(dueSlots(nightly, since, new Date('2026-11-26T01:35:00Z')).map((d) => d.toISOString())).toEqual(['2026-11-26T01:30:00.000Z']);
     expect(dueSlots(nightly, since, new Date('2026-11-28T03:00:00Z')).length).toBe(3);
     expect(dueSlots({ ...nightly, enabled: false }, since, new Date('2026-11-28T03:00:00Z'))).toEqual([]);
   });

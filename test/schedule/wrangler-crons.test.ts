@@ -1,12 +1,9 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { wranglerCrons } from './wrangler-crons';
 
 describe('wranglerCrons', () => {
   it('reads a one-line array', () => {
-    expect(wranglerCrons('name = "x"\n[triggers]\ncrons = ["0 2 * * *", "*/5 * * * *"]\n')).toEqual([
-      '0 2 * * *',
-      '*/5 * * * *',
-    ]);
+    expect(wranglerCrons('name = "x"\n[triggers]\ncrons = ["0 2 * * *", "*/5 * * * *"]\n')).toEqual(['0 2 * * *', '*/5 * * * *']);
   });
 
   it('reads a multi-line array with comments, literal strings and a trailing comma', () => {

@@ -5,8 +5,8 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
-import { cleanUpServices, exitOf, health, logLines, startService, stop, tempDir, type Running } from './node-entry';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
+import { cleanUpServices, exitOf, health, logLines, type Running, startService, stop, tempDir } from './node-entry';
 
 afterAll(cleanUpServices);
 
@@ -18,7 +18,10 @@ async function expectOneClearLine(s: Running, ...fragments: string[]): Promise<s
   const exit = await exitOf(s);
   expect(exit, s.output()).toEqual({ code: EX_CONFIG, signal: null });
   const errors = logLines(s).filter((l) => l.level >= 50 || l.level === -1);
-  expect(errors.map((l) => l.msg), s.output()).toHaveLength(1);
+  expect(
+    errors.map((l) => l.msg),
+    s.output(),
+  ).toHaveLength(1);
   for (const f of fragments) expect(errors[0]!.msg).toContain(f);
   expect(s.output()).not.toMatch(STACK_FRAME);
   expect(s.output()).not.toContain('listening');
@@ -69,7 +72,17 @@ describe('start-up errors: one line naming the setting and the path, exit 78', {
 
   it('a garbled clouds.yaml: the line where the fault is, not the end of the file', async () => {
     const dir = tempDir();
-    const lines = ['clouds:', '  a:', '    auth:', '      auth_url: http://127.0.0.1:9/v3', '      password: "never-closed-secret', '  b:', '    auth:', '      auth_url: http://127.0.0.1:9/v3', ''];
+    const lines = [
+      'clouds:',
+      '  a:',
+      '    auth:',
+      '      auth_url: http://127.0.0.1:9/v3',
+      '      password: "never-closed-secret',
+      '  b:',
+      '    auth:',
+      '      auth_url: http://127.0.0.1:9/v3',
+      '',
+    ];
     writeFileSync(join(dir, 'clouds.yaml'), lines.join('\n'));
     const s = await startService(dir);
     const line = await expectOneClearLine(s, `${join(dir, 'clouds.yaml')}:5:17: YAML syntax error (a double quote opened here is never closed)`);
@@ -81,7 +94,10 @@ describe('start-up errors: one line naming the setting and the path, exit 78', {
     mkdirSync(join(dir, 'schedules'));
     writeFileSync(join(dir, 'schedules', 'db.yaml'), 'name: db-weekly\ncron: "30 2 * * SUN"\ntarget: {cloud: prdo, servers: [db-1]}\n');
     const s = await startService(dir, { SNAPFLOW_SCHEDULES_DIR: join(dir, 'schedules') });
-    await expectOneClearLine(s, `${join(dir, 'schedules', 'db.yaml')}: schedule "db-weekly": target.cloud: unknown cloud "prdo" (configured clouds: sim, sim-dest`);
+    await expectOneClearLine(
+      s,
+      `${join(dir, 'schedules', 'db.yaml')}: schedule "db-weekly": target.cloud: unknown cloud "prdo" (configured clouds: sim, sim-dest`,
+    );
   });
 });
 
@@ -94,7 +110,14 @@ describe('broken cloud entries: the service keeps serving', { timeout: 120_000 }
     sim.state.addServer({ name: 'web' });
     const dir = tempDir();
     const pw = 'url-password-never-echoed';
-    const auth = (extra: string[]) => ['    auth:', ...extra.map((l) => `      ${l}`), '      username: admin', '      project_name: admin', '      user_domain_id: default', '      project_domain_id: default'];
+    const auth = (extra: string[]) => [
+      '    auth:',
+      ...extra.map((l) => `      ${l}`),
+      '      username: admin',
+      '      project_name: admin',
+      '      user_domain_id: default',
+      '      project_domain_id: default',
+    ];
     const cloudsFile = join(dir, 'clouds.yaml');
     writeFileSync(
       cloudsFile,
@@ -136,7 +159,11 @@ describe('broken cloud entries: the service keeps serving', { timeout: 120_000 }
       { name: 'typo', ok: false, message: `unusable: ${problem('typo', 'pasword: unknown key (did you mean auth.password?)')}` },
       { name: 'nourl', ok: false, message: `unusable: ${problem('nourl', 'auth_url: is missing')}` },
       { name: 'notaurl', ok: false, message: `unusable: ${problem('notaurl', 'auth_url: must be an http(s) URL')}` },
-      { name: 'inurl', ok: false, message: `unusable: ${problem('inurl', 'auth_url: must not contain a user name or password (user:password@); use auth.username and auth.password')}` },
+      {
+        name: 'inurl',
+        ok: false,
+        message: `unusable: ${problem('inurl', 'auth_url: must not contain a user name or password (user:password@); use auth.username and auth.password')}`,
+      },
     ]);
 
     const api = async (method: string, path: string, body?: unknown) => {
@@ -145,7 +172,14 @@ describe('broken cloud entries: the service keeps serving', { timeout: 120_000 }
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      return { status: res.status, body: (await res.json()) as { error?: { code: string; field?: string; message: string; details?: { errors: { message: string }[] } }; jobs?: unknown[]; errors?: unknown[] } };
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          error?: { code: string; field?: string; message: string; details?: { errors: { message: string }[] } };
+          jobs?: unknown[];
+          errors?: unknown[];
+        },
+      };
     };
     const refused = await api('POST', '/v1/jobs', { kind: 'snapshot', cloud: 'typo', server: 'web' });
     expect(refused.status).toBe(400);
@@ -163,7 +197,9 @@ describe('broken cloud entries: the service keeps serving', { timeout: 120_000 }
     expect((await health(s)).clouds[0]).toEqual({ name: 'good', ok: true });
     const lines = logLines(s);
     for (const name of ['typo', 'nourl', 'notaurl', 'inurl']) {
-      expect(lines.filter((l) => l.level === 50 && l.msg.startsWith(`cloud "${name}" is unusable, its jobs are refused: ${cloudsFile}: clouds.${name}.auth.`))).toHaveLength(1);
+      expect(
+        lines.filter((l) => l.level === 50 && l.msg.startsWith(`cloud "${name}" is unusable, its jobs are refused: ${cloudsFile}: clouds.${name}.auth.`)),
+      ).toHaveLength(1);
     }
     expect(lines.filter((l) => l.level === 40 && l.msg.includes('schedule "on-typo": target.cloud: cloud "typo" is unusable'))).toHaveLength(1);
     expect(s.output()).not.toMatch(/unhandled|uncaught|NonRetryableError/i);

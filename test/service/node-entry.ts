@@ -1,7 +1,7 @@
 // The real Node entry (`npm start` = functions/node-main.ts) as a child process, from a
 // temp working directory with no OpenStack configuration anywhere it could look. Shared by
 // the start-up, configuration-error and secrets tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -130,8 +130,5 @@ export function exitOf(s: Running, ms = 60_000): Promise<Exit> {
 
 export async function stop(s: Running): Promise<Exit> {
   s.child.kill('SIGTERM');
-  return Promise.race([
-    s.exited,
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no exit within 8 s after SIGTERM:\n${s.output()}`)), 8_000)),
-  ]);
+  return Promise.race([s.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no exit within 8 s after SIGTERM:\n${s.output()}`)), 8_000))]);
 }

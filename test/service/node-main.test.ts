@@ -55,10 +55,7 @@ describe('node-main start-up', () => {
 
   it('SNAPFLOW_TIME_SCALE outside (0, 1] stops start-up naming the variable', async () => {
     const s = await startService(tempDir(), { SNAPFLOW_TIME_SCALE: '2' });
-    const exit = await Promise.race([
-      s.exited,
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`still running:\n${s.output()}`)), 20_000)),
-    ]);
+    const exit = await Promise.race([s.exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`still running:\n${s.output()}`)), 20_000))]);
     expect(exit.code).toBe(78);
     expect(s.output()).toContain('SNAPFLOW_TIME_SCALE: must be a number greater than 0 and at most 1');
   });

@@ -4,13 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createJobNotifications, type JobNotifications } from '../../functions/notifications';
 import type { NotificationConfig } from '../../shared/config/load';
 import { defineStep, defineWorkflow } from '../../shared/engine/define';
 import { createEngine, type Engine } from '../../shared/engine/engine';
 import { done, fail } from '../../shared/engine/results';
 import type { Job, JobStore } from '../../shared/jobs/types';
-import { ScheduleSchema, type Schedule } from '../../shared/schedule/schema';
-import { createJobNotifications, type JobNotifications } from '../../functions/notifications';
+import { type Schedule, ScheduleSchema } from '../../shared/schedule/schema';
 import { MemoryJobStore } from '../engine/memory-store';
 
 interface Received {

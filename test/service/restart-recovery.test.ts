@@ -4,7 +4,7 @@
 // resumes. A restarted service holds the table's instance lock, so it takes its dead
 // predecessor's leases back at once instead of waiting them out; a second service on the
 // same file is refused with one line naming the setting and the holder's pid.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import type { Job } from '../../shared/jobs/types';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'functions', 'node-main.ts');
@@ -136,7 +136,10 @@ describe('restart recovery (real node-main, SQLite, kill -9)', () => {
       await healthy(second);
       // the same job table, a second service: refused at start, one line, no stack trace
       const intruder = await startService();
-      const code = await Promise.race([intruder.exited, new Promise<never>((_, ko) => setTimeout(() => ko(new Error(`still running:\n${intruder.output()}`)), 60_000))]);
+      const code = await Promise.race([
+        intruder.exited,
+        new Promise<never>((_, ko) => setTimeout(() => ko(new Error(`still running:\n${intruder.output()}`)), 60_000)),
+      ]);
       expect(code).not.toBe(0);
       expect(intruder.output()).toContain('SNAPFLOW_DB');
       expect(intruder.output()).toContain(`in use by another snapflow service (pid ${second.child.pid}`);

@@ -6,12 +6,12 @@
 // way), and every log line, every API response and every row of every job-table table
 // searched for each secret: no hit.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { cleanUpServices, health, startService, stop, tempDir, until } from './node-entry';
 
 const planted = (what: string) => `planted-${what}-${randomBytes(6).toString('hex')}`;
@@ -152,7 +152,8 @@ describe('secrets', { timeout: 180_000 }, () => {
     expect((await call('GET', '/v1/jobs', { token: S.wrongToken })).status).toBe(401);
     expect((await call('GET', `/v1/jobs?token=${S.queryToken}`, { token: null })).status).toBeGreaterThanOrEqual(400);
     expect((await call('POST', '/v1/jobs', { body: { kind: 'snapshot', cloud: 'pw', server: 'web-secret', secret: S.webhookSecret } })).status).toBe(400);
-    for (const path of ['/v1/jobs?limit=100', '/v1/snapshots?cloud=pw&server=web-secret', '/v1/schedules', '/v1/jobs/no-such-job', '/nowhere']) await call('GET', path);
+    for (const path of ['/v1/jobs?limit=100', '/v1/snapshots?cloud=pw&server=web-secret', '/v1/schedules', '/v1/jobs/no-such-job', '/nowhere'])
+      await call('GET', path);
     for (const path of ['/healthz', '/metrics', '/openapi.json', '/docs']) await call('GET', path, { token: null });
 
     // the planted secrets were in play: hooks and notifications went to their URLs (after
@@ -167,7 +168,13 @@ describe('secrets', { timeout: 180_000 }, () => {
     const rows: string[] = [];
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-      for (const { name } of tables) rows.push(...db.prepare(`SELECT * FROM "${name}"`).all().map((r) => `${name}: ${JSON.stringify(r)}`));
+      for (const { name } of tables)
+        rows.push(
+          ...db
+            .prepare(`SELECT * FROM "${name}"`)
+            .all()
+            .map((r) => `${name}: ${JSON.stringify(r)}`),
+        );
       expect(rows.filter((r) => r.startsWith('jobs: ')).length).toBeGreaterThanOrEqual(4);
     } finally {
       db.close();
@@ -175,7 +182,9 @@ describe('secrets', { timeout: 180_000 }, () => {
 
     const places = { logs: s.output(), responses: responses.join('\n'), 'job table': rows.join('\n') };
     const hits = Object.entries(S).flatMap(([name, value]) =>
-      Object.entries(places).filter(([, text]) => text.includes(value) || text.includes(encodeURIComponent(value))).map(([where]) => `${name} in ${where}`),
+      Object.entries(places)
+        .filter(([, text]) => text.includes(value) || text.includes(encodeURIComponent(value)))
+        .map(([where]) => `${name} in ${where}`),
     );
     expect(hits).toEqual([]);
     // the refused URL was reported, by key, without its password

@@ -14,7 +14,9 @@ beforeAll(async () => {
   api = client(sim, s);
   cv = client(sim, s, '2.93');
 });
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 const vpath = (p: string) => `/v3/${s.projectId}${p}`;
 const vol = async (id: string) => (await api('GET', vpath(`/volumes/${id}`), undefined, { 'OpenStack-API-Version': 'volume 3.60' })).json.volume;
@@ -39,7 +41,12 @@ describe('cinder and boot from volume', () => {
     const volId = created.json.volume.id;
     await untilVol(volId, 'available');
     const boot = await api('POST', '/v2.1/servers', {
-      server: { name: 'bfv', flavorRef: '42', networks: 'none', block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: volId, boot_index: 0, delete_on_termination: false }] },
+      server: {
+        name: 'bfv',
+        flavorRef: '42',
+        networks: 'none',
+        block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: volId, boot_index: 0, delete_on_termination: false }],
+      },
     });
     expect(boot.status).toBe(202);
     const id = boot.json.server.id;
@@ -88,7 +95,14 @@ describe('cinder and boot from volume', () => {
 
   it('boots image -> volume with delete_on_termination and deletes that volume with the server', async () => {
     const boot = await api('POST', '/v2.1/servers', {
-      server: { name: 'i2v', flavorRef: '42', networks: 'none', block_device_mapping_v2: [{ source_type: 'image', destination_type: 'volume', uuid: sim.state.baseImageId, boot_index: 0, volume_size: 1, delete_on_termination: true }] },
+      server: {
+        name: 'i2v',
+        flavorRef: '42',
+        networks: 'none',
+        block_device_mapping_v2: [
+          { source_type: 'image', destination_type: 'volume', uuid: sim.state.baseImageId, boot_index: 0, volume_size: 1, delete_on_termination: true },
+        ],
+      },
     });
     const id = boot.json.server.id;
     await waitFor(async () => (await api('GET', `/v2.1/servers/${id}`)).json.server.status === 'ACTIVE');
@@ -106,7 +120,9 @@ describe('cinder and boot from volume', () => {
     const v1 = (await api('POST', vpath('/volumes'), { volume: { snapshot_id: sn.id, name: 'from-snap' } })).json.volume;
     expect(v1.snapshot_id).toBe(sn.id);
     await untilVol(v1.id, 'available');
-    const up = await api('POST', vpath(`/volumes/${v1.id}/action`), { 'os-volume_upload_image': { image_name: 'exported', disk_format: 'raw', container_format: 'bare', force: false } });
+    const up = await api('POST', vpath(`/volumes/${v1.id}/action`), {
+      'os-volume_upload_image': { image_name: 'exported', disk_format: 'raw', container_format: 'bare', force: false },
+    });
     expect(up.status).toBe(202);
     expect(up.json['os-volume_upload_image']).toMatchObject({ id: v1.id, status: 'uploading', image_name: 'exported' });
     expect((await vol(v1.id)).status).toBe('uploading');

@@ -9,7 +9,9 @@ let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
 beforeAll(async () => ({ sim, s, api } = await openSimSession()));
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 const X = '00000000-0000-0000-0000-000000000000';
 const PATCH = 'application/openstack-images-v2.1-json-patch';
@@ -59,14 +61,16 @@ describe('glance errors follow webob content negotiation', () => {
     expect((await api('POST', '/v2/images', { size: 1 }, { Accept: 'text/html' })).text).toContain('Attribute &#x27;size&#x27; is read-only.');
     const u = await fetch(`${sim.url}/v2/images/${X}`, { headers: JSON_ACCEPT });
     expect(u.status).toBe(401);
-    expect(((await u.json()) as { code: string; title: string })).toMatchObject({ code: '401 Unauthorized', title: 'Unauthorized' });
+    expect((await u.json()) as { code: string; title: string }).toMatchObject({ code: '401 Unauthorized', title: 'Unauthorized' });
   });
 
   it('405 and 415 use their own webob templates', async () => {
     const j = await api('POST', `/v2/images/${X}`, undefined, JSON_ACCEPT);
     expect(j.status).toBe(405);
     expect(j.headers.get('allow')).toBe('GET, PATCH, DELETE');
-    expect(j.text).toBe('{"message": "The method POST is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}');
+    expect(j.text).toBe(
+      '{"message": "The method POST is not allowed for this resource. <br /><br />\\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}',
+    );
     const p = await api('POST', `/v2/images/${X}`, undefined, { Accept: 'text/plain' });
     expect(p.text).toBe('405 Method Not Allowed\n\nThe method POST is not allowed for this resource. \n\n ');
     const m = await patch(X, [], 'application/json', 'text/plain');
@@ -75,18 +79,25 @@ describe('glance errors follow webob content negotiation', () => {
     expect(m.text).toBe('415 Unsupported Media Type\n\nThe request media type application/json is not supported by this server. \n\n ');
     // upload: the media type is checked before the image is looked up
     const up = await api('PUT', `/v2/images/${X}/file`, 'abc', { 'Content-Type': 'text/plain', ...JSON_ACCEPT });
-    expect(up.text).toBe('{"message": "The request media type text/plain is not supported by this server.\\n<br /><br />\\n", "code": "415 Unsupported Media Type", "title": "Unsupported Media Type"}');
+    expect(up.text).toBe(
+      '{"message": "The request media type text/plain is not supported by this server.\\n<br /><br />\\n", "code": "415 Unsupported Media Type", "title": "Unsupported Media Type"}',
+    );
   });
 
   it('PATCH checks the whole body before looking the image up', async () => {
     const bogus = await patch(X, [{ op: 'bogus', path: '/name', value: 'x' }]);
     expect(bogus.status).toBe(400);
-    expect(bogus.text).toBe('{"message": "Invalid operation: `bogus`. It must be one of the following: add, remove, replace.<br /><br />\\n\\n\\n", "code": "400 Bad Request", "title": "Bad Request"}');
+    expect(bogus.text).toBe(
+      '{"message": "Invalid operation: `bogus`. It must be one of the following: add, remove, replace.<br /><br />\\n\\n\\n", "code": "400 Bad Request", "title": "Bad Request"}',
+    );
     const msg = async (body: unknown, ct = PATCH) => {
       const r = await patch(X, body, ct);
       return [r.status, r.json.message.replace(/<br \/><br \/>\n\n\n$/, '')];
     };
-    expect(await msg([{ path: '/name', value: 'x' }])).toEqual([400, 'Unable to find `op` in JSON Schema change. It must be one of the following: add, remove, replace.']);
+    expect(await msg([{ path: '/name', value: 'x' }])).toEqual([
+      400,
+      'Unable to find `op` in JSON Schema change. It must be one of the following: add, remove, replace.',
+    ]);
     expect(await msg([{ op: 'replace', value: 'x' }])).toEqual([400, "Unable to find 'path' in JSON Schema change"]);
     expect(await msg([{ op: 'replace', path: '/name' }])).toEqual([400, 'Operation "replace" requires a member named "value".']);
     expect(await msg([{ op: 'replace', path: 'name', value: 'x' }])).toEqual([400, 'Pointer `name` does not start with "/".']);
@@ -99,8 +110,14 @@ describe('glance errors follow webob content negotiation', () => {
     expect((await msg([{ op: 'add', path: '/foo', value: 5 }]))[1]).toMatch(/^Provided object does not match schema 'image': 5 is not of type 'string'/);
     // the v2.0 media type is the draft-4 form: {"add": "/path", "value": ...}
     const d4 = 'application/openstack-images-v2.0-json-patch';
-    expect(await msg([{ op: 'add', path: '/foo', value: 'x' }], d4)).toEqual([400, 'Operation objects must contain exactly one member named "add", "remove", or "replace".']);
-    expect(await msg([{ add: '/foo', replace: '/bar', value: 'x' }], d4)).toEqual([400, 'Operation objects must contain only one member named "add", "remove", or "replace".']);
+    expect(await msg([{ op: 'add', path: '/foo', value: 'x' }], d4)).toEqual([
+      400,
+      'Operation objects must contain exactly one member named "add", "remove", or "replace".',
+    ]);
+    expect(await msg([{ add: '/foo', replace: '/bar', value: 'x' }], d4)).toEqual([
+      400,
+      'Operation objects must contain only one member named "add", "remove", or "replace".',
+    ]);
     // a valid body on a missing image: now the 404
     expect((await patch(X, [{ op: 'remove', path: '/name' }])).status).toBe(404);
   });
@@ -111,7 +128,9 @@ describe('glance errors follow webob content negotiation', () => {
     expect([d4.status, d4.json.foo]).toEqual([200, 'x']);
     const rm = await patch(img.id, [{ op: 'remove', path: '/name' }]);
     expect(rm.status).toBe(403);
-    expect(rm.text).toBe('{"message": "Access was denied to this resource.<br /><br />\\nProperty name may not be removed.\\n\\n", "code": "403 Forbidden", "title": "Forbidden"}');
+    expect(rm.text).toBe(
+      '{"message": "Access was denied to this resource.<br /><br />\\nProperty name may not be removed.\\n\\n", "code": "403 Forbidden", "title": "Forbidden"}',
+    );
   });
 });
 
@@ -129,12 +148,16 @@ describe('nova and cinder errors', () => {
   it('server create: jsonschema messages in schema order, the missing image before the flavor', async () => {
     const create = async (server: unknown) => (await api('POST', '/v2.1/servers', server === undefined ? {} : { server })).json.badRequest.message;
     expect(await create({ name: 'x', networks: 'none' })).toBe(
-      "Invalid input for field/attribute server. Value: {'name': 'x', 'networks': 'none'}. 'flavorRef' is a required property");
+      "Invalid input for field/attribute server. Value: {'name': 'x', 'networks': 'none'}. 'flavorRef' is a required property",
+    );
     expect(await create({ flavorRef: '42', networks: 'none' })).toBe(
-      "Invalid input for field/attribute server. Value: {'flavorRef': '42', 'networks': 'none'}. 'name' is a required property");
+      "Invalid input for field/attribute server. Value: {'flavorRef': '42', 'networks': 'none'}. 'name' is a required property",
+    );
     expect(await create(undefined)).toBe("'server' is a required property");
     expect(await create({ name: '', flavorRef: '42', networks: 'none' })).toBe("Invalid input for field/attribute name. Value: . '' is too short");
-    expect(await create({ name: 'x', imageRef: 'x' })).toBe("Invalid input for field/attribute imageRef. Value: x. 'x' is not valid under any of the given schemas");
+    expect(await create({ name: 'x', imageRef: 'x' })).toBe(
+      "Invalid input for field/attribute imageRef. Value: x. 'x' is not valid under any of the given schemas",
+    );
     expect(await create({ name: 'x', flavorRef: '999', networks: 'none' })).toBe('Missing imageRef attribute');
   });
 });
@@ -161,7 +184,8 @@ describe('keystone', () => {
     const other = await fetch(`${sim.authUrl}/projects/${s.projectId}`, { headers: { 'X-Auth-Token': dest.token } });
     expect(other.status).toBe(403);
     expect(((await other.json()) as { error: { message: string } }).error.message).toBe(
-      'You are not authorized to perform the requested action: identity:get_project.');
+      'You are not authorized to perform the requested action: identity:get_project.',
+    );
   });
 
   it('token validation without X-Subject-Token: 404 "No token in the request"', async () => {

@@ -7,8 +7,13 @@ let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
 beforeAll(async () => ({ sim, s, api } = await openSimSession()));
-afterAll(async () => { await sim.close(); });
-afterEach(() => { sim.faults.clear(); sim.counters.reset(); });
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(() => {
+  sim.faults.clear();
+  sim.counters.reset();
+});
 
 describe('fault injection and counters', () => {
   it('fails N times with the service error shape, then recovers', async () => {
@@ -30,7 +35,13 @@ describe('fault injection and counters', () => {
     sim.faults.add({ route: 'POST /v3/auth/tokens', times: 1, status: 503 });
     await expect(login(sim)).rejects.toThrow(/503/);
     expect((await login(sim)).token).toBeTruthy();
-    sim.faults.add({ route: 'GET /v2.1/flavors', times: 1, status: 429, body: { overLimit: { code: 429, message: 'slow down' } }, headers: { 'Retry-After': '1' } });
+    sim.faults.add({
+      route: 'GET /v2.1/flavors',
+      times: 1,
+      status: 429,
+      body: { overLimit: { code: 429, message: 'slow down' } },
+      headers: { 'Retry-After': '1' },
+    });
     const f = await api('GET', '/v2.1/flavors');
     expect(f.status).toBe(429);
     expect(f.json.overLimit.message).toBe('slow down');
@@ -39,8 +50,12 @@ describe('fault injection and counters', () => {
 
   it('targets one action by name and counts actions separately', async () => {
     const id = sim.state.addServer({ name: 'f' }).id;
-    sim.faults.add({ route: 'POST /v2.1/servers/{id}/action:createImage', times: 1, status: 409,
-      body: { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${id} while it is in task_state image_snapshot` } } });
+    sim.faults.add({
+      route: 'POST /v2.1/servers/{id}/action:createImage',
+      times: 1,
+      status: 409,
+      body: { conflictingRequest: { code: 409, message: `Cannot 'createImage' instance ${id} while it is in task_state image_snapshot` } },
+    });
     const stop = await api('POST', `/v2.1/servers/${id}/action`, { 'os-stop': null });
     expect(stop.status).toBe(202);
     await new Promise((r) => setTimeout(r, 80));
@@ -57,7 +72,10 @@ describe('fault injection and counters', () => {
   it('delays and drops connections', async () => {
     sim.faults.add({ route: /^\/v2\.1\/flavors$/, times: 1, delayMs: 300 });
     let delayedDone = false;
-    const delayed = api('GET', '/v2.1/flavors').then((r) => { delayedDone = true; return r; });
+    const delayed = api('GET', '/v2.1/flavors').then((r) => {
+      delayedDone = true;
+      return r;
+    });
     // a request sent after the delayed one overtakes it
     expect((await api('GET', '/v2.1/flavors/42')).status).toBe(200);
     expect(delayedDone).toBe(false);
@@ -79,7 +97,9 @@ describe('fault injection and counters', () => {
     const img = (await api('POST', '/v2/images', { name: 'u', disk_format: 'raw', container_format: 'bare' })).json;
     sim.faults.add({ route: 'PUT /v2/images/{id}/file', times: 1, status: 503 });
     const r = await fetch(`${sim.url}/v2/images/${img.id}/file`, {
-      method: 'PUT', body: Buffer.alloc(4096), headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream' },
+      method: 'PUT',
+      body: Buffer.alloc(4096),
+      headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream' },
     });
     expect(r.status).toBe(503);
     expect((await api('GET', `/v2/images/${img.id}`)).json.status).toBe('queued');

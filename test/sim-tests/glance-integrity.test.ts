@@ -10,7 +10,7 @@ import { IntegrityError } from '../../shared/openstack/errors';
 import { verifyHashes } from '../../shared/openstack/image-integrity';
 import { imageSchema } from '../../shared/openstack/image-schemas';
 import { imageView } from '../../shared/sim/glance-view';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 // Which digest the client checks: Glance's multihash (whatever `hashing_algorithm` the cloud
 // uses), md5 only for an image without one, size alone when Glance recorded nothing; and a
@@ -58,7 +58,9 @@ describe('image integrity', () => {
       expect(await fresh.image.upload(first.id, { bytes: data })).toMatchObject({ verified: [] });
       const second = await fresh.image.create({ name: 'second', disk_format: 'raw', container_format: 'bare' });
       expect(await fresh.image.upload(second.id, { bytes: data })).toEqual({
-        bytes: data.length, digests: { sha256: hex('sha256') }, verified: ['sha256'],
+        bytes: data.length,
+        digests: { sha256: hex('sha256') },
+        verified: ['sha256'],
       });
       const down = await fresh.image.download(second.id, { path: file() });
       expect(down).toEqual({ bytes: data.length, digests: { sha256: hex('sha256') }, verified: ['sha256'] });
@@ -96,8 +98,8 @@ describe('image integrity', () => {
     const img = sim.state.images.get(id)!;
     Object.assign(img, { hashAlgo: null, hashValue: null, checksum: null });
     const got = { status: 200, headers: new Headers(), bytes: data.length, digests: {} };
-    expect(() => verifyHashes(
-      { ...imageSchema.parse(imageView(img)), size: data.length + 1 }, got, { service: 'image', method: 'GET', path: '/x' }, 'downloaded',
-    )).toThrow(`${data.length} bytes != size ${data.length + 1}`);
+    expect(() =>
+      verifyHashes({ ...imageSchema.parse(imageView(img)), size: data.length + 1 }, got, { service: 'image', method: 'GET', path: '/x' }, 'downloaded'),
+    ).toThrow(`${data.length} bytes != size ${data.length + 1}`);
   });
 });

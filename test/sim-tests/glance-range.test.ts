@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimHandle } from '../../shared/sim/server';
+import { type SimHandle, startSimulator } from '../../shared/sim/server';
 
 // Ranged image downloads, answered as Glance 25 answers them (webob's single-range parser):
 // 206 with Content-Range, 416 for a range it cannot serve, 400 for several ranges.

@@ -10,7 +10,9 @@ let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
 beforeAll(async () => ({ sim, s, api } = await openSimSession()));
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 const PATCH = { 'Content-Type': 'application/openstack-images-v2.1-json-patch' };
 const newImage = async (extra: Record<string, unknown> = {}) =>
@@ -18,7 +20,9 @@ const newImage = async (extra: Record<string, unknown> = {}) =>
 type Body = NonNullable<RequestInit['body']>;
 const upload = (id: string, body: Body, headers: Record<string, string> = {}) =>
   fetch(`${sim.url}/v2/images/${id}/file`, {
-    method: 'PUT', body, headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream', ...headers },
+    method: 'PUT',
+    body,
+    headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream', ...headers },
     duplex: 'half',
   } as RequestInit);
 
@@ -34,7 +38,15 @@ describe('glance', () => {
     expect(r.status).toBe(201);
     expect(r.headers.get('location')).toBe(`${sim.url}/v2/images/${r.json.id}`);
     expect(r.headers.get('x-openstack-request-id')).toMatch(/^req-/);
-    expect(r.json).toMatchObject({ status: 'queued', visibility: 'shared', size: null, checksum: null, os_hash_value: null, snapflow_job: 'p1', owner: s.projectId });
+    expect(r.json).toMatchObject({
+      status: 'queued',
+      visibility: 'shared',
+      size: null,
+      checksum: null,
+      os_hash_value: null,
+      snapflow_job: 'p1',
+      owner: s.projectId,
+    });
     expect(Object.keys(r.json)[0]).toBe('snapflow_job');
     expect(r.json).not.toHaveProperty('stores');
   });
@@ -45,13 +57,27 @@ describe('glance', () => {
     const total = 48;
     const md5 = createHash('md5');
     const sha = createHash('sha512');
-    for (let i = 0; i < total; i++) { md5.update(chunk); sha.update(chunk); }
+    for (let i = 0; i < total; i++) {
+      md5.update(chunk);
+      sha.update(chunk);
+    }
     let n = 0;
-    const src = new Readable({ read() { this.push(n++ < total ? chunk : null); } });
+    const src = new Readable({
+      read() {
+        this.push(n++ < total ? chunk : null);
+      },
+    });
     const up = await upload(img.id, Readable.toWeb(src) as unknown as Body);
     expect(up.status).toBe(204);
     const got = (await api('GET', `/v2/images/${img.id}`)).json;
-    expect(got).toMatchObject({ status: 'active', size: total << 20, checksum: md5.digest('hex'), os_hash_algo: 'sha512', os_hash_value: sha.digest('hex'), stores: 'fs' });
+    expect(got).toMatchObject({
+      status: 'active',
+      size: total << 20,
+      checksum: md5.digest('hex'),
+      os_hash_algo: 'sha512',
+      os_hash_value: sha.digest('hex'),
+      stores: 'fs',
+    });
     const dl = await fetch(`${sim.url}/v2/images/${img.id}/file`, { headers: { 'X-Auth-Token': s.token } });
     expect(dl.headers.get('content-md5')).toBe(got.checksum);
     expect(dl.headers.get('content-length')).toBe(String(total << 20));
@@ -78,11 +104,15 @@ describe('glance', () => {
     const img = await newImage();
     await new Promise<void>((ok) => {
       const req = request(`${sim.url}/v2/images/${img.id}/file`, {
-        method: 'PUT', headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream', 'Content-Length': '100000' },
+        method: 'PUT',
+        headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/octet-stream', 'Content-Length': '100000' },
       });
       req.on('error', () => ok());
       req.write(Buffer.alloc(1000));
-      setTimeout(() => { req.destroy(); ok(); }, 30);
+      setTimeout(() => {
+        req.destroy();
+        ok();
+      }, 30);
     });
     await waitFor(async () => (await api('GET', `/v2/images/${img.id}`)).json.status === 'queued');
   });
@@ -92,15 +122,24 @@ describe('glance', () => {
     const wrong = await api('PATCH', `/v2/images/${img.id}`, []);
     expect(wrong.status).toBe(415);
     expect(wrong.headers.get('accept-patch')).toContain('application/openstack-images-v2.1-json-patch');
-    const ok = await api('PATCH', `/v2/images/${img.id}`, [
-      { op: 'add', path: '/foo', value: 'bar' }, { op: 'replace', path: '/name', value: 'renamed' }, { op: 'remove', path: '/snapflow_job' },
-    ], PATCH);
+    const ok = await api(
+      'PATCH',
+      `/v2/images/${img.id}`,
+      [
+        { op: 'add', path: '/foo', value: 'bar' },
+        { op: 'replace', path: '/name', value: 'renamed' },
+        { op: 'remove', path: '/snapflow_job' },
+      ],
+      PATCH,
+    );
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ foo: 'bar', name: 'renamed' });
     expect(ok.json).not.toHaveProperty('snapflow_job');
     const missing = await api('PATCH', `/v2/images/${img.id}`, [{ op: 'remove', path: '/nope' }], PATCH);
     expect(missing.status).toBe(409);
-    expect(missing.text).toBe('<html>\n <head>\n  <title>409 Conflict</title>\n </head>\n <body>\n  <h1>409 Conflict</h1>\n  There was a conflict when trying to complete your request.<br /><br />\nProperty nope does not exist.\n\n\n </body>\n</html>');
+    expect(missing.text).toBe(
+      '<html>\n <head>\n  <title>409 Conflict</title>\n </head>\n <body>\n  <h1>409 Conflict</h1>\n  There was a conflict when trying to complete your request.<br /><br />\nProperty nope does not exist.\n\n\n </body>\n</html>',
+    );
   });
 
   it('lists with property filters, sorting and the next link', async () => {
@@ -123,7 +162,9 @@ describe('glance', () => {
     expect(del.status).toBe(204);
     const gone = await api('GET', `/v2/images/${img.id}`);
     expect(gone.status).toBe(404);
-    expect(gone.text).toBe(`<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID ${img.id}<br /><br />\n\n\n\n </body>\n</html>`);
+    expect(gone.text).toBe(
+      `<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID ${img.id}<br /><br />\n\n\n\n </body>\n</html>`,
+    );
     const again = await api('DELETE', `/v2/images/${img.id}`);
     expect(again.text).toContain(`Failed to find image ${img.id} to delete`);
   });

@@ -1,7 +1,12 @@
-import { startSimulator } from '../../shared/sim/server';
 import type { SimHandle } from '../../shared/sim/server';
+import { startSimulator } from '../../shared/sim/server';
 
-export interface Session { token: string; projectId: string; userId: string; catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }> }
+export interface Session {
+  token: string;
+  projectId: string;
+  userId: string;
+  catalog: Array<{ type: string; endpoints: Array<{ interface: string; url: string }> }>;
+}
 
 export async function login(sim: SimHandle, project = 'admin', user = 'admin', password = user === 'admin' ? 'admin-secret' : 'demo-secret'): Promise<Session> {
   const r = await fetch(`${sim.authUrl}/auth/tokens`, {
@@ -19,7 +24,12 @@ export async function login(sim: SimHandle, project = 'admin', user = 'admin', p
   return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, userId: body.token.user.id, catalog: body.token.catalog };
 }
 
-export interface Res { status: number; headers: Headers; text: string; json: any }
+export interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
 
 export function client(sim: SimHandle, s: Session, mv = '2.79') {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> => {
@@ -34,7 +44,11 @@ export function client(sim: SimHandle, s: Session, mv = '2.79') {
     const r = await fetch(`${sim.url}${path}`, { method, headers: h, body: payload });
     const text = await r.text();
     let json: any = null;
-    try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
     return { status: r.status, headers: r.headers, text, json };
   };
 }

@@ -5,8 +5,12 @@ import { startSimulator } from '../../shared/sim/server';
 import { client, login } from './helpers';
 
 let sim: SimHandle;
-beforeAll(async () => { sim = await startSimulator(); });
-afterAll(async () => { await sim.close(); });
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
 
 const post = (path: string, body: unknown) =>
   fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -63,16 +67,25 @@ describe('keystone', () => {
     expect(r.status).toBe(201);
     const ac = r.json.application_credential;
     expect(ac.project_id).toBe(s.projectId);
-    const byId = await post('/v3/auth/tokens', { auth: { identity: { methods: ['application_credential'], application_credential: { id: ac.id, secret: ac.secret } } } });
+    const byId = await post('/v3/auth/tokens', {
+      auth: { identity: { methods: ['application_credential'], application_credential: { id: ac.id, secret: ac.secret } } },
+    });
     expect(byId.status).toBe(201);
     const tok = ((await byId.json()) as any).token;
     expect(tok.application_credential).toEqual({ id: ac.id, name: 'ci', restricted: true });
     expect(tok.project.id).toBe(s.projectId);
     const byName = await post('/v3/auth/tokens', {
-      auth: { identity: { methods: ['application_credential'], application_credential: { name: 'ci', secret: ac.secret, user: { name: 'admin', domain: { id: 'default' } } } } },
+      auth: {
+        identity: {
+          methods: ['application_credential'],
+          application_credential: { name: 'ci', secret: ac.secret, user: { name: 'admin', domain: { id: 'default' } } },
+        },
+      },
     });
     expect(byName.status).toBe(201);
-    const bad = await post('/v3/auth/tokens', { auth: { identity: { methods: ['application_credential'], application_credential: { id: ac.id, secret: 'nope' } } } });
+    const bad = await post('/v3/auth/tokens', {
+      auth: { identity: { methods: ['application_credential'], application_credential: { id: ac.id, secret: 'nope' } } },
+    });
     expect(bad.status).toBe(401);
   });
 
@@ -96,7 +109,7 @@ describe('keystone', () => {
     expect(((await bad.json()) as any).error.message).toBe('Could not recognize Fernet token');
   });
 
-  it('expired tokens get each service\'s own 401', async () => {
+  it("expired tokens get each service's own 401", async () => {
     const s = await login(sim);
     sim.state.expireTokens();
     const api = client(sim, s);

@@ -13,15 +13,18 @@ beforeAll(async () => {
   s = await login(sim);
   api = client(sim, s);
 });
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 const act = (id: string, body: unknown, a = api) => a('POST', `/v2.1/servers/${id}/action`, body);
 const server = async (id: string) => (await api('GET', `/v2.1/servers/${id}`)).json.server;
 const image = async (id: string) => (await api('GET', `/v2/images/${id}`)).json;
-const untilServer = (id: string, st: string) => waitFor(async () => {
-  const v = await server(id);
-  return v.status === st && v['OS-EXT-STS:task_state'] === null ? v : null;
-});
+const untilServer = (id: string, st: string) =>
+  waitFor(async () => {
+    const v = await server(id);
+    return v.status === st && v['OS-EXT-STS:task_state'] === null ? v : null;
+  });
 async function active(name: string): Promise<string> {
   return sim.state.addServer({ name }).id;
 }
@@ -48,8 +51,17 @@ describe('nova actions', () => {
     });
     expect(seen.has('image_pending_upload') || seen.has('image_uploading') || seen.has('image:saving')).toBe(true);
     expect(img).toMatchObject({
-      name: 'snap-1', image_type: 'snapshot', instance_uuid: id, base_image_ref: sim.state.baseImageId, owner_id: s.projectId,
-      user_id: s.userId, snapflow_job: 'j1', image_location: 'snapshot', visibility: 'private', oslab: 'base', min_disk: 1,
+      name: 'snap-1',
+      image_type: 'snapshot',
+      instance_uuid: id,
+      base_image_ref: sim.state.baseImageId,
+      owner_id: s.projectId,
+      user_id: s.userId,
+      snapflow_job: 'j1',
+      image_location: 'snapshot',
+      visibility: 'private',
+      oslab: 'base',
+      min_disk: 1,
     });
     const base = sim.state.images.get(sim.state.baseImageId)!;
     expect(img.size).toBe(base.size);
@@ -71,7 +83,8 @@ describe('nova actions', () => {
     expect((await act(id, { foo: {} })).json).toEqual({ badRequest: { code: 400, message: 'There is no such action: foo' } });
     const nb = await act(id, { createBackup: { name: 'b', backup_type: 'daily' } });
     expect(nb.json.badRequest.message).toBe(
-      "Invalid input for field/attribute createBackup. Value: {'name': 'b', 'backup_type': 'daily'}. 'rotation' is a required property");
+      "Invalid input for field/attribute createBackup. Value: {'name': 'b', 'backup_type': 'daily'}. 'rotation' is a required property",
+    );
     const missing = await act('00000000-0000-0000-0000-000000000000', { 'os-stop': null });
     expect(missing.json).toEqual({ itemNotFound: { code: 404, message: 'Instance 00000000-0000-0000-0000-000000000000 has no mapping to a cell.' } });
   });

@@ -12,7 +12,9 @@ beforeAll(async () => {
   s = await login(sim);
   api = client(sim, s);
 });
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 const boot = (name: string, extra: Record<string, unknown> = {}) =>
   api('POST', '/v2.1/servers', { server: { name, imageRef: sim.state.baseImageId, flavorRef: '42', networks: 'none', ...extra } });
@@ -63,7 +65,13 @@ describe('nova servers', () => {
     expect(first['OS-EXT-STS:task_state']).toBe('scheduling');
     await waitFor(async () => (await status(id)) === 'ACTIVE');
     const v = (await api('GET', `/v2.1/servers/${id}`)).json.server;
-    expect(v).toMatchObject({ name: 'web-1', metadata: { a: 'b' }, 'OS-EXT-STS:vm_state': 'active', 'OS-EXT-STS:power_state': 1, 'OS-EXT-STS:task_state': null });
+    expect(v).toMatchObject({
+      name: 'web-1',
+      metadata: { a: 'b' },
+      'OS-EXT-STS:vm_state': 'active',
+      'OS-EXT-STS:power_state': 1,
+      'OS-EXT-STS:task_state': null,
+    });
     expect(v.flavor.original_name).toBe('m1.nano');
     const old = (await client(sim, s, '2.1')('GET', `/v2.1/servers/${id}`)).json.server;
     expect(old.flavor.id).toBe('42');
@@ -73,7 +81,8 @@ describe('nova servers', () => {
   it('validates the create body with the real messages', async () => {
     const noNet = await api('POST', '/v2.1/servers', { server: { name: 'x', imageRef: sim.state.baseImageId, flavorRef: '42' } });
     expect(noNet.json.badRequest.message).toBe(
-      `Invalid input for field/attribute server. Value: {'name': 'x', 'imageRef': '${sim.state.baseImageId}', 'flavorRef': '42'}. 'networks' is a required property`);
+      `Invalid input for field/attribute server. Value: {'name': 'x', 'imageRef': '${sim.state.baseImageId}', 'flavorRef': '42'}. 'networks' is a required property`,
+    );
     expect((await boot('x', { flavorRef: '999' })).json.badRequest.message).toBe('Flavor 999 could not be found.');
     expect((await boot('x', { imageRef: '00000000-0000-0000-0000-000000000000' })).json.badRequest.message).toBe('Can not find requested image');
     expect((await boot('x', { key_name: 'nokey' })).json.badRequest.message).toBe('Invalid key_name provided.');

@@ -4,14 +4,22 @@ import { startSimulator } from '../../shared/sim/server';
 import { login } from './helpers';
 
 let sim: SimHandle;
-beforeAll(async () => { sim = await startSimulator(); });
-afterAll(async () => { await sim.close(); });
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
 
-const NOT_FOUND_HTML = '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n </body>\n</html>';
+const NOT_FOUND_HTML =
+  '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n </body>\n</html>';
 
 describe('unknown routes and version headers (lab answers)', () => {
   it('answers unknown Nova paths and methods with the webob 404 page', async () => {
-    for (const [m, p] of [['GET', '/v2.1/nonexistent'], ['DELETE', '/v2.1/servers']] as const) {
+    for (const [m, p] of [
+      ['GET', '/v2.1/nonexistent'],
+      ['DELETE', '/v2.1/servers'],
+    ] as const) {
       const r = await fetch(`${sim.url}${p}`, { method: m });
       expect(r.status).toBe(404);
       expect(r.headers.get('x-compute-request-id')).toMatch(/^req-/);
@@ -41,7 +49,9 @@ describe('unknown routes and version headers (lab answers)', () => {
     const url = `${sim.url}/v3/${s.projectId}/volumes`;
     const bad = await fetch(url, { headers: { 'X-Auth-Token': s.token, 'OpenStack-API-Version': 'compute 2.79' } });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ badRequest: { code: 400, message: 'The server could not comply with the request since it is either malformed or otherwise incorrect.' } });
+    expect(await bad.json()).toEqual({
+      badRequest: { code: 400, message: 'The server could not comply with the request since it is either malformed or otherwise incorrect.' },
+    });
     const both = await fetch(url, { headers: { 'X-Auth-Token': s.token, 'OpenStack-API-Version': 'compute 2.79, volume 3.60' } });
     expect(both.headers.get('openstack-api-version')).toBe('volume 3.60');
     const latest = await fetch(url, { headers: { 'X-Auth-Token': s.token, 'OpenStack-API-Version': 'volume latest' } });
@@ -57,7 +67,8 @@ describe('unknown routes and version headers (lab answers)', () => {
     const srv = sim.state.addServer({ name: 'theirs', project: 'dest', user: 'destuser' });
     const s = await login(sim);
     const r = await fetch(`${sim.url}/v2.1/servers/${srv.id}/action`, {
-      method: 'POST', body: JSON.stringify({ createImage: { name: 'cross' } }),
+      method: 'POST',
+      body: JSON.stringify({ createImage: { name: 'cross' } }),
       headers: { 'X-Auth-Token': s.token, 'Content-Type': 'application/json', 'OpenStack-API-Version': 'compute 2.79' },
     });
     expect(r.status).toBe(202);

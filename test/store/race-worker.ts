@@ -5,8 +5,8 @@
 // RACE_KIND, RACE_IDEM_KIND, RACE_IDEM_KEYS and RACE_LOCK_KEYS (comma lists), RACE_OWNER,
 // RACE_GO (barrier file).
 import { existsSync, writeFileSync } from 'node:fs';
-import { createJobStore } from '../../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import { createJobStore } from '../../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 import type { Job, JobPatch, NewJobEvent } from '../../shared/jobs/types';
@@ -37,9 +37,7 @@ async function main(): Promise<void> {
   const target = env('RACE_TARGET');
   const owner = env('RACE_OWNER');
   const kind = env('RACE_KIND');
-  const store: SnapflowJobStore = createJobStore(
-    dialect === 'postgres' ? openPostgresJobDb(target, { max: 2 }) : openSqliteJobDb(target),
-  );
+  const store: SnapflowJobStore = createJobStore(dialect === 'postgres' ? openPostgresJobDb(target, { max: 2 }) : openSqliteJobDb(target));
   await store.migrate();
   await startBarrier(owner);
 
@@ -78,8 +76,16 @@ async function main(): Promise<void> {
     ran.push({ job: job.id, step: job.stepIndex, attempt: job.attempt });
     const last = job.stepIndex >= 1;
     const patch: JobPatch = last ? { state: 'succeeded', result: { by: owner } } : { state: 'queued', stepIndex: 1, step: 'two', context: { one: owner } };
-    const event: NewJobEvent = { type: 'step.done', fromState: 'running', toState: null, step: job.step, attempt: job.attempt, message: owner,
-      requestIds: [`req-${job.id}-${job.stepIndex}`], data: null };
+    const event: NewJobEvent = {
+      type: 'step.done',
+      fromState: 'running',
+      toState: null,
+      step: job.step,
+      attempt: job.attempt,
+      message: owner,
+      requestIds: [`req-${job.id}-${job.stepIndex}`],
+      data: null,
+    };
     let ok: boolean;
     if (handOver) ({ committed: ok, next: held } = await store.commitAndClaim(job.id, owner, patch, event, claimOpts));
     else ok = await store.commit(job.id, owner, patch, event);

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createJobStore } from '../../shared/jobs/create-job-store';
 import type { SnapflowJobStore } from '../../shared/jobs/create-job-store';
+import { createJobStore } from '../../shared/jobs/create-job-store';
 import { openPostgresJobDb } from '../../shared/jobs/open-postgres-node';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
 
@@ -65,8 +65,14 @@ async function race(dialect: 'sqlite' | 'postgres', target: string, open: () => 
   const owners = Array.from({ length: WORKERS }, (_, w) => `w${w}-${tag}`);
   const running = owners.map((owner) =>
     runWorker({
-      RACE_DIALECT: dialect, RACE_TARGET: target, RACE_KIND: kind, RACE_IDEM_KIND: `idem-${tag}`,
-      RACE_IDEM_KEYS: keys.join(','), RACE_LOCK_KEYS: lockKeys.join(','), RACE_OWNER: owner, RACE_GO: go,
+      RACE_DIALECT: dialect,
+      RACE_TARGET: target,
+      RACE_KIND: kind,
+      RACE_IDEM_KIND: `idem-${tag}`,
+      RACE_IDEM_KEYS: keys.join(','),
+      RACE_LOCK_KEYS: lockKeys.join(','),
+      RACE_OWNER: owner,
+      RACE_GO: go,
     }),
   );
   // release all workers at once, so they really race (see race-worker.ts)

@@ -84,5 +84,4 @@ export function registerCommitAndClaimContract(c: ContractContext): void {
     expect((await c.store().listEvents(a.id)).map((e) => e.type)).not.toContain('step.done');
     expect((await c.store().getJob(b.id))?.state).toBe('queued');
   });
-
 }

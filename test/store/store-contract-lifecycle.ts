@@ -1,9 +1,8 @@
 // The job store contract, second half: committing results, TRANSITIONS, cancel, events,
 // listing and schedule slots. Registered inside runStoreContract's describe.
 import { expect, it } from 'vitest';
-import type { JobStore, ScheduleSlotStore } from '../../shared/jobs/types';
 import { IllegalTransitionError, TRANSITIONS } from '../../shared/jobs/transitions';
-import type { Job } from '../../shared/jobs/types';
+import type { Job, JobStore, ScheduleSlotStore } from '../../shared/jobs/types';
 import { done, ev, uid } from './store-contract-support';
 
 /** What the contract drives: every job store (SQLite, PostgreSQL, D1, and the engine tests' in-memory one). */
@@ -23,24 +22,47 @@ export function registerLifecycleContract(c: ContractContext): void {
     const job = await c.store().insertJob({ id: `job-${uid()}`, kind, params: {}, context: { keep: 1, nested: { a: 1 } } });
     const t = later();
     await c.store().claim({ owner: 'w', leaseMs: 60_000, kinds: [kind], now: t });
-    const ok = await c.store().commit(
-      job.job.id,
-      'w',
-      { state: 'queued', step: 'createImage', stepIndex: 2, context: { imageId: 'img-1', nested: { b: 2 } }, attempt: 1,
-        runAfter: t + 5, progress: { phase: 'saving' }, error: { code: 'busy', message: 'retry later' } },
-      ev('step.retry', { step: 'resolve', attempt: 1, requestIds: ['req-aaa', 'req-bbb'], data: { why: 'x' } }),
-      t + 1,
-    );
+    const ok = await c
+      .store()
+      .commit(
+        job.job.id,
+        'w',
+        {
+          state: 'queued',
+          step: 'createImage',
+          stepIndex: 2,
+          context: { imageId: 'img-1', nested: { b: 2 } },
+          attempt: 1,
+          runAfter: t + 5,
+          progress: { phase: 'saving' },
+          error: { code: 'busy', message: 'retry later' },
+        },
+        ev('step.retry', { step: 'resolve', attempt: 1, requestIds: ['req-aaa', 'req-bbb'], data: { why: 'x' } }),
+        t + 1,
+      );
     expect(ok).toBe(true);
     expect(await c.store().getJob(job.job.id)).toMatchObject({
-      state: 'queued', step: 'createImage', stepIndex: 2, attempt: 1, runAfter: t + 5, leaseOwner: null,
-      context: { keep: 1, imageId: 'img-1', nested: { b: 2 } }, progress: { phase: 'saving' },
-      error: { code: 'busy', message: 'retry later' }, finishedAt: null,
+      state: 'queued',
+      step: 'createImage',
+      stepIndex: 2,
+      attempt: 1,
+      runAfter: t + 5,
+      leaseOwner: null,
+      context: { keep: 1, imageId: 'img-1', nested: { b: 2 } },
+      progress: { phase: 'saving' },
+      error: { code: 'busy', message: 'retry later' },
+      finishedAt: null,
     });
     const last = (await c.store().listEvents(job.job.id)).at(-1);
     expect(last).toMatchObject({
-      type: 'step.retry', fromState: 'running', toState: 'queued', step: 'resolve', attempt: 1,
-      requestIds: ['req-aaa', 'req-bbb'], data: { why: 'x' }, at: t + 1,
+      type: 'step.retry',
+      fromState: 'running',
+      toState: 'queued',
+      step: 'resolve',
+      attempt: 1,
+      requestIds: ['req-aaa', 'req-bbb'],
+      data: { why: 'x' },
+      at: t + 1,
     });
     // commit needs the job to be running under that owner
     expect(await c.store().commit(job.job.id, 'w', done, ev('step.done'), t + 2)).toBe(false);

@@ -113,7 +113,13 @@ export function registerLocksContract(c: ContractContext): void {
     for (const j of [a, b]) {
       expect(await c.store().getJob(j.id)).toMatchObject({ state: 'running', leaseOwner: 'dead', leaseExpiresAt: t + 10 });
       expect((await c.store().listEvents(j.id)).at(-1)).toMatchObject({
-        type: 'lease.revoked', fromState: 'running', toState: 'running', attempt: 1, message: 'restarted', at: t + 10, data: { owner: 'dead' },
+        type: 'lease.revoked',
+        fromState: 'running',
+        toState: 'running',
+        attempt: 1,
+        message: 'restarted',
+        at: t + 10,
+        data: { owner: 'dead' },
       });
     }
     expect(await c.store().getJob(mine.id)).toMatchObject({ leaseOwner: 'me', leaseExpiresAt: t + 60_000 });

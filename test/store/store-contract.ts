@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContractStore } from './store-contract-lifecycle';
 import { registerCommitAndClaimContract } from './store-contract-commit-claim';
+import type { ContractStore } from './store-contract-lifecycle';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
 import { registerSlotsContract } from './store-contract-slots';
@@ -35,15 +35,38 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
     it('inserts a job with defaults and a submitted event', async () => {
       const kind = `k-${uid()}`;
       const { job, created } = await store.insertJob({
-        id: `job-${uid()}`, kind, params: { server: 'web', list: [1, 2] }, context: { a: 1 }, requestedBy: 'alice',
-        lockKey: 'srv-x', deadline: 123, concurrencyKey: 'p', concurrencyLimit: 3,
+        id: `job-${uid()}`,
+        kind,
+        params: { server: 'web', list: [1, 2] },
+        context: { a: 1 },
+        requestedBy: 'alice',
+        lockKey: 'srv-x',
+        deadline: 123,
+        concurrencyKey: 'p',
+        concurrencyLimit: 3,
       });
       expect(created).toBe(true);
       expect(job).toMatchObject({
-        kind, state: 'queued', step: null, stepIndex: 0, phase: 'run', params: { server: 'web', list: [1, 2] },
-        context: { a: 1 }, result: null, attempt: 0, deadline: 123, leaseOwner: null, lockKey: 'srv-x',
-        concurrencyKey: 'p', concurrencyLimit: 3, requestedBy: 'alice', cancelRequested: false, error: null,
-        progress: null, startedAt: null, finishedAt: null,
+        kind,
+        state: 'queued',
+        step: null,
+        stepIndex: 0,
+        phase: 'run',
+        params: { server: 'web', list: [1, 2] },
+        context: { a: 1 },
+        result: null,
+        attempt: 0,
+        deadline: 123,
+        leaseOwner: null,
+        lockKey: 'srv-x',
+        concurrencyKey: 'p',
+        concurrencyLimit: 3,
+        requestedBy: 'alice',
+        cancelRequested: false,
+        error: null,
+        progress: null,
+        startedAt: null,
+        finishedAt: null,
       });
       expect(typeof job.seq).toBe('number');
       expect(typeof job.createdAt).toBe('number');
@@ -65,9 +88,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
       expect(await store.getJobByIdempotencyKey(`missing-${uid()}`)).toBeNull();
 
       const raceKey = `idem-${uid()}`;
-      const results = await Promise.all(
-        Array.from({ length: 6 }, () => store.insertJob({ id: `job-${uid()}`, kind, params: {}, idempotencyKey: raceKey })),
-      );
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.insertJob({ id: `job-${uid()}`, kind, params: {}, idempotencyKey: raceKey })));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
       expect(await store.listEvents(results[0]!.job.id)).toHaveLength(1);
@@ -129,7 +150,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
       expect(await store.getJob(job.id)).toMatchObject({ state: 'running', leaseOwner: 'B', result: null });
       expect(await store.commit(job.id, 'B', done, ev('step.done'), t + 1_800)).toBe(true);
       expect(await store.getJob(job.id)).toMatchObject({
-        state: 'succeeded', leaseOwner: null, leaseExpiresAt: null, finishedAt: t + 1_800, result: { ok: true },
+        state: 'succeeded',
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        finishedAt: t + 1_800,
+        result: { ok: true },
       });
       expect(await store.commit(job.id, 'B', done, ev('step.done'), t + 1_900)).toBe(false);
     });
@@ -138,8 +163,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
       const kind = `k-${uid()}`;
       const [a, b, c] = [await add(kind), await add(kind), await add(kind)];
       const t = later();
-      const take = (owner: string, now: number, jobId?: string) =>
-        store.claim({ owner, leaseMs: 1_000, now, ...(jobId ? { jobId } : { kinds: [kind] }) });
+      const take = (owner: string, now: number, jobId?: string) => store.claim({ owner, leaseMs: 1_000, now, ...(jobId ? { jobId } : { kinds: [kind] }) });
       expect((await take('A', t, b.id))?.id).toBe(b.id);
       expect((await take('A', t + 500))?.id).toBe(a.id); // ready a: older than running b
       // b's lease ran out: older than the queued c, so it comes first; a's lease still holds
@@ -228,9 +252,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
       for (let i = 0; i < 4; i++) await add(kind, { lockKey: lock });
       for (let i = 0; i < 6; i++) await add(kind, { concurrencyKey: key, concurrencyLimit: 2 });
       const now = later();
-      const claims = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => store.claim({ owner: `w${i}`, leaseMs: 60_000, kinds: [kind], now })),
-      );
+      const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => store.claim({ owner: `w${i}`, leaseMs: 60_000, kinds: [kind], now })));
       const got = claims.filter((j) => j !== null);
       expect(new Set(got.map((j) => j.id)).size).toBe(got.length);
       expect(got.filter((j) => j.lockKey === lock)).toHaveLength(1);

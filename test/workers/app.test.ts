@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../functions/worker-handlers';
 import type { WorkerEnv } from '../../functions/worker-types';
@@ -111,7 +111,12 @@ describe('functions/worker.ts in workerd with D1', () => {
     const { store } = await w.service(bindings);
     // As if its dispatch had been lost with an isolate: queued, due, never run.
     const id = `lost-${crypto.randomUUID()}`;
-    await store.insertJob({ id, kind: 'snapshot', params: { cloud: 'dead', server: 'web', stop: false, properties: {}, policy: 'manual', dryRun: false }, runAfter: Date.now() - 1_000 });
+    await store.insertJob({
+      id,
+      kind: 'snapshot',
+      params: { cloud: 'dead', server: 'web', stop: false, properties: {}, policy: 'manual', dryRun: false },
+      runAfter: Date.now() - 1_000,
+    });
     const ctx = createExecutionContext();
     await w.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), bindings, ctx);
     await waitOnExecutionContext(ctx);

@@ -3,22 +3,34 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { allWorkflows } from '../../functions/workflows/all-workflows';
+import { openstackProvider, type WorkflowConfig, type WorkflowDeps, workflowConfig } from '../../functions/workflows/deps';
 import { createEngine, type Engine, type EngineOptions } from '../../shared/engine/engine';
 import { createJobStore, type SnapflowJobStore } from '../../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../../shared/jobs/open-sqlite-node';
-import { TERMINAL_STATES, type Job, type JobEvent } from '../../shared/jobs/types';
+import { type Job, type JobEvent, TERMINAL_STATES } from '../../shared/jobs/types';
 import { createUndiciTransport } from '../../shared/node/undici-transport';
 import { cloudConfigSchema } from '../../shared/openstack/cloud-config';
 import { createTokenCache } from '../../shared/openstack/identity';
-import { allWorkflows } from '../../functions/workflows/all-workflows';
-import { openstackProvider, workflowConfig, type WorkflowConfig, type WorkflowDeps } from '../../functions/workflows/deps';
-import { startSimulator, type SimHandle, type SimOptions } from '../../shared/sim/server';
+import { type SimHandle, type SimOptions, startSimulator } from '../../shared/sim/server';
 
 export const FAST_LATENCY = {
-  build: 10, snapshot: 80, rebuild: 40, stop: 20, start: 20, delete: 10, volume: 20, volumeSnapshot: 60, upload: 10,
+  build: 10,
+  snapshot: 80,
+  rebuild: 40,
+  stop: 20,
+  start: 20,
+  delete: 10,
+  volume: 20,
+  volumeSnapshot: 60,
+  upload: 10,
 };
 
-export interface Logged { level: string; message: string; data?: Record<string, unknown> }
+export interface Logged {
+  level: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
 
 export interface Harness {
   sim: SimHandle;
@@ -69,7 +81,14 @@ export async function setup(opts: { sim?: SimOptions; config?: Partial<WorkflowC
   };
   const engine = newEngine();
   return {
-    sim, store, deps, engine, dbPath, logs, newEngine, openStore,
+    sim,
+    store,
+    deps,
+    engine,
+    dbPath,
+    logs,
+    newEngine,
+    openStore,
     async finish(jobId, timeoutMs = 15_000, s = store) {
       const end = Date.now() + timeoutMs;
       let lastTick = Date.now();
@@ -84,7 +103,9 @@ export async function setup(opts: { sim?: SimOptions; config?: Partial<WorkflowC
         if (job && TERMINAL_STATES.includes(job.state)) return job;
         if (Date.now() > end) {
           const last = (await s.listEvents(jobId, 0, 1000)).slice(-6).map((e) => `${e.type} ${e.step}: ${e.message}`);
-          throw new Error(`job ${jobId} not finished after ${timeoutMs} ms: ${JSON.stringify({ state: job?.state, step: job?.step, error: job?.error, last })}`);
+          throw new Error(
+            `job ${jobId} not finished after ${timeoutMs} ms: ${JSON.stringify({ state: job?.state, step: job?.step, error: job?.error, last })}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 20));
       }

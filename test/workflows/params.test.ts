@@ -7,13 +7,22 @@ const paths = (r: { success: boolean; error?: { issues: Array<{ path: PropertyKe
 describe('job submission schemas (v1)', () => {
   it('parses the three kinds with their defaults', () => {
     expect(jobRequestSchema.parse({ kind: 'snapshot', cloud: 'prod', server: 'web' })).toEqual({
-      kind: 'snapshot', cloud: 'prod', server: 'web', stop: false, properties: {}, policy: 'manual', dryRun: false,
+      kind: 'snapshot',
+      cloud: 'prod',
+      server: 'web',
+      stop: false,
+      properties: {},
+      policy: 'manual',
+      dryRun: false,
     });
     expect(jobRequestSchema.parse({ kind: 'rollback', cloud: 'prod', server: 'web', image: 'latest', confirm: true })).toMatchObject({
       allowForeignImage: false,
     });
     expect(jobRequestSchema.parse({ kind: 'prune', cloud: 'prod', server: 'web', keep: 7, maxAgeDays: 30, dryRun: true })).toMatchObject({
-      policy: 'manual', keep: 7, maxAgeDays: 30, dryRun: true,
+      policy: 'manual',
+      keep: 7,
+      maxAgeDays: 30,
+      dryRun: true,
     });
     // the engine's params accept the body with or without kind
     expect(snapshotParamsSchema.parse({ cloud: 'c', server: 's' }).kind).toBe('snapshot');
@@ -43,7 +52,10 @@ describe('planRetention', () => {
 
   it('the newest *active* one is protected: a newer image still saving does not count', () => {
     const plan = planRetention([img('saving', 0, 'saving'), img('a', 1), img('b', 2)], { keep: 1 }, new Map(), now);
-    expect(plan.kept.map((i) => [i.id, i.reason])).toEqual([['saving', 'still saving'], ['a', 'newest active snapshot']]);
+    expect(plan.kept.map((i) => [i.id, i.reason])).toEqual([
+      ['saving', 'still saving'],
+      ['a', 'newest active snapshot'],
+    ]);
     expect(plan.toDelete.map((i) => i.id)).toEqual(['b']);
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { setup, type Harness } from './harness';
+import { type Harness, setup } from './harness';
 
 let h: Harness;
 afterEach(async () => {
@@ -108,7 +108,10 @@ describe('prune workflow (engine + SQLite + simulator)', () => {
       results.push(end.result as (typeof results)[number]);
     }
     expect(results[2]!.pruned).toEqual([results[0]!.imageId]);
-    const left = [...h.sim.state.images.values()].filter((i) => i.props.snapflow_policy === 'ci').map((i) => i.id).sort();
+    const left = [...h.sim.state.images.values()]
+      .filter((i) => i.props.snapflow_policy === 'ci')
+      .map((i) => i.id)
+      .sort();
     expect(left).toEqual([results[1]!.imageId, results[2]!.imageId].sort());
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidParamsError } from '../../shared/engine/errors';
-import { REBUILD, setup, type Harness } from './harness';
+import { type Harness, REBUILD, setup } from './harness';
 
 let h: Harness;
 afterEach(async () => {
@@ -114,7 +114,10 @@ describe('rollback workflow (engine + SQLite + simulator)', () => {
   it('needs confirm: true (a 400 naming confirm), and latest needs a snapshot', async () => {
     h = await setup();
     h.sim.state.addServer({ name: 'web' });
-    for (const body of [{ cloud: 'sim', server: 'web', image: 'latest' }, { cloud: 'sim', server: 'web', image: 'latest', confirm: false }]) {
+    for (const body of [
+      { cloud: 'sim', server: 'web', image: 'latest' },
+      { cloud: 'sim', server: 'web', image: 'latest', confirm: false },
+    ]) {
       const err = await h.engine.submit('rollback', body).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidParamsError);
       expect((err as InvalidParamsError).issues.map((i) => (i as { path: unknown[] }).path.join('.'))).toEqual(['confirm']);

@@ -3,8 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSchedulesRuntime, SLOT_STALE_MS } from '../../functions/schedule-service';
 import { LockBusyError } from '../../shared/engine/errors';
-import { ScheduleSchema, type Schedule } from '../../shared/schedule/schema';
-import { setup, type Harness } from './harness';
+import { type Schedule, ScheduleSchema } from '../../shared/schedule/schema';
+import { type Harness, setup } from './harness';
 
 const principal = { name: 'ops', scopes: ['admin'], targets: ['**'] } as never;
 
@@ -23,7 +23,10 @@ describe('schedule runtime', () => {
 
   function runtime(schedules: Schedule[], owner?: string) {
     return createSchedulesRuntime({
-      schedules, engine: h.engine, openstack: (c) => h.deps.openstack(c), now: Date.now,
+      schedules,
+      engine: h.engine,
+      openstack: (c) => h.deps.openstack(c),
+      now: Date.now,
       ...(owner ? { slots: h.store, owner } : {}),
     });
   }
@@ -57,7 +60,14 @@ describe('schedule runtime', () => {
     expect(first.errors[0]?.message).toMatch(/resolving targets/);
     expect((await rt.list())[0]!.lastRun).toMatchObject({ finishedAt: null });
     // another instance's catch-up within the grace window: the claim is not stale yet, then it is
-    const other = createSchedulesRuntime({ schedules: [s], engine: h.engine, openstack: (c) => h.deps.openstack(c), now: () => Date.now() + SLOT_STALE_MS + 1, slots: h.store, owner: 'instance-2' });
+    const other = createSchedulesRuntime({
+      schedules: [s],
+      engine: h.engine,
+      openstack: (c) => h.deps.openstack(c),
+      now: () => Date.now() + SLOT_STALE_MS + 1,
+      slots: h.store,
+      owner: 'instance-2',
+    });
     const again = await other.fireMissed(new Date(slot.getTime() + 1_000), 3_600_000);
     expect(again[0]?.jobs).toHaveLength(1);
     expect(await rt.fireMissed(new Date(slot.getTime() + 2_000), 3_600_000)).toMatchObject([{ skipped: expect.any(String) }]);
@@ -101,8 +111,9 @@ describe('schedule runtime', () => {
     const slotJob = fired.jobs[0]!.id;
     expect(await h.store.getJob(slotJob)).toMatchObject({ lockKey: `sim/${web.id}`, lockAlias: 'sim/web', params: { server: web.id } });
     // the API's next submission, by id, is refused while either is unfinished
-    await expect(h.engine.submit('rollback', { cloud: 'sim', server: web.id, image: 'latest', confirm: true }, { exclusive: true, lockKey: `sim/${web.id}` }))
-      .rejects.toBeInstanceOf(LockBusyError);
+    await expect(
+      h.engine.submit('rollback', { cloud: 'sim', server: web.id, image: 'latest', confirm: true }, { exclusive: true, lockKey: `sim/${web.id}` }),
+    ).rejects.toBeInstanceOf(LockBusyError);
     const [first, second] = [await h.finish(api.job.id), await h.finish(slotJob)];
     expect([first.state, second.state]).toEqual(['succeeded', 'succeeded']);
     expect(second.startedAt!).toBeGreaterThanOrEqual(first.finishedAt!);
@@ -139,7 +150,10 @@ describe('schedule runtime', () => {
     const rt = runtime([slow, quick]);
 
     const fired = await rt.fireDue(new Date('2026-11-26T01:59:30Z'), new Date('2026-11-26T02:00:30Z'));
-    expect(fired.map((r) => [r.schedule, r.jobs.map((j) => j.server)])).toEqual([['slow', ['slow-1']], ['quick', ['quick-1']]]);
+    expect(fired.map((r) => [r.schedule, r.jobs.map((j) => j.server)])).toEqual([
+      ['slow', ['slow-1']],
+      ['quick', ['quick-1']],
+    ]);
     // submitted in the order they were ready, not in the order of the schedule list
     const oldestFirst = (await h.store.listJobs({ kind: 'snapshot' })).reverse();
     expect(oldestFirst.map((j) => j.idempotencyKey?.split(':')[1])).toEqual(['quick', 'slow']);

@@ -1,10 +1,10 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../shared/engine/engine';
 import { allWorkflows } from '../../functions/workflows/all-workflows';
 import type { WorkflowDeps } from '../../functions/workflows/deps';
-import { CREATE_IMAGE, imagesOfJob, setup, until, type Harness } from './harness';
+import { createEngine } from '../../shared/engine/engine';
+import { CREATE_IMAGE, type Harness, imagesOfJob, setup, until } from './harness';
 
 let h: Harness;
 let hook: HttpServer | undefined;
@@ -54,7 +54,13 @@ describe('snapshot durability', () => {
       },
     };
     const storeA = await h.openStore();
-    const engineA = createEngine({ store: storeA, workflows: allWorkflows(depsA), owner: 'process-a', leaseMs: 400, log: { info() {}, warn() {}, error() {} } });
+    const engineA = createEngine({
+      store: storeA,
+      workflows: allWorkflows(depsA),
+      owner: 'process-a',
+      leaseMs: 400,
+      log: { info() {}, warn() {}, error() {} },
+    });
     const { job } = await engineA.submit('snapshot', { cloud: 'sim', server: 'web' });
     await until(() => created);
     // The crash: no more dispatching, and its job table connection is gone (no heartbeats, no commit).

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CREATE_IMAGE, imagesOfJob, setup, until, type Harness } from './harness';
+import { CREATE_IMAGE, type Harness, imagesOfJob, setup, until } from './harness';
 
 let h: Harness;
 afterEach(async () => {
@@ -20,7 +20,11 @@ describe('snapshot workflow (engine + SQLite + simulator)', () => {
     expect(image.name).toMatch(/^web-snap-\d{8}-\d{6}$/);
     expect(result.imageName).toBe(image.name);
     expect(image.props).toMatchObject({
-      snapflow_job: job.id, snapflow_policy: 'manual', snapflow_server: server.id, snapflow_volume_backed: 'false', owner_team: 'ci',
+      snapflow_job: job.id,
+      snapflow_policy: 'manual',
+      snapflow_server: server.id,
+      snapflow_volume_backed: 'false',
+      owner_team: 'ci',
     });
     expect(h.sim.counters.get(CREATE_IMAGE)).toBe(1);
     // no stop/start without `stop: true`
@@ -142,7 +146,14 @@ describe('snapshot workflow (engine + SQLite + simulator)', () => {
     h = await setup();
     h.sim.state.addServer({ name: 'web' });
     expect(h.engine.plan('snapshot', { cloud: 'sim', server: 'web', stop: true }).steps).toEqual([
-      'resolve-server', 'stop-server', 'wait-shutoff', 'create-image', 'wait-image-active', 'wait-volume-snapshots', 'start-server', 'wait-active',
+      'resolve-server',
+      'stop-server',
+      'wait-shutoff',
+      'create-image',
+      'wait-image-active',
+      'wait-volume-snapshots',
+      'start-server',
+      'wait-active',
     ]);
     const { job } = await h.engine.submit('snapshot', { cloud: 'sim', server: 'web', stop: true, dryRun: true });
     const end = await h.finish(job.id);

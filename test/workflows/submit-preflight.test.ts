@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../functions/http/envelope';
 import { createSubmitPreflight } from '../../functions/submit-preflight';
-import { setup, type Harness } from './harness';
+import { type Harness, setup } from './harness';
 
 async function rejection(p: Promise<unknown>): Promise<{ status: number; code: string; field?: string; details?: unknown } | 'passed'> {
   try {
@@ -25,8 +25,16 @@ describe('submit preflight', () => {
   afterEach(async () => h.close());
 
   it('names the field of an unknown cloud (400) and an unknown server (404)', async () => {
-    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'nope', server: 'web' }))).toMatchObject({ status: 400, code: 'unknown_cloud', field: 'cloud' });
-    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'ghost' }))).toMatchObject({ status: 404, code: 'server_not_found', field: 'server' });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'nope', server: 'web' }))).toMatchObject({
+      status: 400,
+      code: 'unknown_cloud',
+      field: 'cloud',
+    });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'ghost' }))).toMatchObject({
+      status: 404,
+      code: 'server_not_found',
+      field: 'server',
+    });
   });
 
   it('resolves the server: its name and its id give one lock, on the id, with the name as alias', async () => {
@@ -40,7 +48,11 @@ describe('submit preflight', () => {
   it('answers 409 for a name two servers share', async () => {
     h.sim.state.addServer({ name: 'twin' });
     h.sim.state.addServer({ name: 'twin' });
-    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'twin' }))).toMatchObject({ status: 409, code: 'server_ambiguous', field: 'server' });
+    expect(await rejection(preflight({ kind: 'snapshot', cloud: 'sim', server: 'twin' }))).toMatchObject({
+      status: 409,
+      code: 'server_ambiguous',
+      field: 'server',
+    });
   });
 
   it('lets the job through when the cloud does not answer (its own retries report it), on the server as typed', async () => {

@@ -1,7 +1,7 @@
 // Every step makes its own OpenStack client; the provider shares the negotiated Nova
 // microversion between them so a job does not fetch the version document once per step.
 import { afterEach, describe, expect, it } from 'vitest';
-import { setup, type Harness } from './harness';
+import { type Harness, setup } from './harness';
 
 describe('openstackProvider microversion cache', () => {
   let h: Harness;

@@ -117,7 +117,11 @@ export function fakeTools(): FakeTools {
       } catch {
         return [];
       }
-      return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+      return text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]);
     },
     pids: (tool) => {
       let text = '';
@@ -126,7 +130,12 @@ export function fakeTools(): FakeTools {
       } catch {
         return [];
       }
-      return text.trim().split('\n').map((l) => l.split(' ')).filter(([t]) => t === tool).map(([, p]) => Number(p));
+      return text
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .filter(([t]) => t === tool)
+        .map(([, p]) => Number(p));
     },
     running: (pid) => {
       try {

@@ -3,18 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createUndiciTransport } from '../../../shared/node/undici-transport';
-import { createOpenStackClient, type OpenStackClient } from '../../../shared/openstack/client';
-import { loadCloudConfig } from '../../../shared/openstack/clouds-node';
-import type { Task } from '../../../shared/runner/protocol';
 import { CloudClients } from '../../../runner/clouds';
 import { buildRunnerConfig, type RunnerConfig } from '../../../runner/config';
 import { createRunnerLogger } from '../../../runner/logger';
 import type { TaskDeps } from '../../../runner/run-task';
 import { Scratch } from '../../../runner/scratch';
 import { RunnerServiceClient } from '../../../runner/service-client';
-import { SpaceLedger, type FreeBytes } from '../../../runner/space';
-import { startSimulator, type SimHandle } from '../../../shared/sim/server';
+import { type FreeBytes, SpaceLedger } from '../../../runner/space';
+import { createUndiciTransport } from '../../../shared/node/undici-transport';
+import { createOpenStackClient, type OpenStackClient } from '../../../shared/openstack/client';
+import { loadCloudConfig } from '../../../shared/openstack/clouds-node';
+import type { Task } from '../../../shared/runner/protocol';
+import { type SimHandle, startSimulator } from '../../../shared/sim/server';
 import type { ServiceDouble } from './service-double';
 
 // The pieces the runner tests share: the simulator with a clouds.yaml for it (`sim` is the
@@ -48,7 +48,11 @@ export async function startSimEnv(): Promise<SimEnv> {
   const source = createOpenStackClient(loadCloudConfig('sim', { env }), { transport });
   const target = createOpenStackClient(loadCloudConfig('sim-dest', { env }), { transport });
   return {
-    sim, dir, cloudsFile, source, target,
+    sim,
+    dir,
+    cloudsFile,
+    source,
+    target,
     async close() {
       await transport.close();
       await sim.close();
@@ -63,14 +67,24 @@ export async function uploadImage(os: OpenStackClient, bytes: Buffer, diskFormat
   return os.image.get(img.id);
 }
 
-export function taskFor(image: { id: string; size?: number | null; os_hash_algo?: string | null; os_hash_value?: string | null; checksum?: string | null; disk_format?: string | null }, over: {
-  clean?: Partial<Task['clean']>;
-  target?: Partial<Task['target']>;
-  ttlSeconds?: number;
-  id?: string;
-  jobId?: string;
-  attempt?: number;
-} = {}): Task {
+export function taskFor(
+  image: {
+    id: string;
+    size?: number | null;
+    os_hash_algo?: string | null;
+    os_hash_value?: string | null;
+    checksum?: string | null;
+    disk_format?: string | null;
+  },
+  over: {
+    clean?: Partial<Task['clean']>;
+    target?: Partial<Task['target']>;
+    ttlSeconds?: number;
+    id?: string;
+    jobId?: string;
+    attempt?: number;
+  } = {},
+): Task {
   const ttl = over.ttlSeconds ?? 60;
   return {
     id: over.id ?? `task-${randomUUID()}`,
@@ -78,14 +92,25 @@ export function taskFor(image: { id: string; size?: number | null; os_hash_algo?
     attempt: over.attempt ?? 1,
     lease: { token: `lease-${randomUUID()}`, expiresAt: new Date(Date.now() + ttl * 1000).toISOString(), ttlSeconds: ttl },
     source: {
-      cloud: 'sim', imageId: image.id, size: image.size ?? 0, diskFormat: (image.disk_format ?? 'qcow2') as Task['source']['diskFormat'],
-      hashAlgo: (image.os_hash_algo ?? null) as Task['source']['hashAlgo'], hashValue: image.os_hash_value ?? null,
-      checksum: image.checksum ?? null, virtualSize: null, serverId: 'server-1',
+      cloud: 'sim',
+      imageId: image.id,
+      size: image.size ?? 0,
+      diskFormat: (image.disk_format ?? 'qcow2') as Task['source']['diskFormat'],
+      hashAlgo: (image.os_hash_algo ?? null) as Task['source']['hashAlgo'],
+      hashValue: image.os_hash_value ?? null,
+      checksum: image.checksum ?? null,
+      virtualSize: null,
+      serverId: 'server-1',
     },
     clean: { mode: 'full', deletePaths: ['/etc/krb5.keytab'], hostname: null, slc6: false, os: 'LINUX', ...over.clean },
     target: {
-      cloud: 'sim-dest', name: 'cleaned', diskFormat: (image.disk_format ?? 'qcow2') as Task['target']['diskFormat'], containerFormat: 'bare',
-      visibility: 'private', properties: { purpose: 'test' }, ...over.target,
+      cloud: 'sim-dest',
+      name: 'cleaned',
+      diskFormat: (image.disk_format ?? 'qcow2') as Task['target']['diskFormat'],
+      containerFormat: 'bare',
+      visibility: 'private',
+      properties: { purpose: 'test' },
+      ...over.target,
     },
   };
 }
@@ -118,7 +143,10 @@ export async function runnerHarness(env: SimEnv, service: ServiceDouble, extra: 
   const clouds = new CloudClients(config.cloudsFile, {});
   const deps: TaskDeps = { config, clouds, service: client, scratch, space: new SpaceLedger(scratchDir, free), log };
   return {
-    deps, config, scratchDir, logs,
+    deps,
+    config,
+    scratchDir,
+    logs,
     async close() {
       await client.close();
       await clouds.close();

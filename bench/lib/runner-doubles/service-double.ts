@@ -1,12 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ClaimRequest,
-  CompleteRequest,
-  FailRequest,
-  HeartbeatRequest,
-  type Task,
-} from '../../../shared/runner/protocol';
+import { ClaimRequest, CompleteRequest, FailRequest, HeartbeatRequest, type Task } from '../../../shared/runner/protocol';
 
 // A test double of the snapflow service's runner routes (the real ones are built elsewhere
 // against the same schemas): a queue of tasks handed out by long-polled claims, every call

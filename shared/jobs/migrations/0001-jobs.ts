@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { JobDialect } from '../job-db';
 import type { JobTables } from '../schema';
 
@@ -44,10 +44,7 @@ export async function up(db: Kysely<JobTables>, dialect: JobDialect): Promise<vo
     .addColumn('updated_at', sql.raw(ms), (c) => c.notNull())
     .addColumn('started_at', sql.raw(ms))
     .addColumn('finished_at', sql.raw(ms))
-    .addCheckConstraint(
-      'jobs_state_check',
-      sql`state in ('queued','running','waiting','succeeded','failed','cancelled')`,
-    )
+    .addCheckConstraint('jobs_state_check', sql`state in ('queued','running','waiting','succeeded','failed','cancelled')`)
     .execute();
 
   // Few indexes on purpose: every claim/commit is a non-HOT update that writes each of them.

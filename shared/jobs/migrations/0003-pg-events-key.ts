@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { JobDialect } from '../job-db';
 import type { JobTables } from '../schema';
 

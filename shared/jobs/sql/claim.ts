@@ -19,15 +19,16 @@
 // rejected) and now 0.16 ms; each claim also writes one partial index entry instead of two.
 // Named prepared statements + the statement cache took PostgreSQL (1 worker) from 414 to
 // ~1,500 jobs/s.
-import { sql } from 'kysely';
+
 import type { CompiledQuery, RawBuilder } from 'kysely';
-import type { JobDb } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import { execPg } from '../pg-exec';
 import { rowToJob } from '../row-mapping';
 import type { ClaimOptions, Job, NewJobEvent } from '../types';
-import { EVENT_COLUMNS, eventSelect, insertEventSelect, textValue } from './event-insert';
 import type { Bind } from './event-insert';
+import { EVENT_COLUMNS, eventSelect, insertEventSelect, textValue } from './event-insert';
 import { cachedQuery, Slot, slot } from './statement-cache';
 
 type Frag = RawBuilder<unknown>;
@@ -113,8 +114,14 @@ function nextAttempt(a: string): Frag {
 }
 
 const EXPIRED: NewJobEvent = {
-  type: 'lease.expired', fromState: null, toState: null, step: null, attempt: null,
-  message: 'lease expired; reclaimed', requestIds: [], data: null,
+  type: 'lease.expired',
+  fromState: null,
+  toState: null,
+  step: null,
+  attempt: null,
+  message: 'lease expired; reclaimed',
+  requestIds: [],
+  data: null,
 };
 const CLAIMED: NewJobEvent = { ...EXPIRED, type: 'claimed', message: null };
 
@@ -122,8 +129,11 @@ const CLAIMED: NewJobEvent = { ...EXPIRED, type: 'claimed', message: null };
 export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParams; values: Record<string, unknown> } {
   const kinds = opts.kinds ?? [];
   const slots: ClaimParams = {
-    now: slot('now'), expires: slot('expires'), owner: slot('owner'),
-    kinds: kinds.map((_, i) => slot(`k${i}`)), jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
+    now: slot('now'),
+    expires: slot('expires'),
+    owner: slot('owner'),
+    kinds: kinds.map((_, i) => slot(`k${i}`)),
+    jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
   };
   const values: Record<string, unknown> = { now, expires: now + opts.leaseMs, owner: opts.owner, jobId: opts.jobId };
   kinds.forEach((k, i) => (values[`k${i}`] = k));
@@ -164,18 +174,45 @@ async function claimSqlite(jdb: JobDb, opts: ClaimOptions, now: number): Promise
  */
 export function claimSqliteStatements(jdb: JobDb, opts: ClaimOptions, now: number, exclude?: string): CompiledQuery[] {
   const cand = (p: ClaimParams) => sql`(select j.id from jobs j where ${claimableWhere(p)} order by j.seq limit 1)`;
-  const expired = compiled(jdb, 'expired', opts, now, (p) => insertEventSelect(
-    jdb.dialect, { ...EXPIRED, at: p.now as number }, 0,
-    { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: sql`x.attempt` },
-    sql`from jobs x where x.id = ${cand(p)} and x.state = 'running'`,
-  ), exclude);
-  const claimed = compiled(jdb, 'claimed', opts, now, (p) => insertEventSelect(
-    jdb.dialect, { ...CLAIMED, at: p.now as number, message: p.owner as string }, 0,
-    { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: nextAttempt('x') },
-    sql`from jobs x where x.id = ${cand(p)}`,
-  ), exclude);
-  const update = compiled(jdb, 'update', opts, now, (p) => sql`update jobs set ${claimSets(p, sql`jobs.state`)}
-    where id = ${cand(p)} and state in ${UNFINISHED} returning *`, exclude);
+  const expired = compiled(
+    jdb,
+    'expired',
+    opts,
+    now,
+    (p) =>
+      insertEventSelect(
+        jdb.dialect,
+        { ...EXPIRED, at: p.now as number },
+        0,
+        { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: sql`x.attempt` },
+        sql`from jobs x where x.id = ${cand(p)} and x.state = 'running'`,
+      ),
+    exclude,
+  );
+  const claimed = compiled(
+    jdb,
+    'claimed',
+    opts,
+    now,
+    (p) =>
+      insertEventSelect(
+        jdb.dialect,
+        { ...CLAIMED, at: p.now as number, message: p.owner as string },
+        0,
+        { jobId: sql`x.id`, fromState: sql`x.state`, toState: textValue('running'), step: sql`x.step`, attempt: nextAttempt('x') },
+        sql`from jobs x where x.id = ${cand(p)}`,
+      ),
+    exclude,
+  );
+  const update = compiled(
+    jdb,
+    'update',
+    opts,
+    now,
+    (p) => sql`update jobs set ${claimSets(p, sql`jobs.state`)}
+    where id = ${cand(p)} and state in ${UNFINISHED} returning *`,
+    exclude,
+  );
   return [expired, claimed, update];
 }
 
@@ -195,18 +232,26 @@ export function claimSqliteStatements(jdb: JobDb, opts: ClaimOptions, now: numbe
  * claimers could each count the other's start as not yet committed and both start. Such a
  * candidate is handed to claimLimited(), which serialises starts per key.
  */
-export function claimStatement(
-  p: ClaimParams, allowFreshLimited: boolean, before?: { ctes: Frag; select: Frag; events: Frag },
-): Frag {
+export function claimStatement(p: ClaimParams, allowFreshLimited: boolean, before?: { ctes: Frag; select: Frag; events: Frag }): Frag {
   const fresh = allowFreshLimited ? sql`true` : sql`(jobs.concurrency_key is null or jobs.concurrency_limit is null or c.started_at is not null)`;
   // constant event fields as literals: fewer parameters to bind and send on every claim
   const lit: Bind = (v) => (v instanceof Slot ? v : sql.lit(v));
-  const expired = eventSelect('postgres', { ...EXPIRED, at: p.now as number }, 0,
+  const expired = eventSelect(
+    'postgres',
+    { ...EXPIRED, at: p.now as number },
+    0,
     { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running', lit), step: sql`u.step`, attempt: sql`u.attempt - 1` },
-    sql`from u where u.prev_state = 'running'`, lit);
-  const claimed = eventSelect('postgres', { ...CLAIMED, at: p.now as number, message: p.owner as string }, 0,
+    sql`from u where u.prev_state = 'running'`,
+    lit,
+  );
+  const claimed = eventSelect(
+    'postgres',
+    { ...CLAIMED, at: p.now as number, message: p.owner as string },
+    0,
     { jobId: sql`u.id`, fromState: sql`u.prev_state`, toState: textValue('running', lit), step: sql`u.step`, attempt: sql`u.attempt` },
-    sql`from u`, lit);
+    sql`from u`,
+    lit,
+  );
   const branch = (state: Frag) => sql`select j.id, j.state, j.started_at, j.seq from jobs j
     where ${state} and ${claimGates(p)} order by j.seq limit 1 for update skip locked`;
   // A hand-over (commit-and-claim) takes ready jobs only. Reclaiming a crashed worker's
@@ -230,7 +275,12 @@ export function claimStatement(
 }
 
 async function claimPostgres(jdb: JobDb, opts: ClaimOptions, now: number): Promise<Job | null> {
-  const row = (await execPg(jdb, compiled(jdb, 'pg', opts, now, (p) => claimStatement(p, false))))[0];
+  const row = (
+    await execPg(
+      jdb,
+      compiled(jdb, 'pg', opts, now, (p) => claimStatement(p, false)),
+    )
+  )[0];
   return claimedFromRow(jdb, row, opts, now);
 }
 

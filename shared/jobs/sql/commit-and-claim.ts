@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import type { JobDb } from '../job-db';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import { execPg } from '../pg-exec';
 import { rowToJob } from '../row-mapping';
-import { TERMINAL_STATES } from '../types';
 import type { ClaimOptions, Job, JobPatch, NewJobEvent } from '../types';
+import { TERMINAL_STATES } from '../types';
 import { claimedFromRow, claimShape, claimSlots, claimSqliteStatements, claimStatement } from './claim';
 import { leaseCommit } from './commit';
 import { eventSelect } from './event-insert';
@@ -53,10 +53,7 @@ export async function commitAndClaim(
   const shape = `${jdb.dialect}:commit-claim:${patchShape(jdb.dialect, patch)}:${claimShape(claim)}`;
 
   if (jdb.dialect !== 'postgres') {
-    const statements = [
-      ...guardedSqliteStatements(jdb, { ...commit, cache: { key: shape, binder } }, sql`id`),
-      ...claimSqliteStatements(jdb, claim, now, id),
-    ];
+    const statements = [...guardedSqliteStatements(jdb, { ...commit, cache: { key: shape, binder } }, sql`id`), ...claimSqliteStatements(jdb, claim, now, id)];
     const rows = await runAtomic(jdb, statements);
     const next = rows[4]?.[0];
     return { committed: (rows[1]?.length ?? 0) > 0, next: next ? rowToJob(jdb.dialect, next) : null };

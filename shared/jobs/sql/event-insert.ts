@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { JobDialect } from '../job-db';
 import type { NewJobEvent } from '../types';
 
@@ -39,14 +39,10 @@ export interface EventColumns {
  * source yields a row, which is how the event follows the guarded job update atomically
  * (same WHERE, same transaction or batch, or FROM the update's RETURNING in a PostgreSQL CTE).
  */
-export const EVENT_COLUMNS = sql.raw(
-  'insert into job_events (job_id, at, type, from_state, to_state, step, attempt, message, request_ids, data)',
-);
+export const EVENT_COLUMNS = sql.raw('insert into job_events (job_id, at, type, from_state, to_state, step, attempt, message, request_ids, data)');
 
 /** `SELECT <event values> <source>`; combine several with UNION ALL to keep their seq order. */
-export function eventSelect(
-  dialect: JobDialect, ev: NewJobEvent, at: number, cols: EventColumns, source: Frag, bind: Bind = same,
-): Frag {
+export function eventSelect(dialect: JobDialect, ev: NewJobEvent, at: number, cols: EventColumns, source: Frag, bind: Bind = same): Frag {
   return sql`select ${cols.jobId}, ${bigintValue(ev.at ?? at, bind)}, ${textValue(ev.type, bind)},
       ${cols.fromState ?? textValue(ev.fromState, bind)}, ${cols.toState ?? textValue(ev.toState, bind)},
       ${cols.step ?? textValue(ev.step, bind)}, ${cols.attempt ?? intValue(ev.attempt, bind)}, ${textValue(ev.message, bind)},
@@ -54,13 +50,6 @@ export function eventSelect(
     ${source}`;
 }
 
-export function insertEventSelect(
-  dialect: JobDialect,
-  ev: NewJobEvent,
-  at: number,
-  cols: EventColumns,
-  source: Frag,
-  bind: Bind = same,
-): Frag {
+export function insertEventSelect(dialect: JobDialect, ev: NewJobEvent, at: number, cols: EventColumns, source: Frag, bind: Bind = same): Frag {
   return sql`${EVENT_COLUMNS} ${eventSelect(dialect, ev, at, cols, source, bind)}`;
 }

@@ -6,7 +6,11 @@ import type { Job } from '../types';
 export async function getJobs(jdb: JobDb, ids: readonly string[]): Promise<Job[]> {
   const out: Job[] = [];
   for (let i = 0; i < ids.length; i += 90) {
-    const rows = await jdb.db.selectFrom('jobs').selectAll().where('id', 'in', ids.slice(i, i + 90)).execute();
+    const rows = await jdb.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 90))
+      .execute();
     out.push(...rows.map((r) => rowToJob(jdb.dialect, r as Record<string, unknown>)));
   }
   return out;

@@ -1,15 +1,15 @@
-import { sql } from 'kysely';
 import type { CompiledQuery, RawBuilder } from 'kysely';
-import type { JobDb, JobDialect } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb, JobDialect } from '../job-db';
 import { execPg } from '../pg-exec';
 import { jsonParam, rowToJob } from '../row-mapping';
-import { TERMINAL_STATES } from '../types';
 import type { Job, JobPatch, NewJobEvent } from '../types';
-import { insertEventSelect } from './event-insert';
+import { TERMINAL_STATES } from '../types';
 import type { Bind, EventColumns } from './event-insert';
-import { boundQuery } from './statement-cache';
+import { insertEventSelect } from './event-insert';
 import type { Binder } from './statement-cache';
+import { boundQuery } from './statement-cache';
 
 type Frag = RawBuilder<unknown>;
 

@@ -1,12 +1,12 @@
-import { sql } from 'kysely';
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { JobDb } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import { jsonParam, rowToJob } from '../row-mapping';
 import type { JobTables } from '../schema';
 import type { Job, NewJob, NewJobEvent } from '../types';
-import { getJob, getJobByIdempotencyKey } from './get-job';
 import { insertEventSelect, textValue } from './event-insert';
+import { getJob, getJobByIdempotencyKey } from './get-job';
 
 type Row = Record<string, unknown>;
 
@@ -46,16 +46,18 @@ export function newJobRow(job: NewJob, now: number) {
 }
 
 export function submittedEvent(job: NewJob, event: NewJobEvent | undefined): NewJobEvent {
-  return event ?? {
-    type: 'submitted',
-    fromState: null,
-    toState: 'queued',
-    step: null,
-    attempt: null,
-    message: null,
-    requestIds: [],
-    data: job.requestedBy ? { requestedBy: job.requestedBy } : null,
-  };
+  return (
+    event ?? {
+      type: 'submitted',
+      fromState: null,
+      toState: 'queued',
+      step: null,
+      attempt: null,
+      message: null,
+      requestIds: [],
+      data: job.requestedBy ? { requestedBy: job.requestedBy } : null,
+    }
+  );
 }
 
 /**
@@ -78,7 +80,10 @@ export function submittedEventStatement(jdb: JobDb, jobId: string, ev: NewJobEve
  * INSERT's RETURNING, so the event exists iff the job does. The row, or undefined on conflict.
  */
 export async function insertJobPg(jdb: JobDb, db: Kysely<JobTables>, job: NewJob, ev: NewJobEvent, now: number): Promise<Row | undefined> {
-  const insert = jdb.db.insertInto('jobs').values(newJobRow(job, now)).onConflict((oc) => oc.doNothing());
+  const insert = jdb.db
+    .insertInto('jobs')
+    .values(newJobRow(job, now))
+    .onConflict((oc) => oc.doNothing());
   const evSql = insertEventSelect(jdb.dialect, ev, now, { jobId: sql`ins.id` }, sql`from ins`);
   const rows = await sql`with ins as (${insert.returningAll()}), ev as (${evSql}) select * from ins`.execute(db);
   return rows.rows[0] as Row | undefined;
@@ -86,8 +91,7 @@ export async function insertJobPg(jdb: JobDb, db: Kysely<JobTables>, job: NewJob
 
 /** After an insert that wrote nothing: the conflict was on the idempotency key, or else on the id itself. */
 export async function conflictingJob(jdb: JobDb, job: NewJob): Promise<Job> {
-  const existing =
-    (job.idempotencyKey ? await getJobByIdempotencyKey(jdb, job.idempotencyKey) : null) ?? (await getJob(jdb, job.id));
+  const existing = (job.idempotencyKey ? await getJobByIdempotencyKey(jdb, job.idempotencyKey) : null) ?? (await getJob(jdb, job.id));
   if (!existing) throw new Error('insertJob: conflicting row vanished (deleted concurrently?)');
   return existing;
 }
@@ -97,17 +101,15 @@ export async function conflictingJob(jdb: JobDb, job: NewJob): Promise<Job> {
  * event, atomically. A racing duplicate idempotency key loses on the unique index and gets
  * the winner's row back with created=false.
  */
-export async function insertJob(
-  jdb: JobDb,
-  job: NewJob,
-  event: NewJobEvent | undefined,
-  now: number,
-): Promise<{ job: Job; created: boolean }> {
+export async function insertJob(jdb: JobDb, job: NewJob, event: NewJobEvent | undefined, now: number): Promise<{ job: Job; created: boolean }> {
   const ev = submittedEvent(job, event);
   let inserted: Row | undefined;
   if (jdb.dialect === 'postgres') inserted = await insertJobPg(jdb, jdb.db, job, ev, now);
   else {
-    const insert = jdb.db.insertInto('jobs').values(newJobRow(job, now)).onConflict((oc) => oc.doNothing());
+    const insert = jdb.db
+      .insertInto('jobs')
+      .values(newJobRow(job, now))
+      .onConflict((oc) => oc.doNothing());
     const [rows] = await runAtomic(jdb, [insert.returningAll().compile(), submittedEventStatement(jdb, job.id, ev, now)]);
     inserted = rows?.[0];
   }

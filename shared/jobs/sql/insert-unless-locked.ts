@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { CompiledQuery } from 'kysely';
-import type { JobDb } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import { rowToJob } from '../row-mapping';
 import type { InsertUnlessLockedResult, NewJob, NewJobEvent } from '../types';
 import { conflictingJob, insertJob, insertJobPg, newJobRow, submittedEvent, submittedEventStatement } from './insert-job';
@@ -22,12 +22,7 @@ const UNFINISHED = sql.raw(`('queued','running','waiting')`);
  *   key; each statement after it takes a new snapshot, which holds every insert committed by
  *   an earlier holder of the advisory lock (it commits before releasing it).
  */
-export async function insertUnlessLocked(
-  jdb: JobDb,
-  job: NewJob,
-  event: NewJobEvent | undefined,
-  now: number,
-): Promise<InsertUnlessLockedResult> {
+export async function insertUnlessLocked(jdb: JobDb, job: NewJob, event: NewJobEvent | undefined, now: number): Promise<InsertUnlessLockedResult> {
   const lockKey = job.lockKey;
   if (!lockKey) {
     const r = await insertJob(jdb, job, event, now);

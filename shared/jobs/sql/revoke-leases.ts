@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
-import type { JobDb } from '../job-db';
+import { sql } from 'kysely';
 import { runAtomic } from '../atomic';
+import type { JobDb } from '../job-db';
 import type { RevokeLeasesOptions } from '../types';
 import { bigintValue, EVENT_COLUMNS, jsonValue, textValue } from './event-insert';
 

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { selectEndpoint, type Catalog } from '../../../shared/openstack/catalog';
+import { type Catalog, selectEndpoint } from '../../../shared/openstack/catalog';
 
 const ep = (iface: string, region: string, url: string) => ({ interface: iface, region, region_id: region, url });
 const catalog: Catalog = [
-  { type: 'compute', endpoints: [ep('public', 'RegionOne', 'http://pub/v2.1'), ep('internal', 'RegionOne', 'http://int/v2.1'), ep('public', 'RegionTwo', 'http://two/v2.1')] },
+  {
+    type: 'compute',
+    endpoints: [ep('public', 'RegionOne', 'http://pub/v2.1'), ep('internal', 'RegionOne', 'http://int/v2.1'), ep('public', 'RegionTwo', 'http://two/v2.1')],
+  },
   { type: 'volumev3', endpoints: [ep('public', 'RegionOne', 'http://cinder/v3/%(project_id)s')] },
   { type: 'image', endpoints: [ep('public', 'RegionOne', 'http://glance/')] },
 ];

@@ -75,10 +75,7 @@ describe('clouds.yaml search order', () => {
 
 describe('loading one cloud', () => {
   it('loads OS_CLOUD with overrides and the microversion pin', () => {
-    writeFileSync(
-      join(cwd, 'clouds.yaml'),
-      cloudYaml('lab', '    compute_endpoint_override: http://127.0.0.1:8774/v2.1\n    compute_api_version: "2.90"\n'),
-    );
+    writeFileSync(join(cwd, 'clouds.yaml'), cloudYaml('lab', '    compute_endpoint_override: http://127.0.0.1:8774/v2.1\n    compute_api_version: "2.90"\n'));
     const c = loadCloudConfig(undefined, { env: { OS_CLOUD: 'lab' }, cwd, home, systemDir });
     expect(c).toMatchObject({
       name: 'lab',
@@ -210,10 +207,13 @@ describe('loading every cloud (the service at start)', () => {
     expect(loadAllClouds({ env: {}, cwd, home, systemDir }).names).toEqual([]);
   });
 
-  it('reads keystoneauth\'s tenant_* and default_domain_* spellings', () => {
+  it("reads keystoneauth's tenant_* and default_domain_* spellings", () => {
     writeFileSync(
       join(cwd, 'clouds.yaml'),
-      ['clouds:', entry('legacy', ['auth_url: http://127.0.0.1:5000/v3', 'username: u', `password: ${SECRET}`, 'tenant_name: p', 'default_domain_name: Default'])].join('\n'),
+      [
+        'clouds:',
+        entry('legacy', ['auth_url: http://127.0.0.1:5000/v3', 'username: u', `password: ${SECRET}`, 'tenant_name: p', 'default_domain_name: Default']),
+      ].join('\n'),
     );
     const set = loadAllClouds({ env: {}, cwd, home, systemDir });
     expect(set.unusable.size).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CloudConfig } from '../../../shared/openstack/cloud-config';
 import { createOpenStackClient } from '../../../shared/openstack/client';
+import type { CloudConfig } from '../../../shared/openstack/cloud-config';
 import { BadRequestError, ConflictError } from '../../../shared/openstack/errors';
 import { createTokenCache } from '../../../shared/openstack/identity';
 import type { FetchLike } from '../../../shared/openstack/transport';
@@ -37,7 +37,12 @@ function stubNova(max: string, handle: (s: Seen) => Response): { fetch: FetchLik
       return Response.json({ version: { id: 'v2.1', version: max, min_version: '2.1', status: 'CURRENT' } });
     }
     const h = new Headers(init.headers);
-    const s: Seen = { method: init.method ?? 'GET', url: u, version: h.get('openstack-api-version'), body: init.body ? JSON.parse(String(init.body)) : undefined };
+    const s: Seen = {
+      method: init.method ?? 'GET',
+      url: u,
+      version: h.get('openstack-api-version'),
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+    };
     seen.push(s);
     return handle(s);
   };
@@ -83,7 +88,9 @@ describe('compute microversions', () => {
 
   it('refuses a per-call microversion the cloud does not offer', async () => {
     const { fetch, seen } = stubNova('2.79', () => Response.json({}));
-    const err = await client(fetch).compute.rebuild('srv', { imageRef: 'i', microversion: '2.93' }).catch((e: unknown) => e);
+    const err = await client(fetch)
+      .compute.rebuild('srv', { imageRef: 'i', microversion: '2.93' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toContain('offers up to 2.79');
     expect(seen).toHaveLength(0);
@@ -108,7 +115,9 @@ describe('find server by name', () => {
 
   it('several servers with the exact name is a conflict listing them', async () => {
     const { fetch } = stubNova('2.93', () => Response.json({ servers: [srv('1', 'web'), srv('2', 'web')] }));
-    const err = await client(fetch).compute.findServerByName('web').catch((e: unknown) => e);
+    const err = await client(fetch)
+      .compute.findServerByName('web')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as Error).message).toContain('2 servers are named "web": 1, 2');
   });

@@ -6,13 +6,13 @@ import { parseErrorMessage } from '../../../shared/openstack/error-body';
 import {
   BadRequestError,
   ConflictError,
+  errorFromResponse,
   NotFoundError,
   OpenStackError,
   OverLimitError,
-  UnauthorizedError,
-  errorFromResponse,
   parseRetryAfter,
   type ServiceName,
+  UnauthorizedError,
 } from '../../../shared/openstack/errors';
 
 // Bodies recorded with curl from the real lab (Keystone 22, Glance 25, Nova 26, Cinder 21).
@@ -42,7 +42,9 @@ const expected: Record<string, { cls: typeof OpenStackError; message: string }> 
   'cinder-406-bad-version': { cls: OpenStackError, message: 'Version 9.99 is not supported by the API. Minimum is 3.0 and maximum is 3.70.' },
   'glance-400-bad-patch': { cls: BadRequestError, message: 'Invalid operation: `bogus`. It must be one of the following: add, remove, replace.' },
   'glance-400-create': { cls: BadRequestError, message: "Provided object does not match schema 'image': 'bogus' is not one of" },
-  'glance-401': { cls: UnauthorizedError, message:
+  'glance-401': {
+    cls: UnauthorizedError,
+    message:
       'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.',
   },
   'glance-404-image': { cls: NotFoundError, message: `No image found with ID ${ZERO}` },
@@ -55,7 +57,10 @@ const expected: Record<string, { cls: typeof OpenStackError; message: string }> 
   'keystone-401-token': { cls: UnauthorizedError, message: AUTH },
   'keystone-404-project': { cls: NotFoundError, message: 'Could not find project: nope.' },
   'keystone-405-method': { cls: OpenStackError, message: 'The method is not allowed for the requested URL.' },
-  'nova-400-bad-create': { cls: BadRequestError, message: "Invalid input for field/attribute server. Value: {'name': 'x'}. 'flavorRef' is a required property" },
+  'nova-400-bad-create': {
+    cls: BadRequestError,
+    message: "Invalid input for field/attribute server. Value: {'name': 'x'}. 'flavorRef' is a required property",
+  },
   'nova-400-flavor-create': { cls: BadRequestError, message: 'Flavor nope could not be found.' },
   'nova-400-malformed': { cls: BadRequestError, message: 'Malformed request body' },
   'nova-400-rebuild-bad-image': { cls: BadRequestError, message: 'Cannot find image for rebuild' },
@@ -105,7 +110,12 @@ describe('parseErrorMessage edge cases', () => {
     expect(e429).toBeInstanceOf(OverLimitError);
     expect((e429 as OverLimitError).retryAfter).toBe(17);
     expect(e429.retryable).toBe(true);
-    const quota = errorFromResponse(ctx, 403, new Headers(), '{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}');
+    const quota = errorFromResponse(
+      ctx,
+      403,
+      new Headers(),
+      '{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}',
+    );
     expect(quota).toBeInstanceOf(OverLimitError);
     expect(parseRetryAfter('Thu, 26 Nov 2026 10:00:30 GMT', Date.parse('2026-11-26T10:00:00Z'))).toBe(30);
     expect(parseRetryAfter('soon')).toBeUndefined();

@@ -41,7 +41,12 @@ describe('OpenStack client errors', () => {
 
   it('a service echoing a URL with a token in its error body', () => {
     const body = JSON.stringify({ badRequest: { code: 400, message: `cannot fetch https://store.example/o?temp_url_sig=${SECRET}` } });
-    const err = errorFromResponse({ service: 'image', method: 'POST', path: '/v2/images/x/import' }, 400, new Headers({ 'content-type': 'application/json' }), body);
+    const err = errorFromResponse(
+      { service: 'image', method: 'POST', path: '/v2/images/x/import' },
+      400,
+      new Headers({ 'content-type': 'application/json' }),
+      body,
+    );
     expect(err.message).not.toContain(SECRET);
     expect(err.serverMessage).toBe('cannot fetch https://store.example/o?[redacted]');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CloudConfig } from '../../../shared/openstack/cloud-config';
 import { createOpenStackClient } from '../../../shared/openstack/client';
+import type { CloudConfig } from '../../../shared/openstack/cloud-config';
 import { OpenStackNetworkError, OpenStackTimeoutError, UnauthorizedError } from '../../../shared/openstack/errors';
 import { authBody, createTokenCache, REFRESH_MARGIN_MS } from '../../../shared/openstack/identity';
 import type { CallInfo, FetchLike } from '../../../shared/openstack/transport';
@@ -43,16 +43,15 @@ function stubCloud(opts: { ttlMs: () => number; now?: () => number }): Stub {
       issued.push(token);
       valid.add(token);
       const expires = new Date((opts.now ?? Date.now)() + opts.ttlMs()).toISOString();
-      const catalog = [
-        { type: 'image', endpoints: [{ interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: 'http://glance.test' }] },
-      ];
-      return new Response(
-        JSON.stringify({ token: { expires_at: expires, user: { id: 'u1' }, project: { id: 'p1', name: 'admin' }, catalog } }),
-        { status: 201, headers: { 'X-Subject-Token': token, 'x-openstack-request-id': `req-auth-${issued.length}` } },
-      );
+      const catalog = [{ type: 'image', endpoints: [{ interface: 'public', region_id: 'RegionOne', region: 'RegionOne', url: 'http://glance.test' }] }];
+      return new Response(JSON.stringify({ token: { expires_at: expires, user: { id: 'u1' }, project: { id: 'p1', name: 'admin' }, catalog } }), {
+        status: 201,
+        headers: { 'X-Subject-Token': token, 'x-openstack-request-id': `req-auth-${issued.length}` },
+      });
     }
     const token = new Headers(init.headers).get('x-auth-token') ?? '';
-    if (!valid.has(token)) return new Response('<html><body><h1>401 Unauthorized</h1>nope</body></html>', { status: 401, headers: { 'content-type': 'text/html' } });
+    if (!valid.has(token))
+      return new Response('<html><body><h1>401 Unauthorized</h1>nope</body></html>', { status: 401, headers: { 'content-type': 'text/html' } });
     return new Response(JSON.stringify({ images: [] }), { status: 200, headers: { 'x-openstack-request-id': 'req-img' } });
   };
   return { fetch, issued, valid, log };
@@ -129,8 +128,7 @@ describe('token cache and re-auth', () => {
       .catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(OpenStackNetworkError);
     expect((e1 as Error).message).toContain('ECONNREFUSED');
-    const hang: FetchLike = (_url, init) =>
-      new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    const hang: FetchLike = (_url, init) => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
     const e2 = await createOpenStackClient(cloud, { transport: { fetch: hang }, tokenCache: createTokenCache(), requestTimeoutMs: 20 })
       .identity.token()
       .catch((e: unknown) => e);
