@@ -174,7 +174,8 @@ async function labTimings(): Promise<void> {
       console.log(`round ${round}: snapshot snapflow ${last(t.sfSnap)} / CLI ${last(t.cliSnap)}; rollback snapflow ${last(t.sfRb)} / CLI ${last(t.cliRb)}`);
     }
     const row = (what: string, sf: number[], cli: number[]) =>
-      `${what.padEnd(10)} snapflow median ${secs(median(sf)).padStart(8)}   CLI median ${secs(median(cli)).padStart(8)}   ratio ${ratio(median(sf), median(cli))}`;
+      `${what.padEnd(10)} snapflow median ${secs(median(sf)).padStart(8)}   CLI median ${secs(median(cli)).padStart(8)}   ratio ` +
+      `${ratio(median(sf), median(cli))}`;
     console.log(`\n== (b) wall time against the lab (${ROUNDS} rounds, alternating; target <= 0.40x)`);
     console.log(row('snapshot', t.sfSnap, t.cliSnap));
     console.log(row('rollback', t.sfRb, t.cliRb));

@@ -64,7 +64,10 @@ async function measureEngine(store: JobStore, run: string): Promise<{ gaps: numb
     const t0 = performance.now();
     const doneP = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`job ${id} did not finish in 30 s`)), 30_000);
-      finished.set(id, () => (clearTimeout(t), resolve()));
+      finished.set(id, () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
     await engine.submit('noop10', {});
     await doneP;
@@ -113,7 +116,8 @@ async function main(): Promise<void> {
     console.log(`  commit -> next step start : median ${fmt(g.median)}  p95 ${fmt(g.p95)}  (target <= 5 ms median)`);
     console.log(`  whole step (claim+run+commit+dispatch), per step: median ${fmt(p.median)}  p95 ${fmt(p.p95)}`);
     console.log(
-      `  baseline (direct await of the same no-op functions): between steps median ${fmt(b.median)} p95 ${fmt(b.p95)}; per step median ${fmt(bp.median)} p95 ${fmt(bp.p95)}`,
+      `  baseline (direct await of the same no-op functions): between steps median ${fmt(b.median)} p95 ${fmt(b.p95)}; per step median ${fmt(bp.median)} p95 ` +
+        `${fmt(bp.p95)}`,
     );
     console.log(`  added per step vs baseline (median): ${fmt(p.median - bp.median)}`);
     if (g.median > 5) process.exitCode = 1;

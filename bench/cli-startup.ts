@@ -84,7 +84,8 @@ async function main(): Promise<void> {
       const cpu = baseCpu !== null && leg.cpu.length ? median(leg.cpu) : null;
       const cpuText = cpu !== null && baseCpu !== null ? `; CPU ${cpu.toFixed(0)} ms, ${(cpu / baseCpu).toFixed(2)}x` : '';
       console.log(
-        `  ${leg.name.padEnd(34)} wall ${m.toFixed(0).padStart(5)} ms, ${(m / base).toFixed(2)}x baseline (+${(m - base).toFixed(0)} ms)${cpuText}  [${leg.times.length} runs]`,
+        `  ${leg.name.padEnd(34)} wall ${m.toFixed(0).padStart(5)} ms, ${(m / base).toFixed(2)}x baseline (+${(m - base).toFixed(0)} ms)${cpuText}  ` +
+          `[${leg.times.length} runs]`,
       );
     }
   } finally {

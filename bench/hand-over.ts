@@ -97,7 +97,8 @@ async function main(): Promise<void> {
   const a = rows['commit, then claim'];
   const b = rows['hand-over'];
   console.log(
-    `hand-over / commit-then-claim: PG CPU ${(med(b.map((x) => x.pg)) / med(a.map((x) => x.pg))).toFixed(2)}x, wall ${(med(b.map((x) => x.wall)) / med(a.map((x) => x.wall))).toFixed(2)}x`,
+    `hand-over / commit-then-claim: PG CPU ${(med(b.map((x) => x.pg)) / med(a.map((x) => x.pg))).toFixed(2)}x, wall ` +
+      `${(med(b.map((x) => x.wall)) / med(a.map((x) => x.wall))).toFixed(2)}x`,
   );
 }
 

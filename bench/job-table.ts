@@ -294,13 +294,15 @@ function best(results: Result[]): Result[] {
 function report(results: Result[], all: Result[]): void {
   const rate = (r: Result) => r.jobs / r.seconds;
   console.log(
-    `\njob table: claim+complete, ${results[0]?.jobs} jobs per run, best of ${Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2))} round(s), ${process.platform} node ${process.version}`,
+    `\njob table: claim+complete, ${results[0]?.jobs} jobs per run, best of ${Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2))} round(s), ` +
+      `${process.platform} node ${process.version}`,
   );
   console.log('system           backend   workers  jobs/s   transitions/s  peak RSS/worker  worker CPU/job  PG CPU/job');
   for (const r of results) {
     console.log(
       `${r.system.padEnd(16)} ${r.backend.padEnd(9)} ${String(r.workers).padStart(7)} ${rate(r).toFixed(0).padStart(7)}` +
-        `  ${(2 * rate(r)).toFixed(0).padStart(13)}  ${r.rssMb.toFixed(0).padStart(8)} MB  ${r.cpuMsPerJob.toFixed(2).padStart(9)} ms  ${r.backend === 'postgres' ? `${r.pgMsPerJob.toFixed(2).padStart(7)} ms` : '      -'}`,
+        `  ${(2 * rate(r)).toFixed(0).padStart(13)}  ${r.rssMb.toFixed(0).padStart(8)} MB  ${r.cpuMsPerJob.toFixed(2).padStart(9)} ms  ` +
+        `${r.backend === 'postgres' ? `${r.pgMsPerJob.toFixed(2).padStart(7)} ms` : '      -'}`,
     );
   }
   for (const w of [1, 4]) {

@@ -145,7 +145,8 @@ async function runTarget(target: NightlyTarget): Promise<TargetResult> {
     const cores = availableParallelism();
     notes.push(
       `machine (${cores} cores) busy ${((100 * boxBusy) / (box1.total - box0.total)).toFixed(0)}% over the run: ` +
-        `${ours.toFixed(0)} CPU s this benchmark, ${Math.max(0, boxBusy - ours).toFixed(0)} CPU s other work; load average at the end ${loadAverage().join(' ')}`,
+        `${ours.toFixed(0)} CPU s this benchmark, ${Math.max(0, boxBusy - ours).toFixed(0)} CPU s other work; load average at the end ` +
+        `${loadAverage().join(' ')}`,
     );
     const calls = world.sim.counters.all();
     const jobs = await running.table.jobs();

@@ -119,7 +119,8 @@ async function checkCopy(id: string, want: FileDigests, who: string): Promise<vo
   const img = await client.image.get(id);
   if (img.os_hash_value !== want.sha512 || img.checksum !== want.md5 || img.size !== want.bytes) {
     throw new HashMismatch(
-      `${who}: image ${id} has size ${img.size}, md5 ${img.checksum}, sha512 ${img.os_hash_value?.slice(0, 16)}…; want ${want.bytes}, ${want.md5}, ${want.sha512.slice(0, 16)}…`,
+      `${who}: image ${id} has size ${img.size}, md5 ${img.checksum}, sha512 ${img.os_hash_value?.slice(0, 16)}…; want ${want.bytes}, ${want.md5}, ` +
+        `${want.sha512.slice(0, 16)}…`,
     );
   }
 }
@@ -138,7 +139,10 @@ async function runSnapflow(child: ChildCommand, src: string, dst: string, file: 
     env: { ...process.env, OS_CLOUD: opts.cloud },
     timeoutMs: 2 * legTimeoutMs + 30_000,
     rssFile: join(dir, 'rss.txt'),
-    onSpawn: (c) => (children.add(c), c.on('close', () => children.delete(c))),
+    onSpawn: (c) => {
+      children.add(c);
+      c.on('close', () => children.delete(c));
+    },
   });
   if (run.code === 2) throw new HashMismatch(`snapflow: ${run.stderr.trim()}`);
   if (run.code !== 0) throw new Error(`snapflow child failed (exit ${run.code ?? run.signal}): ${run.stderr.trim()}`);
@@ -190,7 +194,10 @@ async function main(): Promise<number> {
           {
             timeoutMs: legTimeoutMs,
             rssFile: join(dir, 'rss.txt'),
-            onSpawn: (ch) => (children.add(ch), ch.on('close', () => children.delete(ch))),
+            onSpawn: (ch) => {
+              children.add(ch);
+              ch.on('close', () => children.delete(ch));
+            },
           },
         );
         const peak = (a: number | undefined, b: number | undefined) => Math.max(a ?? 0, b ?? 0) || undefined;
@@ -233,7 +240,8 @@ async function main(): Promise<number> {
   console.log(`snapflow leg: ${child.how.replace(childScript, relative(process.cwd(), childScript))} <fixture> <new image> <file>`);
   console.log(`curl download: curl ${curlDownloadArgs(show).join(' ')}`);
   console.log(
-    `curl upload:   curl -sS -f -X PUT -H @<0600 file: X-Auth-Token> -H 'Content-Type: application/octet-stream' -T <file> -o /dev/null ${glance}/v2/images/<new image>/file`,
+    `curl upload:   curl -sS -f -X PUT -H @<0600 file: X-Auth-Token> -H 'Content-Type: application/octet-stream' -T <file> -o /dev/null ` +
+      `${glance}/v2/images/<new image>/file`,
   );
   return 0;
 }

@@ -66,7 +66,7 @@ export function notificationTargets(
   const unknown: string[] = [];
   const scheduleName = scheduleNameOf(job.requestedBy);
   const notify = scheduleName ? schedules.find((s) => s.name === scheduleName)?.notify : undefined;
-  if (notify && notify.on.includes(outcome)) {
+  if (notify?.on.includes(outcome)) {
     for (const name of notify.to) {
       if (notifications.some((n) => n.name === name)) names.add(name);
       else unknown.push(name);

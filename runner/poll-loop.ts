@@ -39,7 +39,7 @@ export class PollLoop {
     let pause = MIN_POLL_MS;
     while (!signal.aborted) {
       const asked = Date.now();
-      let task;
+      let task: Awaited<ReturnType<typeof service.claim>>;
       try {
         task = await service.claim({ runner: this.config.runnerId, waitSeconds: this.config.claimWaitSeconds }, signal);
         pause = MIN_POLL_MS;

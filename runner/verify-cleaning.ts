@@ -29,7 +29,7 @@ interface Question {
 
 export function verifyScript(plan: CleanPlan, marker: string): { script: string; questions: Question[] } {
   const questions: Question[] = [];
-  plan.deleted.forEach((p, i) => questions.push({ key: `deleted:${i}`, command: `glob-expand ${p}` }));
+  for (const [i, p] of plan.deleted.entries()) questions.push({ key: `deleted:${i}`, command: `glob-expand ${p}` });
   if (plan.emptyMachineId) questions.push({ key: 'machine-id', command: '-filesize /etc/machine-id' });
   // `glob` runs the command once per match; with no ifcfg-* at all it fails, which is a pass
   if (plan.linux) questions.push({ key: 'hwaddr', command: `-glob grep ^[[:space:]]*HWADDR= ${IFCFG}` });

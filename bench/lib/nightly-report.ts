@@ -37,7 +37,7 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
     `  wall (slot -> last job end)  ${s(r.wallMs)}   bound ${s(r.bound.valueMs)}   ratio ${ratio.toFixed(3)}x  ` +
       `(target <= ${RATIO_TARGET}x: ${ratio <= RATIO_TARGET ? 'ok' : 'MISSED'})`,
     `  throughput                   ${(r.jobs / (r.wallMs / 1000)).toFixed(2)} jobs/s (${r.jobs} jobs)`,
-    `  OpenStack calls              ${totalCalls(r)} = ${perJob(totalCalls(r))} per job: ` + routes.map(([k, v]) => `${k} ${perJob(v)}`).join(', '),
+    `  OpenStack calls              ${totalCalls(r)} = ${perJob(totalCalls(r))} per job: ${routes.map(([k, v]) => `${k} ${perJob(v)}`).join(', ')}`,
     `  job table peak               ${r.peak.jobs} jobs, ${r.peak.events} job_events (${r.peak.samples} samples)`,
     `  CPU (slot -> end)            ${r.cpu.map((c) => `${c.name} ${c.seconds.toFixed(1)} s`).join(', ')}`,
     '  checks:',
@@ -50,7 +50,8 @@ export function targetBlock(r: TargetResult, scale: number): string[] {
     `    next step claimed  ${dist(p.chain)} after the previous step's commit`,
     `    wait resumed       ${dist(p.wake)} after it was due`,
     `    slot idle          ${dist(p.gap)} from a job's end to the next start in its project; ${(100 * p.gapQuick).toFixed(0)}% within 50 ms`,
-    `    per job            ${p.claimsPerJob.toFixed(2)} claims, ${p.waitsPerJob.toFixed(2)} waits; retries ${JSON.stringify(p.retries)}; lease expiries ${p.leaseExpiries}`,
+    `    per job            ${p.claimsPerJob.toFixed(2)} claims, ${p.waitsPerJob.toFixed(2)} waits; retries ${JSON.stringify(p.retries)}; lease expiries ` +
+      `${p.leaseExpiries}`,
     `    claims per process ${Object.values(p.owners).join(' / ')}`,
     `    slowest project    ${sl.cloud}: ${s(sl.wallMs)} = first start ${s(sl.firstStartMs)} + run time per slot ${s(sl.runSumPerSlotMs)}` +
       ` + idle per slot ${s(sl.gapSumPerSlotMs)} + uneven slots ${s(sl.restMs)}`,

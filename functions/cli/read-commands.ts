@@ -52,12 +52,7 @@ export async function showJob(api: ApiClient, id: string, json: boolean): Promis
     ['state', `${job.state}${job.cancelRequested && job.state !== 'cancelled' ? ' (cancel requested)' : ''}`],
     ['step', job.step],
     ['attempt', String(job.attempt)],
-    [
-      'progress',
-      job.progress
-        ? `${job.progress.phase}${job.progress.done !== null ? ` ${formatBytes(job.progress.done)}${job.progress.total !== null ? ` / ${formatBytes(job.progress.total)}` : ''}` : ''}`
-        : null,
-    ],
+    ['progress', job.progress ? `${job.progress.phase}${progressBytes(job.progress)}` : null],
     ['requested by', job.requestedBy],
     ['created', job.createdAt],
     ['started', job.startedAt],
@@ -156,4 +151,10 @@ export async function cancelJob(api: ApiClient, id: string, json: boolean): Prom
       ? `job ${body.id} cancelled`
       : `cancel requested: job ${body.id} stops before its next step (now ${body.state}${body.step ? `, step ${body.step}` : ''})`,
   );
+}
+
+/** " 1.2 GiB / 4.0 GiB" of a job's progress, or "" when it counts no bytes. */
+function progressBytes(p: { done: number | null; total: number | null }): string {
+  if (p.done === null) return '';
+  return ` ${formatBytes(p.done)}${p.total !== null ? ` / ${formatBytes(p.total)}` : ''}`;
 }

@@ -38,7 +38,7 @@ export interface AppDeps {
    * unreachable cloud lets the job through (it retries). A server another job is busy with
    * is refused by the submit itself (409), atomically.
    */
-  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | void>;
+  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | undefined>;
   /** Wire the same notifier into createEngine({ onEvent }) so long-polls wake at once. */
   notifier: JobNotifier;
   schedules: ScheduleService;

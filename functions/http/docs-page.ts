@@ -23,10 +23,10 @@ function typeOf(schema: unknown): string {
 
 function renderOperation(method: string, path: string, op: Operation): string {
   const params = (op.parameters ?? [])
-    .map(
-      (p) =>
-        `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td>${esc(typeOf(p.schema))}${p.description ? ` — ${esc(p.description)}` : ''}</td></tr>`,
-    )
+    .map((p) => {
+      const what = `${esc(typeOf(p.schema))}${p.description ? ` — ${esc(p.description)}` : ''}`;
+      return `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td>${what}</td></tr>`;
+    })
     .join('');
   const body = op.requestBody?.content?.['application/json']?.schema;
   const responses = Object.entries(op.responses ?? {})

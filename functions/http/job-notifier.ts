@@ -43,7 +43,10 @@ export function createJobNotifier(): JobNotifier {
         },
       };
       let set = watches.get(jobId);
-      if (!set) watches.set(jobId, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        watches.set(jobId, set);
+      }
       set.add(entry);
       open++;
 

@@ -124,7 +124,7 @@ export function submitRoute(deps: AppDeps): AnyRoute {
 
       const scopedKey = key === null ? null : scopedIdempotencyKey(principal, key);
       // A replay answers with the first job even if the server is busy with that very job.
-      let lock: ResolvedLock | undefined | void;
+      let lock: ResolvedLock | undefined | undefined;
       if (deps.preflight && (scopedKey === null || !(await deps.store.getJobByIdempotencyKey(scopedKey)))) lock = await deps.preflight(req);
 
       let out: { job: Job; created: boolean };

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { isVolumeBacked } from '../../shared/openstack/compute-schemas';
+import { isVolumeBacked, type Server } from '../../shared/openstack/compute-schemas';
 import { ConflictError } from '../../shared/openstack/errors';
 import type { WorkflowDeps } from '../workflows/deps';
 import { minutes, onCloud, overdue, POLL, permanent, RETRY } from '../workflows/step-support';
@@ -35,7 +35,7 @@ export function resolveServerStep(deps: WorkflowDeps, opts: ResolveServerOptions
     wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      let server;
+      let server: Server;
       try {
         server = await onCloud(deps, ctx).compute.resolveServer(ctx.input.server);
       } catch (err) {

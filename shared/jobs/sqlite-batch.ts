@@ -10,7 +10,10 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function prepared(raw: SqliteRawLike, text: string): Stmt {
   let cache = caches.get(raw);
-  if (!cache) caches.set(raw, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    caches.set(raw, cache);
+  }
   let stmt = cache.get(text);
   if (!stmt) {
     if (cache.size >= MAX_CACHED) cache.clear();

@@ -230,7 +230,7 @@ export function createMetricsRegistry(): MetricsRegistry {
       for (const m of metrics.values()) {
         out.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`, ...m.lines());
       }
-      return out.join('\n') + '\n';
+      return `${out.join('\n')}\n`;
     },
   };
 }

@@ -112,6 +112,7 @@ const cloudName = z.string().min(1).max(200);
 export const guestPath = z
   .string()
   .max(4096)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it refuses
   .regex(/^\/[^\0-\x1f]*$/, { message: 'must be an absolute path without control characters' })
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
 /** RFC 1123 host name (labels of letters, digits and hyphens, dot-separated). */

@@ -48,7 +48,7 @@ export function volumeView(ctx: Ctx, v: Volume, forCreate = false): Record<strin
   if (mvAtLeast(ctx, '3.13')) out.group_id = null;
   if (mvAtLeast(ctx, '3.21')) out.provider_id = null;
   if (mvAtLeast(ctx, '3.48')) {
-    out.shared_targets = !forCreate ? false : true;
+    out.shared_targets = !!forCreate;
     out.service_uuid = v.status === 'creating' ? null : 'd7c49442-740c-40b7-82cd-95755fdf0ce2';
   }
   if (forCreate) return out;

@@ -80,7 +80,8 @@ function diff(step: string, a: { status: number; json: unknown }, b: { status: n
   const onlySim = kb.filter((k) => !ka.includes(k));
   const ok = a.status === b.status && !onlyLab.length && !onlySim.length;
   console.log(
-    `${ok ? 'SAME' : 'DIFF'} ${step}: status ${a.status}/${b.status}${onlyLab.length ? ` only-lab=${onlyLab}` : ''}${onlySim.length ? ` only-sim=${onlySim}` : ''}`,
+    `${ok ? 'SAME' : 'DIFF'} ${step}: status ${a.status}/${b.status}` +
+      `${onlyLab.length ? ` only-lab=${onlyLab}` : ''}${onlySim.length ? ` only-sim=${onlySim}` : ''}`,
   );
 }
 
@@ -97,7 +98,7 @@ async function until(t: Target, url: string, pick: (j: any) => boolean, ms = 60_
 async function scenario(t: Target): Promise<Record<string, { status: number; json: unknown }>> {
   const out: Record<string, { status: number; json: unknown }> = {};
   const imgs = await call(t, 'GET', `${t.glance}/v2/images?name=oslab-base`);
-  const base = ((imgs.json?.images as J[])[0] as J).id as string;
+  const base = ((imgs.json?.images as J[] | undefined)?.[0] as J | undefined)?.id as string;
   out.flavor = await call(t, 'GET', `${t.nova}/flavors/42`);
   const c = await call(t, 'POST', `${t.nova}/servers`, { server: { name: 'simcmp', imageRef: base, flavorRef: '42', networks: 'none' } });
   out.create = c;

@@ -86,7 +86,10 @@ export function validToken(s: SimState, id: string | undefined): Token | null {
 export const catalogIds = new Map<string, string>();
 function endpointId(key: string): string {
   let id = catalogIds.get(key);
-  if (!id) catalogIds.set(key, (id = hexId()));
+  if (!id) {
+    id = hexId();
+    catalogIds.set(key, id);
+  }
   return id;
 }
 

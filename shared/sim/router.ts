@@ -76,7 +76,7 @@ export function matchRoute(routes: Route[], method: string, path: string): { rou
       continue;
     }
     const params: Record<string, string> = {};
-    r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+    for (const [i, n] of r.names.entries()) params[n] = decodeURIComponent(m[i + 1] ?? '');
     return { route: r, params };
   }
   return pathOnly ? { pathOnly } : null;

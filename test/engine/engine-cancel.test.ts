@@ -20,7 +20,10 @@ function snapshotWorkflow(cloud: FakeCloud, log: string[], opts: { failWait?: bo
     params: z.object({ server: z.string() }),
     lockKey: (p) => `server:${p.server}`,
     steps: [
-      step('resolve', () => (log.push('resolve'), done({ serverId: 's-1' }))),
+      step('resolve', () => {
+        log.push('resolve');
+        return done({ serverId: 's-1' });
+      }),
       step(
         'createImage',
         (ctx) => {

@@ -37,14 +37,26 @@ describe.each(STORES)('step durations ($name store)', (factory) => {
       kind: 'dur',
       params: z.object({}),
       steps: [
-        step('create', () => (clock.advance(250), done()), { mutating: true }),
+        step(
+          'create',
+          () => {
+            clock.advance(250);
+            return done();
+          },
+          { mutating: true },
+        ),
         step('poll', () => (clock.advance(40), ++polls === 1 ? wait({ reason: 'saving' }) : done())),
         step('boom', () => {
           clock.advance(7);
           throw new NonRetryableError('broken', { code: 'broken' });
         }),
       ],
-      cleanup: [step('undo', () => (clock.advance(3), done()))],
+      cleanup: [
+        step('undo', () => {
+          clock.advance(3);
+          return done();
+        }),
+      ],
     });
     const seen: EngineEvent[] = [];
     const metrics = createSnapflowMetrics();
@@ -84,7 +96,17 @@ describe.each(STORES)('step durations ($name store)', (factory) => {
     const wf = defineWorkflow({
       kind: 'dur-c',
       params: z.object({}),
-      steps: [step('make', () => (clock.advance(5), done()), { mutating: true }), step('poll', () => wait({ reason: 'x' }))],
+      steps: [
+        step(
+          'make',
+          () => {
+            clock.advance(5);
+            return done();
+          },
+          { mutating: true },
+        ),
+        step('poll', () => wait({ reason: 'x' })),
+      ],
       cleanup: [step('undo', () => done())],
     });
     const seen: EngineEvent[] = [];

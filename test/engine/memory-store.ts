@@ -214,7 +214,7 @@ export class MemoryJobStore implements JobStore {
 
   async heartbeat(id: string, owner: string, leaseMs: number, progress?: JobProgress | null, now = this.clock()): Promise<boolean> {
     const j = this.jobs.get(id);
-    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
+    if (j?.state !== 'running' || j.leaseOwner !== owner) return false;
     j.leaseExpiresAt = now + leaseMs;
     if (progress !== undefined) j.progress = clone(progress);
     j.updatedAt = now;
@@ -247,7 +247,7 @@ export class MemoryJobStore implements JobStore {
       throw err;
     }
     const j = this.jobs.get(id);
-    if (!j || j.state !== 'running' || j.leaseOwner !== owner) return false;
+    if (j?.state !== 'running' || j.leaseOwner !== owner) return false;
     assertTransition('running', patch.state);
     this.apply(j, patch, now);
     // the SQL stores record the transition the guard saw, whatever the event says

@@ -18,6 +18,7 @@ describe('POST /v1/jobs preflight', () => {
         preflight: async (req) => {
           seen.push(req);
           if (verdict) throw verdict;
+          return undefined;
         },
       },
     });

@@ -51,7 +51,7 @@ describe.skipIf(!!skip)('cleaning modes with the real tools', () => {
     }
     // side by side, as a runner with concurrency 4 would (the appliances boot in parallel)
     const ends = await Promise.all(cases.map(([, task]) => runTask(task, h.deps, new AbortController().signal)));
-    cases.forEach(([name, task], i) => results.set(name, { task, end: ends[i]! }));
+    for (const [i, [name, task]] of cases.entries()) results.set(name, { task, end: ends[i]! });
     for (const [name, { end }] of results) expect(end, name).toMatchObject({ outcome: 'completed', reused: false });
     expect(readdirSync(h.scratchDir).filter((n) => n.startsWith('task-'))).toEqual([]);
     const phases = h.logs.filter((l) => l.includes('"task completed"')).map((l) => JSON.parse(l).phaseMs);

@@ -80,7 +80,8 @@ describe('glance errors follow webob content negotiation', () => {
     // upload: the media type is checked before the image is looked up
     const up = await api('PUT', `/v2/images/${X}/file`, 'abc', { 'Content-Type': 'text/plain', ...JSON_ACCEPT });
     expect(up.text).toBe(
-      '{"message": "The request media type text/plain is not supported by this server.\\n<br /><br />\\n", "code": "415 Unsupported Media Type", "title": "Unsupported Media Type"}',
+      '{"message": "The request media type text/plain is not supported by this server.\\n<br /><br />\\n", "code": "415 Unsupported Media Type", "title": ' +
+        '"Unsupported Media Type"}',
     );
   });
 
@@ -88,7 +89,8 @@ describe('glance errors follow webob content negotiation', () => {
     const bogus = await patch(X, [{ op: 'bogus', path: '/name', value: 'x' }]);
     expect(bogus.status).toBe(400);
     expect(bogus.text).toBe(
-      '{"message": "Invalid operation: `bogus`. It must be one of the following: add, remove, replace.<br /><br />\\n\\n\\n", "code": "400 Bad Request", "title": "Bad Request"}',
+      '{"message": "Invalid operation: `bogus`. It must be one of the following: add, remove, replace.<br /><br />\\n\\n\\n", "code": "400 Bad Request", ' +
+        '"title": "Bad Request"}',
     );
     const msg = async (body: unknown, ct = PATCH) => {
       const r = await patch(X, body, ct);

@@ -138,7 +138,8 @@ describe('glance', () => {
     const missing = await api('PATCH', `/v2/images/${img.id}`, [{ op: 'remove', path: '/nope' }], PATCH);
     expect(missing.status).toBe(409);
     expect(missing.text).toBe(
-      '<html>\n <head>\n  <title>409 Conflict</title>\n </head>\n <body>\n  <h1>409 Conflict</h1>\n  There was a conflict when trying to complete your request.<br /><br />\nProperty nope does not exist.\n\n\n </body>\n</html>',
+      '<html>\n <head>\n  <title>409 Conflict</title>\n </head>\n <body>\n  <h1>409 Conflict</h1>\n  There was a conflict when trying to complete your ' +
+        'request.<br /><br />\nProperty nope does not exist.\n\n\n </body>\n</html>',
     );
   });
 
@@ -163,7 +164,8 @@ describe('glance', () => {
     const gone = await api('GET', `/v2/images/${img.id}`);
     expect(gone.status).toBe(404);
     expect(gone.text).toBe(
-      `<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID ${img.id}<br /><br />\n\n\n\n </body>\n</html>`,
+      `<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID ${img.id}<br /><br />\n\n\n\n ` +
+        `</body>\n</html>`,
     );
     const again = await api('DELETE', `/v2/images/${img.id}`);
     expect(again.text).toContain(`Failed to find image ${img.id} to delete`);

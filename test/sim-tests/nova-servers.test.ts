@@ -81,7 +81,8 @@ describe('nova servers', () => {
   it('validates the create body with the real messages', async () => {
     const noNet = await api('POST', '/v2.1/servers', { server: { name: 'x', imageRef: sim.state.baseImageId, flavorRef: '42' } });
     expect(noNet.json.badRequest.message).toBe(
-      `Invalid input for field/attribute server. Value: {'name': 'x', 'imageRef': '${sim.state.baseImageId}', 'flavorRef': '42'}. 'networks' is a required property`,
+      `Invalid input for field/attribute server. Value: {'name': 'x', 'imageRef': '${sim.state.baseImageId}', 'flavorRef': '42'}. 'networks' is a required ` +
+        `property`,
     );
     expect((await boot('x', { flavorRef: '999' })).json.badRequest.message).toBe('Flavor 999 could not be found.');
     expect((await boot('x', { imageRef: '00000000-0000-0000-0000-000000000000' })).json.badRequest.message).toBe('Can not find requested image');

@@ -12,7 +12,8 @@ afterAll(async () => {
 });
 
 const NOT_FOUND_HTML =
-  '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n </body>\n</html>';
+  '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n ' +
+  '</body>\n</html>';
 
 describe('unknown routes and version headers (lab answers)', () => {
   it('answers unknown Nova paths and methods with the webob 404 page', async () => {

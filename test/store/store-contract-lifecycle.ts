@@ -22,24 +22,22 @@ export function registerLifecycleContract(c: ContractContext): void {
     const job = await c.store().insertJob({ id: `job-${uid()}`, kind, params: {}, context: { keep: 1, nested: { a: 1 } } });
     const t = later();
     await c.store().claim({ owner: 'w', leaseMs: 60_000, kinds: [kind], now: t });
-    const ok = await c
-      .store()
-      .commit(
-        job.job.id,
-        'w',
-        {
-          state: 'queued',
-          step: 'createImage',
-          stepIndex: 2,
-          context: { imageId: 'img-1', nested: { b: 2 } },
-          attempt: 1,
-          runAfter: t + 5,
-          progress: { phase: 'saving' },
-          error: { code: 'busy', message: 'retry later' },
-        },
-        ev('step.retry', { step: 'resolve', attempt: 1, requestIds: ['req-aaa', 'req-bbb'], data: { why: 'x' } }),
-        t + 1,
-      );
+    const ok = await c.store().commit(
+      job.job.id,
+      'w',
+      {
+        state: 'queued',
+        step: 'createImage',
+        stepIndex: 2,
+        context: { imageId: 'img-1', nested: { b: 2 } },
+        attempt: 1,
+        runAfter: t + 5,
+        progress: { phase: 'saving' },
+        error: { code: 'busy', message: 'retry later' },
+      },
+      ev('step.retry', { step: 'resolve', attempt: 1, requestIds: ['req-aaa', 'req-bbb'], data: { why: 'x' } }),
+      t + 1,
+    );
     expect(ok).toBe(true);
     expect(await c.store().getJob(job.job.id)).toMatchObject({
       state: 'queued',

@@ -136,7 +136,7 @@ export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParam
     jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
   };
   const values: Record<string, unknown> = { now, expires: now + opts.leaseMs, owner: opts.owner, jobId: opts.jobId };
-  kinds.forEach((k, i) => (values[`k${i}`] = k));
+  for (const [i, k] of kinds.entries()) values[`k${i}`] = k;
   return { slots, values };
 }
 

@@ -45,7 +45,8 @@ const expected: Record<string, { cls: typeof OpenStackError; message: string }> 
   'glance-401': {
     cls: UnauthorizedError,
     message:
-      'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.',
+      'This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad ' +
+      'password), or your browser does not understand how to supply the credentials required.',
   },
   'glance-404-image': { cls: NotFoundError, message: `No image found with ID ${ZERO}` },
   'glance-404-image-json-accept': { cls: NotFoundError, message: `No image found with ID ${ZERO}` },
