@@ -18,7 +18,7 @@ export interface DeliveryDeps {
   engine: Pick<Engine, 'submit'>;
   store: Pick<JobStore, 'getJobByIdempotencyKey'>;
   /** The API's submission preflight: resolves the server to lock on (404: unknown server). */
-  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined | void>;
+  preflight?: (req: JobRequestBase) => Promise<ResolvedLock | undefined>;
 }
 
 export interface DeliveryJob {
