@@ -4,11 +4,16 @@ import { ApiError, badRequest } from '../http/envelope';
 
 const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** The first of `names` present; it becomes part of job idempotency keys, so its shape is checked. */
+/**
+ * The first of `names` present (a provider's preferred header first, the one every version
+ * sends last: that one is named when none is there); it becomes part of job idempotency keys,
+ * so its shape is checked.
+ */
 export function deliveryIdFrom(headers: Headers, ...names: string[]): string {
   const name = names.find((n) => headers.get(n) !== null);
   const value = name !== undefined ? headers.get(name)! : undefined;
-  if (value === undefined) throw badRequest('invalid_header', `${names[0]}: required (the delivery id)`, names[0]);
+  const fallback = names[names.length - 1]!;
+  if (value === undefined) throw badRequest('invalid_header', `${fallback}: required (the delivery id)`, fallback);
   if (!DELIVERY_ID.test(value)) throw badRequest('invalid_header', `${name}: must be 1-128 characters of A-Z a-z 0-9 . _ : -`, name);
   return value;
 }

@@ -1,6 +1,6 @@
 // GitLab: the hook's secret token comes back verbatim in X-Gitlab-Token (no signature);
-// Pipeline Hook and Job Hook events; the delivery id is X-Gitlab-Event-UUID (GitLab 17.4+
-// also sends Idempotency-Key, used when the former is absent).
+// Pipeline Hook and Job Hook events. The delivery id is Idempotency-Key (GitLab 17.4+: the
+// same on every retry of a delivery), else X-Gitlab-Event-UUID (older versions).
 import { z } from 'zod';
 import { secretsEqual } from '../../shared/auth/hmac';
 import type { WebhookConfig } from '../../shared/config/load';
@@ -61,7 +61,7 @@ export const gitlabAdapter: ProviderAdapter = {
     return found;
   },
 
-  deliveryId: (headers) => deliveryIdFrom(headers, 'X-Gitlab-Event-UUID', 'Idempotency-Key'),
+  deliveryId: (headers) => deliveryIdFrom(headers, 'Idempotency-Key', 'X-Gitlab-Event-UUID'),
 
   parse(headers, body) {
     const name = headers.get('X-Gitlab-Event');

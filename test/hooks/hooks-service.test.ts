@@ -10,7 +10,9 @@ import type { Server as SimServer } from '../../shared/sim/model';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { FAST_LATENCY } from '../workflows/harness';
 import { HOOK_ENV, hookConfig, SECRETS } from './hook-config';
-import { type Delivery, generic, githubWorkflowRun, gitlabJob, gitlabPipeline } from './payloads';
+import { type Delivery, generic } from './payloads';
+import { githubWorkflowRun } from './payloads-github';
+import { gitlabJob, gitlabPipeline } from './payloads-gitlab';
 
 let sim: SimHandle;
 let svc: InProcessService;
@@ -77,10 +79,14 @@ describe('GitLab pipeline hooks (X-Gitlab-Token)', () => {
     expect(snap102).not.toBe(snap101);
 
     // 101 ends while its snapshot may still be running: the rollback queues, it is not refused.
-    const end = await deliver('gitlab', gitlabPipeline({ token: SECRETS.gitlab, id: 101, status: 'failed', ref: 'main' }));
+    const endDelivery = gitlabPipeline({ token: SECRETS.gitlab, id: 101, status: 'failed', ref: 'main' });
+    const end = await deliver('gitlab', endDelivery);
     expect(end.status).toBe(202);
     expect(end.body.jobs).toEqual([expect.objectContaining({ rule: 'restore', kind: 'rollback' })]);
     const rollback = end.body.jobs[0].id as string;
+    // GitLab's retry keeps Idempotency-Key (X-Gitlab-Event-UUID is not the retry's identity then).
+    const retry = await deliver('gitlab', { ...endDelivery, headers: { ...endDelivery.headers, 'X-Gitlab-Event-UUID': 'another-uuid' } });
+    expect(retry.text).toBe(end.text);
     expect((await svc.store.getJob(rollback))?.params).toMatchObject({ imageFromJob: snap101, confirm: true });
 
     const made = await succeeded(snap101);
@@ -115,6 +121,16 @@ describe('GitLab pipeline hooks (X-Gitlab-Token)', () => {
     const d = gitlabPipeline({ token: SECRETS.gitlab, id: 106, status: 'running' });
     delete d.headers['X-Gitlab-Token'];
     expect((await deliver('gitlab', d)).status).toBe(401);
+  });
+
+  it('older GitLab (no Idempotency-Key): X-Gitlab-Event-UUID is the delivery id; without either, a 400 naming it', async () => {
+    const d = gitlabPipeline({ token: SECRETS.gitlab, id: 108, status: 'success' });
+    delete d.headers['Idempotency-Key'];
+    expect((await deliver('gitlab', d)).body.delivery).toBe(d.headers['X-Gitlab-Event-UUID']);
+    delete d.headers['X-Gitlab-Event-UUID'];
+    const r = await deliver('gitlab', d);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'invalid_header', field: 'X-Gitlab-Event-UUID' });
   });
 
   it('a pipeline naming a server the rules do not name starts nothing', async () => {

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hmacKey, hmacSha256Hex, secretsEqual } from '../../shared/auth/hmac';
-import { GITHUB_DOC_VECTOR } from './payloads';
+import { GITHUB_DOC_VECTOR } from './payloads-github';
 
 describe('shared/auth/hmac.ts', () => {
   it("reproduces GitHub's X-Hub-Signature-256 test vector", async () => {

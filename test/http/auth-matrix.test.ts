@@ -14,7 +14,9 @@ import { hasScope, type Scope } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
-import { type Delivery, generic, githubWorkflowRun, gitlabPipeline } from '../hooks/payloads';
+import { type Delivery, generic } from '../hooks/payloads';
+import { githubWorkflowRun } from '../hooks/payloads-github';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 interface Principal {
   name: string;

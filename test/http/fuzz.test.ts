@@ -14,7 +14,8 @@ import { type InProcessService, startInProcessService } from '../../functions/in
 import { sha256Hex } from '../../shared/auth/hash';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
 import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
-import { githubWorkflowRun, gitlabPipeline } from '../hooks/payloads';
+import { githubWorkflowRun } from '../hooks/payloads-github';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);

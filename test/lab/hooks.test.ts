@@ -15,7 +15,7 @@ import { waitFor, waitGone } from '../../shared/openstack/poll';
 import { Cleanup, contractName } from '../contract/helpers';
 import { type ContractTarget, openTarget } from '../contract/target';
 import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
-import { gitlabPipeline } from '../hooks/payloads';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 const CLOUD = process.env.OS_CLOUD ?? '';
 

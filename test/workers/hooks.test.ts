@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../functions/worker-handlers';
 import type { WorkerEnv } from '../../functions/worker-types';
 import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
-import { type Delivery, generic, githubWorkflowRun, gitlabPipeline } from '../hooks/payloads';
+import { type Delivery, generic } from '../hooks/payloads';
+import { githubWorkflowRun } from '../hooks/payloads-github';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 // CI webhooks inside workerd: the Workers entry on a local D1 database verifies GitLab's
 // token and the HMAC signatures with WebCrypto, keeps deliveries idempotent in D1, and
