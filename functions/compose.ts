@@ -2,7 +2,7 @@
 // and the Workers entry (worker.ts) differ only in what they pass in (job store, transport,
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
-import type { StepLogger } from '../shared/engine/define';
+import type { StepLogger, WorkflowDefinition } from '../shared/engine/define';
 import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
 import type { EngineEvent } from '../shared/engine/engine-event';
 import { NonRetryableError } from '../shared/engine/errors';
@@ -18,12 +18,15 @@ import { createHealthCheck, type HealthReport } from './health';
 import { createHookService } from './hooks/hook-service';
 import { createApp } from './http/app';
 import { createJobNotifier } from './http/job-notifier';
+import { createRunnerTaskSignal, type RunnerTaskSignal } from './http/runner-task-signal';
 import { createJobNotifications, type JobNotifications } from './notifications';
+import { createRunnerTaskService, type RunnerTaskService } from './runner-task-service';
 import { createSchedulesRuntime, type SchedulesRuntime } from './schedule-service';
 import { createSnapshotService } from './snapshot-service';
 import { createSubmitPreflight } from './submit-preflight';
 import { allWorkflows } from './workflows/all-workflows';
 import { openstackProvider, type WorkflowDeps, workflowConfigFrom } from './workflows/deps';
+import type { RunnerStepDeps } from './workflows/runner-step-deps';
 
 export interface ServiceInput {
   config: Config;
@@ -52,6 +55,14 @@ export interface ServiceInput {
   timeScale?: number;
   /** Workers: keeps the isolate alive while job notifications are delivered. */
   waitUntil?: (p: Promise<unknown>) => void;
+  /**
+   * Workflows besides the v1 kinds, run by the same engine (tests: one around a step that
+   * no v1 kind uses yet). Submitted through engine.submit: POST /v1/jobs only takes v1 kinds.
+   */
+  // any: workflows of every params type, as in createEngine
+  workflows?: (deps: WorkflowDeps, runner: RunnerStepDeps) => readonly WorkflowDefinition<any>[];
+  /** How often a runner's waiting claim looks at the task table again (default 1000 ms). */
+  claimRecheckMs?: number;
 }
 
 export interface Service {
@@ -63,6 +74,8 @@ export interface Service {
   notifications: JobNotifications;
   /** Checks the job table and authenticates to every cloud (cached for 30 s). */
   health(): Promise<HealthReport>;
+  /** The sysprep runners' side: the protocol's rules, and the wake-up of waiting claims. */
+  runner: { tasks: RunnerTaskService; signal: RunnerTaskSignal; steps: RunnerStepDeps };
 }
 
 /**
@@ -111,7 +124,9 @@ export function composeService(input: ServiceInput): Service {
     now,
     jobs: input.store,
   };
-  const workflows = allWorkflows(deps);
+  const taskSignal = createRunnerTaskSignal();
+  const runnerSteps: RunnerStepDeps = { tasks: input.store, queued: () => taskSignal.queued(), maxAttempts: c.runner.maxAttempts };
+  const workflows = [...allWorkflows(deps), ...(input.workflows?.(deps, runnerSteps) ?? [])];
   const notifications = createJobNotifications({
     notifications: c.notifications,
     schedules: input.schedules,
@@ -136,6 +151,14 @@ export function composeService(input: ServiceInput): Service {
       metrics.observeEngineEvent(e);
       logEvent(input.log, e);
     },
+  });
+  const runnerTasks = createRunnerTaskService({
+    store: input.store,
+    leaseMs: c.runner.leaseMs,
+    now,
+    onQueued: () => taskSignal.queued(),
+    // the job's step reads the outcome now; on Workers the dispatch hook keeps the event alive for it
+    wakeJob: (jobId) => engine.wake(jobId),
   });
   const schedules = createSchedulesRuntime({ schedules: input.schedules, engine, openstack, now, log: input.log, slots: input.store, owner: input.owner });
 
@@ -167,6 +190,7 @@ export function composeService(input: ServiceInput): Service {
     metrics,
     now,
     log: input.log,
+    runner: { tasks: runnerTasks, signal: taskSignal, ...(input.claimRecheckMs !== undefined ? { recheckMs: input.claimRecheckMs } : {}) },
   });
-  return { engine, app, schedules, metrics, notifications, health };
+  return { engine, app, schedules, metrics, notifications, health, runner: { tasks: runnerTasks, signal: taskSignal, steps: runnerSteps } };
 }

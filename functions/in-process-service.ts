@@ -17,7 +17,8 @@ import { createUndiciTransport } from '../shared/node/undici-transport';
 import type { CloudConfig } from '../shared/openstack/cloud-config';
 import { loadCloudConfig } from '../shared/openstack/clouds-node';
 import { type ScheduleInput, ScheduleSchema } from '../shared/schedule/schema';
-import { composeService, type Service } from './compose';
+import { composeService, type Service, type ServiceInput } from './compose';
+import { listen, type NodeServer } from './node-listen';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -53,6 +54,8 @@ export interface InProcessService {
   /** GET /v1/jobs/:id/wait, repeated until terminal or `timeoutMs` passes. */
   wait(id: string, timeoutMs?: number): Promise<JobJson>;
   events(id: string): Promise<EventJson[]>;
+  /** Serves the app on 127.0.0.1 (an ephemeral port) for clients in other processes; its base URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,9 @@ export interface InProcessOptions {
   schedules?: ScheduleInput[];
   /** Multiplies retry/poll delays (tests only, as composeService). */
   timeScale?: number;
+  /** As composeService: workflows besides the v1 kinds, and the claim re-check interval. */
+  workflows?: ServiceInput['workflows'];
+  claimRecheckMs?: number;
 }
 
 export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
@@ -109,7 +115,10 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
     owner: `in-process:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
     ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
+    ...(opts.workflows ? { workflows: opts.workflows } : {}),
+    ...(opts.claimRecheckMs !== undefined ? { claimRecheckMs: opts.claimRecheckMs } : {}),
   });
+  let server: NodeServer | undefined;
   const safety = setInterval(() => void service.engine.tick().catch(() => undefined), opts.tickMs ?? 5_000);
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
@@ -143,8 +152,17 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
       const res = await request<{ events: EventJson[] }>('GET', `/v1/jobs/${id}/events?limit=1000`);
       return res.body.events;
     },
+    async listen() {
+      if (!server) server = (await listen(service.app.fetch, '127.0.0.1', 0)).server;
+      return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    },
     async close() {
       clearInterval(safety);
+      if (server) {
+        // a runner's long-polled claim would hold close() until it timed out
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await new Promise<void>((ok) => server!.close(() => ok()));
+      }
       await service.engine.close(10_000).catch(() => undefined);
       await store.close().catch(() => undefined);
       await transport.close?.();

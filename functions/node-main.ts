@@ -78,7 +78,11 @@ async function main(): Promise<void> {
   if (timeScale !== undefined) log.warn(`SNAPFLOW_TIME_SCALE=${timeScale}: step retry and poll delays are scaled (benchmarks only)`);
 
   // Holding the instance lock, this service knows the leases it finds are its dead
-  // predecessor's: their jobs resume now, not when the leases run out.
+  // predecessor's: their jobs resume now, not when the leases run out. The sysprep runners'
+  // task leases stay as they are: they belong to runner processes on other hosts, which
+  // outlive a restart of the service and go on working (their heartbeats are accepted again
+  // once it is back); a runner cut off for a whole lease stops on its own, and the task is
+  // claimed again when its lease has run out.
   if (instanceLock) {
     const n = await service.engine.recoverLeases(`taken back at start by pid ${process.pid}: no other service runs on this job table`);
     if (n > 0) log.info(`took back the leases of ${n} job(s) a previous run left running; they resume now`);

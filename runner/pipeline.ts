@@ -68,6 +68,7 @@ export async function runPipeline(task: Task, dir: string, signal: AbortSignal, 
   const release = await deps.space.reserve(requiredBytes(task.source, config.headroom), () => written);
   try {
     const warnings: string[] = [];
+    const downStarted = Date.now();
     const down = await downloadSource(task, source, file, {
       signal,
       resumeAttempts: config.download.resumeAttempts,
@@ -79,6 +80,8 @@ export async function runPipeline(task: Task, dir: string, signal: AbortSignal, 
       onResume: (info) => log.warn('download resumed after a dropped connection', { ...logBase, ...info }),
     });
     warnings.push(...down.warnings);
+    // the transfer itself, apart from the phase's checks and logins (bench/runner.ts reads it)
+    log.info('download done', { ...logBase, bytes: down.bytes, resumes: down.resumes, durationMs: Date.now() - downStarted });
     const env = toolEnv(config.libguestfs, join(dir, 'tmp'));
     const qemu = { qemuImg: config.tools.qemuImg, env, timeoutMs: config.timeouts.qemuImgMs, signal };
 
@@ -104,7 +107,9 @@ export async function runPipeline(task: Task, dir: string, signal: AbortSignal, 
 
     signal.throwIfAborted();
     track.phase('upload', (await stat(file)).size);
+    const upStarted = Date.now();
     const up = await uploadCleaned(task, target, file, { signal, onProgress: (n) => track.bytes(n) });
+    log.info('upload done', { ...logBase, imageId: up.imageId, bytes: up.bytes, reused: up.reused, durationMs: Date.now() - upStarted });
     return { imageId: up.imageId, bytes: up.bytes, verified: { source: down.verified, target: up.verified }, warnings, reused: up.reused };
   } finally {
     release();

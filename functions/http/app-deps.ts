@@ -12,6 +12,7 @@ import type { ScheduleService } from '../schedule-service';
 import type { SnapshotService } from '../snapshot-service';
 import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
 import type { JobNotifier } from './job-notifier';
+import type { RunnerRouteDeps } from './runner-routes';
 
 export interface AppLogger {
   error(message: string, data?: Record<string, unknown>): void;
@@ -51,4 +52,6 @@ export interface AppDeps {
   log?: AppLogger;
   /** Long-poll store re-check interval (default 1000 ms; other instances may finish the job). */
   waitRecheckMs?: number;
+  /** The sysprep runners' routes (/v1/runner/…); absent: not served. */
+  runner?: RunnerRouteDeps;
 }

@@ -17,6 +17,7 @@ import { submitRoute } from './jobs-submit-route';
 import { waitRoute } from './jobs-wait-route';
 import { httpMetricsMiddleware, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi';
+import { runnerRoutes } from './runner-routes';
 import { schedulesRoutes } from './schedules-routes';
 import { snapshotsRoutes } from './snapshots-routes';
 
@@ -37,6 +38,7 @@ export function apiRoutes(deps: AppDeps, app: OpenAPIHono<AppEnv>): AnyRoute[] {
     ...schedulesRoutes(deps),
     ...snapshotsRoutes(deps),
     ...hooksRoutes(deps),
+    ...(deps.runner ? runnerRoutes(deps.runner) : []),
     healthRoute(deps),
     metricsRoute(deps),
     ...openApiRoutes(app),

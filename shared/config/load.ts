@@ -45,6 +45,8 @@ export interface Config {
   webhooks: WebhookConfig[];
   limits: { snapshotsPerProject: number };
   schedules: { graceMs: number };
+  /** Sysprep runner tasks (functions/runner-task-service.ts). */
+  runner: { leaseMs: number; maxAttempts: number };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -174,6 +176,7 @@ export async function buildConfig({ file, source = 'config', env }: BuildInput):
     webhooks,
     limits: { snapshotsPerProject: f.limits.snapshotsPerProject },
     schedules: { graceMs: f.schedules.graceWindow },
+    runner: { leaseMs: f.runner.leaseTtl, maxAttempts: f.runner.maxAttempts },
   };
 }
 

@@ -108,6 +108,14 @@ export const ConfigFileSchema = z.strictObject({
       graceWindow: durationMs.default(60 * 60_000),
     })
     .default({ graceWindow: 60 * 60_000 }),
+  runner: z
+    .strictObject({
+      /** how long a sysprep runner keeps a task without a heartbeat (it beats every third of it) */
+      leaseTtl: durationMs.pipe(z.number().min(3_000, { message: 'must be at least 3s' }).max(3_600_000, { message: 'must be at most 1h' })).default(60_000),
+      /** retryable failures a task may have (a runner reports one) before its job fails */
+      maxAttempts: z.number().int().min(1).max(20).default(3),
+    })
+    .default({ leaseTtl: 60_000, maxAttempts: 3 }),
 });
 
 export type ConfigFile = z.output<typeof ConfigFileSchema>;

@@ -66,6 +66,12 @@ export interface Engine {
   /** Dry run: validate params and list the steps; touches nothing. */
   plan(kind: string, params: unknown): { kind: string; steps: string[] };
   runOnce(jobId?: string): Promise<RunOutcome | null>;
+  /**
+   * Runs the job's step soon, through the dispatch hook like a chained step, if the job is
+   * due: for a job whose wait something outside the engine just ended (a runner task's
+   * outcome made it due). A job that is not due is left alone.
+   */
+  wake(jobId: string): void;
   tick(): Promise<RunOutcome[]>;
   /**
    * Makes the leases of other owners on running jobs of this engine's kinds expire now, so
@@ -252,6 +258,8 @@ export function createEngine(opts: EngineOptions): Engine {
     },
 
     runOnce,
+
+    wake: (jobId) => chain(jobId),
 
     async tick() {
       const running: Promise<RunOutcome | null>[] = [];

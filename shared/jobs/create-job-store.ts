@@ -15,10 +15,17 @@ import { lastSlots } from './sql/last-slots';
 import { listJobs } from './sql/list-jobs';
 import { requestCancel } from './sql/request-cancel';
 import { revokeLeases } from './sql/revoke-leases';
-import type { JobStore, ScheduleSlotStore } from './types';
+import { cancelRunnerTasks } from './sql/runner-task-cancel';
+import { claimRunnerTask } from './sql/runner-task-claim';
+import { listClaimableRunnerTasks } from './sql/runner-task-claimable';
+import { findRunnerTask, getRunnerTask } from './sql/runner-task-get';
+import { enqueueRunnerTask } from './sql/runner-task-insert';
+import { updateRunnerTask } from './sql/runner-task-update';
+import type { JobStore, RunnerTaskStore, ScheduleSlotStore } from './types';
 
 export type SnapflowJobStore = JobStore &
-  ScheduleSlotStore & {
+  ScheduleSlotStore &
+  RunnerTaskStore & {
     readonly dialect: JobDialect;
     commitAndClaim: NonNullable<JobStore['commitAndClaim']>;
   };
@@ -50,6 +57,13 @@ export function createJobStore(jdb: JobDb): SnapflowJobStore {
     finishSlot: (schedule, slot, owner, outcome, now) => finishSlot(jdb, schedule, slot, owner, outcome, t(now)),
     lastSlots: (schedules) => lastSlots(jdb, schedules),
     getJobs: (ids) => getJobs(jdb, ids),
+    enqueueRunnerTask: (task, now) => enqueueRunnerTask(jdb, task, t(now)),
+    getRunnerTask: (id) => getRunnerTask(jdb, id),
+    findRunnerTask: (jobId, step, key) => findRunnerTask(jdb, jobId, step, key),
+    listClaimableRunnerTasks: (now, limit) => listClaimableRunnerTasks(jdb, now, limit),
+    claimRunnerTask: (opts) => claimRunnerTask(jdb, opts, t(opts.now)),
+    updateRunnerTask: (update) => updateRunnerTask(jdb, update, t(update.now)),
+    cancelRunnerTasks: (jobId, now) => cancelRunnerTasks(jdb, jobId, t(now)),
     close: () => jdb.close(),
   };
 }

@@ -67,8 +67,40 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** Added by migration 0005 (shared/jobs/runner-task.ts). JSON columns as for jobs. */
+export interface RunnerTasksTable {
+  seq: Generated<number>;
+  id: string;
+  job_id: string;
+  step: string;
+  task_key: string;
+  state: string;
+  attempt: number;
+  failures: number;
+  max_attempts: number;
+  deadline: number | null;
+  source: unknown;
+  clean: unknown;
+  target: unknown;
+  scopes: unknown;
+  lease_owner: string | null;
+  lease_token_hash: string | null;
+  lease_expires_at: number | null;
+  phase: string | null;
+  bytes_done: number;
+  bytes_total: number;
+  result: unknown;
+  error: unknown;
+  created_at: number;
+  updated_at: number;
+  claimed_at: number | null;
+  heartbeat_at: number | null;
+  finished_at: number | null;
+}
+
 export interface JobTables {
   jobs: JobsTable;
+  runner_tasks: RunnerTasksTable;
   job_events: JobEventsTable;
   schedule_slots: ScheduleSlotsTable;
   schema_migrations: SchemaMigrationsTable;

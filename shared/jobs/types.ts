@@ -1,6 +1,7 @@
 // The job table contract shared by the stores (SQLite, PostgreSQL, D1) and the step
 // engine. The engine knows nothing of SQL; the stores know nothing of OpenStack.
 // All timestamps are epoch milliseconds (numbers) so the three dialects agree.
+import type { NewRunnerTask, RunnerTask, RunnerTaskPatch, RunnerTaskScope, RunnerTaskState } from './runner-task';
 
 export const JOB_STATES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -240,4 +241,60 @@ export interface ScheduleSlotStore {
   lastSlots(schedules: readonly string[]): Promise<SlotRecord[]>;
   /** Jobs by id (missing ids are left out). */
   getJobs(ids: readonly string[]): Promise<Job[]>;
+}
+
+/**
+ * Runner tasks (shared/jobs/runner-task.ts): image-cleaning work handed to sysprep runners,
+ * in the jobs' database. Every write is guarded, atomic, and records what it did in the
+ * task's job history where the caller passes an event.
+ */
+export interface RunnerTaskStore {
+  /** Insert, unless (jobId, step, key) has a task already: then that one, created=false. */
+  enqueueRunnerTask(task: NewRunnerTask, now?: number): Promise<{ task: RunnerTask; created: boolean }>;
+  getRunnerTask(id: string): Promise<RunnerTask | null>;
+  findRunnerTask(jobId: string, step: string, key: string): Promise<RunnerTask | null>;
+  /**
+   * Tasks a claim could take now, oldest first, with what they touch (a runner token limited
+   * to targets filters them before claiming by id).
+   */
+  listClaimableRunnerTasks(now: number, limit: number): Promise<Array<{ id: string; scopes: RunnerTaskScope[] }>>;
+  /**
+   * One atomic operation: take the oldest queued task (or one whose lease expired) of an
+   * unfinished job with no cancel requested, and lease it (a new token hash, attempt + 1),
+   * with a `runner.claimed` event (`runner.reclaimed` after a lost lease) in its job's
+   * history. Concurrent claimers never get the same task.
+   */
+  claimRunnerTask(opts: ClaimRunnerTaskOptions): Promise<RunnerTask | null>;
+  /** The guarded update; null (and nothing written) when the guard did not match. */
+  updateRunnerTask(update: RunnerTaskUpdate): Promise<RunnerTask | null>;
+  /** Every open (queued or leased) task of the job becomes cancelled; returns how many. */
+  cancelRunnerTasks(jobId: string, now?: number): Promise<number>;
+}
+
+/**
+ * One guarded change of a task, atomically with what it means for its job: written only
+ * while the task is in one of `states` (and, with `leaseTokenHash`, under that lease).
+ */
+export interface RunnerTaskUpdate {
+  id: string;
+  states: readonly RunnerTaskState[];
+  leaseTokenHash?: string;
+  patch: RunnerTaskPatch;
+  /** The job's progress, written only while the job is unfinished. */
+  jobProgress?: JobProgress;
+  /** Ends the job's wait now (a waiting job becomes due), so its step sees the outcome at once. */
+  wakeJob?: boolean;
+  /** Recorded in the job's history (job_id = the task's job). */
+  event?: NewJobEvent;
+  now?: number;
+}
+
+export interface ClaimRunnerTaskOptions {
+  /** The runner's name, recorded as the lease owner. */
+  runner: string;
+  leaseMs: number;
+  leaseTokenHash: string;
+  now?: number;
+  /** Only these tasks (a runner token limited to targets); undefined: any. */
+  ids?: readonly string[];
 }

@@ -36,6 +36,7 @@ describe('buildConfig', () => {
       webhooks: [],
       limits: { snapshotsPerProject: 2 },
       schedules: { graceMs: 3_600_000 },
+      runner: { leaseMs: 60_000, maxAttempts: 3 },
     });
   });
 
@@ -57,6 +58,7 @@ describe('buildConfig', () => {
         webhooks: [{ name: 'gitlab', provider: 'gitlab', secretEnv: 'HOOK_SECRET', targets: ['prod/**'] }],
         limits: { snapshotsPerProject: 4 },
         schedules: { graceWindow: '30m' },
+        runner: { leaseTtl: '2m', maxAttempts: 5 },
       },
       env: { SNAPFLOW_TOKEN_CI: CI_SECRET, HOOK_SECRET, SLACK_URL: SLACK },
     });
@@ -69,6 +71,7 @@ describe('buildConfig', () => {
     ]);
     expect(c.limits.snapshotsPerProject).toBe(4);
     expect(c.schedules.graceMs).toBe(1_800_000);
+    expect(c.runner).toEqual({ leaseMs: 120_000, maxAttempts: 5 });
     // tokens are kept only as hashes, and authenticate
     expect(c.tokens.map((t) => t.name)).toEqual(['ci', 'ops']);
     expect(c.tokens[0]!.sha256).toBe(await sha256Hex(CI_SECRET));
@@ -110,6 +113,8 @@ describe('buildConfig', () => {
     [{ webhooks: [{ name: 'w', provider: 'bitbucket', secretEnv: 'S' }] }, 'snapflow.yaml: webhooks.0.provider: Invalid option'],
     [{ limits: { snapshotsPerProject: 0 } }, 'snapflow.yaml: limits.snapshotsPerProject:'],
     [{ schedules: { graceWindow: -1 } }, 'snapflow.yaml: schedules.graceWindow:'],
+    [{ runner: { leaseTtl: '1s' } }, 'snapflow.yaml: runner.leaseTtl: must be at least 3s'],
+    [{ runner: { maxAttempts: 0 } }, 'snapflow.yaml: runner.maxAttempts:'],
     [{ unknownTopLevel: true }, 'snapflow.yaml: Unrecognized key: "unknownTopLevel"'],
   ])('names the file and field path: %j', async (file, message) => {
     const list = await problems(buildConfig({ file, source: 'snapflow.yaml', env: {} }));

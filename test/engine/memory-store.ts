@@ -16,14 +16,16 @@ import type {
   NewJob,
   NewJobEvent,
   RevokeLeasesOptions,
+  RunnerTaskStore,
   SlotRecord,
 } from '../../shared/jobs/types';
 import { TERMINAL_STATES } from '../../shared/jobs/types';
+import { MemoryRunnerTasks } from './memory-runner-tasks';
 
 const UNFINISHED: readonly JobState[] = ['queued', 'running', 'waiting'];
 const clone = <T>(v: T): T => structuredClone(v);
 
-export class MemoryJobStore implements JobStore {
+export class MemoryJobStore implements JobStore, RunnerTaskStore {
   private jobs = new Map<string, Job>();
   private events: JobEvent[] = [];
   private seq = 0;
@@ -33,8 +35,12 @@ export class MemoryJobStore implements JobStore {
 
   private readonly slots = new Map<string, SlotRecord>();
   readonly dialect = 'memory';
+  /** The runner-task half (memory-runner-tasks.ts), over this store's jobs and events. */
+  private readonly tasks: MemoryRunnerTasks;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(private readonly clock: () => number = Date.now) {
+    this.tasks = new MemoryRunnerTasks({ job: (id) => this.jobs.get(id), pushEvent: (id, e, now) => this.pushEvent(id, e, now), clock });
+  }
 
   async migrate(): Promise<void> {}
 
@@ -333,6 +339,14 @@ export class MemoryJobStore implements JobStore {
   }
 
   async close(): Promise<void> {}
+
+  enqueueRunnerTask: RunnerTaskStore['enqueueRunnerTask'] = (t, now) => this.tasks.enqueueRunnerTask(t, now);
+  getRunnerTask: RunnerTaskStore['getRunnerTask'] = (id) => this.tasks.getRunnerTask(id);
+  findRunnerTask: RunnerTaskStore['findRunnerTask'] = (jobId, step, key) => this.tasks.findRunnerTask(jobId, step, key);
+  listClaimableRunnerTasks: RunnerTaskStore['listClaimableRunnerTasks'] = (now, limit) => this.tasks.listClaimableRunnerTasks(now, limit);
+  claimRunnerTask: RunnerTaskStore['claimRunnerTask'] = (o) => this.tasks.claimRunnerTask(o);
+  updateRunnerTask: RunnerTaskStore['updateRunnerTask'] = (u) => this.tasks.updateRunnerTask(u);
+  cancelRunnerTasks: RunnerTaskStore['cancelRunnerTasks'] = (jobId, now) => this.tasks.cancelRunnerTasks(jobId, now);
 
   private pushEvent(jobId: string, e: NewJobEvent, now: number): void {
     const { at, ...rest } = e;

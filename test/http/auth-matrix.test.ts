@@ -94,6 +94,24 @@ function probes(): Record<string, Probe> {
         return signed ? d : unsigned(d, 'X-Snapflow-Signature');
       },
     },
+    // no task is queued: a claim that may run waits 0 s and hears "nothing"; a report about a
+    // task nobody leased is a lease_lost, which tells the runner to stop (not a 404)
+    'POST /v1/runner/claim': { path: '/v1/runner/claim', body: { runner: 'matrix', waitSeconds: 0 }, ok: 204 },
+    'POST /v1/runner/tasks/{id}/heartbeat': {
+      path: '/v1/runner/tasks/no-such-task/heartbeat',
+      body: { leaseToken: 'not-a-lease', phase: 'download', bytesDone: 0, bytesTotal: 0 },
+      ok: 409,
+    },
+    'POST /v1/runner/tasks/{id}/complete': {
+      path: '/v1/runner/tasks/no-such-task/complete',
+      body: { leaseToken: 'not-a-lease', imageId: 'img', bytes: 0, verified: { source: {}, target: {} }, warnings: [] },
+      ok: 409,
+    },
+    'POST /v1/runner/tasks/{id}/fail': {
+      path: '/v1/runner/tasks/no-such-task/fail',
+      body: { leaseToken: 'not-a-lease', code: 'download_failed', message: 'm', retryable: true, phase: 'download' },
+      ok: 409,
+    },
     'GET /healthz': { path: '/healthz', ok: 200 },
     'GET /metrics': { path: '/metrics', ok: 200 },
     'GET /openapi.json': { path: '/openapi.json', ok: 200 },

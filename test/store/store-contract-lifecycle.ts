@@ -2,11 +2,11 @@
 // listing and schedule slots. Registered inside runStoreContract's describe.
 import { expect, it } from 'vitest';
 import { IllegalTransitionError, TRANSITIONS } from '../../shared/jobs/transitions';
-import type { Job, JobStore, ScheduleSlotStore } from '../../shared/jobs/types';
+import type { Job, JobStore, RunnerTaskStore, ScheduleSlotStore } from '../../shared/jobs/types';
 import { done, ev, uid } from './store-contract-support';
 
 /** What the contract drives: every job store (SQLite, PostgreSQL, D1, and the engine tests' in-memory one). */
-export type ContractStore = JobStore & ScheduleSlotStore & Required<Pick<JobStore, 'commitAndClaim'>> & { close(): Promise<void> };
+export type ContractStore = JobStore & ScheduleSlotStore & RunnerTaskStore & Required<Pick<JobStore, 'commitAndClaim'>> & { close(): Promise<void> };
 
 export interface ContractContext {
   store(): ContractStore;

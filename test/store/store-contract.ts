@@ -3,6 +3,7 @@ import { registerCommitAndClaimContract } from './store-contract-commit-claim';
 import type { ContractStore } from './store-contract-lifecycle';
 import { registerLifecycleContract } from './store-contract-lifecycle';
 import { registerLocksContract } from './store-contract-locks';
+import { registerRunnerTaskContract } from './store-contract-runner-tasks';
 import { registerSlotsContract } from './store-contract-slots';
 import { done, ev, uid } from './store-contract-support';
 
@@ -10,7 +11,7 @@ import { done, ev, uid } from './store-contract-support';
 // Tests share one database per run, so each test works in its own `kind` (claims filter on
 // it) and its own lock/concurrency keys: no cleanup between tests is needed. This file holds
 // inserting, claiming, leases, locks and limits; store-contract-lifecycle.ts the rest, with
-// commit-and-claim and the atomic "insert unless locked" in their own files.
+// commit-and-claim, the atomic "insert unless locked" and runner tasks in their own files.
 
 export function runStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
   describe(`job store contract: ${name}`, () => {
@@ -267,6 +268,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Contract
     registerLifecycleContract({ store: () => store, add, later });
     registerCommitAndClaimContract({ store: () => store, add, later });
     registerLocksContract({ store: () => store, add, later });
+    registerRunnerTaskContract({ store: () => store, add, later });
     registerSlotsContract({ store: () => store, add, later });
   });
 }

@@ -3,12 +3,18 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../functions/worker-handlers';
 import type { WorkerEnv } from '../../functions/worker-types';
+import { Task } from '../../shared/runner/protocol';
+import { newTask } from '../store/store-contract-runner-tasks';
 
 // Runs inside workerd: the Workers entry (functions/worker.ts) on a local D1 database,
 // driven through its own fetch/scheduled handlers as the runtime would call them.
 
 const TOKEN = 'workers-app-test-token-0123456789';
-const TOKENS = JSON.stringify([{ name: 'ops', secret: TOKEN, scopes: ['admin'], targets: ['**'] }]);
+const RUNNER_TOKEN = 'workers-runner-token-0123456789';
+const TOKENS = JSON.stringify([
+  { name: 'ops', secret: TOKEN, scopes: ['admin'], targets: ['**'] },
+  { name: 'runner', secret: RUNNER_TOKEN, scopes: ['runner'] },
+]);
 // Nothing listens on 127.0.0.1:9 (discard): every OpenStack call fails to connect.
 const DEAD_PASSWORD = 'dead-cloud-password-do-not-print';
 const DEAD_CLOUDS = JSON.stringify({
@@ -27,10 +33,10 @@ const DEAD_CLOUDS = JSON.stringify({
 const baseEnv = (extra: Record<string, unknown> = {}): WorkerEnv => ({ DB: env.DB, SNAPFLOW_TOKENS: TOKENS, ...extra });
 
 /** One fetch event, waited for to the end (response and every waitUntil'ed step). */
-async function call(worker: ReturnType<typeof createWorker>, bindings: WorkerEnv, path: string, init: RequestInit & { auth?: boolean } = {}) {
+async function call(worker: ReturnType<typeof createWorker>, bindings: WorkerEnv, path: string, init: RequestInit & { auth?: boolean | string } = {}) {
   const { auth = true, ...rest } = init;
   const headers = new Headers(rest.headers);
-  if (auth) headers.set('authorization', `Bearer ${TOKEN}`);
+  if (auth) headers.set('authorization', `Bearer ${auth === true ? TOKEN : auth}`);
   if (rest.body !== undefined) headers.set('content-type', 'application/json');
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`https://snapflow.example${path}`, { ...rest, headers }), bindings, ctx);
@@ -172,5 +178,40 @@ describe('functions/worker.ts in workerd with D1', () => {
     const r = await call(w, baseEnv({ SNAPFLOW_CLOUDS: DEAD_CLOUDS }), '/healthz', { auth: false });
     expect(r.status).toBe(503);
     expect(r.json().error.details).toEqual(['schedules/schedules.ts: schedule "typo": target.cloud: unknown cloud "deadd" (configured clouds: dead)']);
+  });
+
+  it('serves the runner routes on D1: claim, heartbeat (progress on the job), complete; a late report is a 409', async () => {
+    const w = createWorker();
+    const bindings = baseEnv();
+    const { store } = await w.service(bindings);
+    // a job asleep in its step for an hour, as while a runner works for it
+    const jobId = `runner-${crypto.randomUUID()}`;
+    await store.insertJob({ id: jobId, kind: 'snapshot', params: { cloud: 'dead', server: 'web' }, runAfter: Date.now() + 3_600_000 });
+    const spec = newTask(jobId);
+    await store.enqueueRunnerTask(spec);
+    const post = (path: string, body: unknown) => call(w, bindings, path, { method: 'POST', body: JSON.stringify(body), auth: RUNNER_TOKEN });
+
+    const claimed = await post('/v1/runner/claim', { runner: 'workerd', waitSeconds: 0 });
+    expect(claimed.status).toBe(200);
+    const task = Task.parse(claimed.json());
+    expect(task).toMatchObject({ id: spec.id, jobId, attempt: 1, source: spec.source, clean: spec.clean, target: spec.target });
+    expect((await post('/v1/runner/claim', { runner: 'workerd', waitSeconds: 0 })).status).toBe(204);
+
+    const beat = await post(`/v1/runner/tasks/${task.id}/heartbeat`, { leaseToken: task.lease.token, phase: 'upload', bytesDone: 3, bytesTotal: 4 });
+    expect(beat.json()).toMatchObject({ cancel: false });
+    expect((await call(w, bindings, `/v1/jobs/${jobId}`)).json().progress).toEqual({ phase: 'upload', done: 3, total: 4 });
+
+    const report = { leaseToken: task.lease.token, imageId: 'cleaned', bytes: 4, verified: { source: {}, target: {} }, warnings: [] };
+    expect((await post(`/v1/runner/tasks/${task.id}/complete`, report)).json()).toEqual({ taskId: task.id, state: 'done' });
+    const late = await post(`/v1/runner/tasks/${task.id}/fail`, {
+      leaseToken: 'not-the-lease',
+      code: 'upload_failed',
+      message: 'm',
+      retryable: true,
+      phase: 'upload',
+    });
+    expect([late.status, late.json().error.code]).toEqual([409, 'lease_lost']);
+    expect(await store.getRunnerTask(task.id)).toMatchObject({ state: 'done', result: { imageId: 'cleaned' } });
+    expect((await store.listEvents(jobId)).map((e) => e.type)).toEqual(['submitted', 'runner.claimed', 'runner.done']);
   });
 });

@@ -5,6 +5,7 @@ import * as m0001 from './0001-jobs';
 import * as m0002 from './0002-pg-claim-indexes';
 import * as m0003 from './0003-pg-events-key';
 import * as m0004 from './0004-lock-alias';
+import * as m0005 from './0005-runner-tasks';
 import * as m0006 from './0006-slot-record';
 
 export interface Migration {
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** Applied in order; append new numbered files here, never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0006];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
