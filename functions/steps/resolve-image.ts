@@ -3,19 +3,22 @@
 // this very server: rebuilding a server from someone else's image is almost always a
 // mistake, and it destroys the disk.
 import { z } from 'zod';
-import { done, fail } from '../../shared/engine/results';
+import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
 import type { Image } from '../../shared/openstack/image-schemas';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
-import { createdAtMs, onCloud, permanent, RETRY } from '../workflows/step-support';
+import { imageFromJob } from '../workflows/image-from-job';
+import { createdAtMs, onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 import { findServerSnapshots, isSnapshotOf } from '../workflows/tags';
 
 const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
-  image: z.string(),
+  /** latest | <id> | <name>; or, instead, the snapshot job whose image it is (params.ts). */
+  image: z.string().optional(),
+  imageFromJob: z.string().optional(),
   allowForeignImage: z.boolean().default(false),
 });
 const output = z.object({ imageId: z.string(), imageName: z.string().nullable(), imageInCinder: z.boolean() });
@@ -32,9 +35,19 @@ export function resolveImageStep(deps: WorkflowDeps) {
     output,
     readOnly: true,
     retry: RETRY.read,
+    // waiting for the snapshot job of imageFromJob to end
+    wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      const { serverId, image: ref, allowForeignImage } = ctx.input;
+      const { serverId, allowForeignImage } = ctx.input;
+      let ref = ctx.input.image;
+      if (ctx.input.imageFromJob !== undefined) {
+        const from = await imageFromJob(deps, ctx.input.imageFromJob, ctx.input.cloud, ctx.job.createdAt);
+        if (from.kind === 'wait') return wait({ reason: from.reason });
+        if (from.kind === 'fail') return fail(from.error);
+        ref = from.imageId;
+      }
+      if (ref === undefined) return fail(permanent('no image to roll back to: give image or imageFromJob', { code: 'invalid_params' }));
       const os = onCloud(deps, ctx);
       let image: Image | undefined;
       if (ref === 'latest') {

@@ -68,7 +68,19 @@ export type JobRequest = z.output<typeof jobRequestSchema>;
 
 // What the engine validates at submit (and stores as the job's params).
 export const snapshotParamsSchema = z.strictObject({ kind: z.literal('snapshot').default('snapshot'), ...snapshotFields });
-export const rollbackParamsSchema = z.strictObject({ kind: z.literal('rollback').default('rollback'), ...rollbackFields });
+/**
+ * Besides `image`, a rollback may take its image from a snapshot job (`imageFromJob`, set by
+ * CI webhooks: the pipeline's own reference snapshot, possibly still running). Not part of
+ * the v1 request contract.
+ */
+export const rollbackParamsSchema = z
+  .strictObject({
+    kind: z.literal('rollback').default('rollback'),
+    ...rollbackFields,
+    image: rollbackFields.image.optional(),
+    imageFromJob: z.string().min(1).max(128).optional(),
+  })
+  .refine((p) => (p.image === undefined) !== (p.imageFromJob === undefined), { message: 'needs exactly one of image, imageFromJob', path: ['image'] });
 export const pruneParamsSchema = z.strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;

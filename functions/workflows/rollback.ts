@@ -1,6 +1,6 @@
-// rollback: resolve server → resolve image (id, name or latest) → [check 2.93 for a
-// volume-backed server] → [export a boot-from-volume snapshot to a real image: the chain of
-// volume-export.ts] → rebuild (2.93 for a volume-backed server) → wait ACTIVE (SHUTOFF if it
+// rollback: resolve server → resolve image (id, name, latest, or what a snapshot job made) →
+// [check 2.93 for a volume-backed server] → [export a boot-from-volume snapshot to a real
+// image: the chain of volume-export.ts] → rebuild (2.93 for a volume-backed server) → wait ACTIVE (SHUTOFF if it
 // was stopped, as Nova keeps it) → verify the server runs the image → [delete the export
 // image unless keepImages]. Destructive: `confirm: true` is required by the params.
 // A rebuild cannot be undone by snapflow (the old disk is gone); the cleanup after a cancel or
@@ -10,6 +10,7 @@
 // (Cinder 21): in-use under a SHUTOFF server, at 3.40 and 3.70, and `reserved` under a
 // SHELVED_OFFLOADED one, all 409 "Volume's status must be 'available'"; Nova refuses to detach
 // a root volume (400 "Cannot detach a root device volume").
+
 import { workflow } from '../../shared/engine/typed-workflow';
 import { checkVolumeRebuildStep } from '../steps/check-volume-rebuild';
 import { cleanupWaitRebuildStep } from '../steps/cleanup-wait-rebuild';
@@ -56,6 +57,7 @@ export function rollbackWorkflow(deps: WorkflowDeps) {
         ...(p.dryRun ? { dryRun: true } : {}),
         serverId: c.serverId,
         serverName: c.serverName,
+        ...(p.imageFromJob !== undefined ? { imageFromJob: p.imageFromJob } : {}),
         imageId: c.imageId,
         imageName: c.imageName,
         volumeBacked: c.volumeBacked,
