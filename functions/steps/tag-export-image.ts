@@ -28,12 +28,13 @@ export function tagExportImageStep(deps: WorkflowDeps) {
       const imageId = produced(ctx.input.exportImageId, 'exportImageId', NAME);
       const os = onCloud(deps, ctx);
       const image = await orNull(os.image.get(imageId));
-      // Cinder deletes the image when the upload fails.
-      if (!image) return fail(permanent(`export image ${imageId} vanished: the upload failed`, { code: 'export_failed' }));
+      // Cinder deletes the image when the upload fails, also between this read and the patch.
+      const vanished = () => fail(permanent(`export image ${imageId} vanished: the upload failed`, { code: 'export_failed' }));
+      if (!image) return vanished();
       const ops: ImagePatchOp[] = [];
       if (imageProperty(image, SNAPFLOW_TAGS.job) !== ctx.job.id) ops.push({ op: 'add', path: `/${SNAPFLOW_TAGS.job}`, value: ctx.job.id });
       for (const tag of SNAPSHOT_ONLY_TAGS) if (imageProperty(image, tag) !== undefined) ops.push({ op: 'remove', path: `/${tag}` });
-      if (ops.length > 0) await os.image.update(imageId, ops);
+      if (ops.length > 0 && (await orNull(os.image.update(imageId, ops))) === null) return vanished();
       return done({ exportImageTagged: true as const });
     },
   });
