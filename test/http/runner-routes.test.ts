@@ -74,8 +74,8 @@ beforeAll(async () => {
     workflows: (deps, runner) => [cleanWorkflow(deps, runner)],
     // far beyond any claim's wait: a claim only gets a task at once through the in-process wake-up
     claimRecheckMs: 120_000,
-    // the step's polls take minutes: a job only moves on at once when a report wakes it
-    timeScale: 100,
+    // production poll delays (the engine takes no scale above 1): a job moves on at once only when a report wakes it
+    timeScale: 1,
   });
 }, 60_000);
 
