@@ -118,7 +118,10 @@ export async function handClone(side: CmrSide, server: string, newName: string):
   }
 }
 
-/** The move an operator types: stop (polling the status every 5 s), snapshot, save, limited virt-sysprep, upload and boot in the destination, delete the source and the images. */
+/**
+ * The move an operator types: stop (polling the status every 5 s), snapshot, save, limited
+ * virt-sysprep, upload and boot in the destination, delete the source and the images.
+ */
 export async function handMove(side: CmrSide, server: string): Promise<number> {
   const e = cliEnv(side.cloudsFile, side.source);
   const d = cliEnv(side.cloudsFile, side.dest);

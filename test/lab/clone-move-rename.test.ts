@@ -49,10 +49,11 @@ describe.skipIf(!!skip)('lab: clone, move and rename with a real runner', () => 
 
   const byName = async (os: OpenStackClient, n: string) =>
     (await os.compute.listAllServers({ filters: { name: exactNameFilter(n) } })).filter((s) => s.name === n);
-  const jobImages = async (jobId: string) =>
-    [...(await admin.image.listAll({ filters: { snapflow_job: jobId } })), ...(await dest.image.listAll({ filters: { snapflow_job: jobId } }))].filter(
-      (i) => imageProperty(i, 'snapflow_job') === jobId,
-    );
+  // the lab's admin user sees the dest project's images too: one entry per id
+  const jobImages = async (jobId: string) => {
+    const all = [...(await admin.image.listAll({ filters: { snapflow_job: jobId } })), ...(await dest.image.listAll({ filters: { snapflow_job: jobId } }))];
+    return [...new Map(all.filter((i) => imageProperty(i, 'snapflow_job') === jobId).map((i) => [i.id, i])).values()];
+  };
   async function run(body: Record<string, unknown>): Promise<JobJson> {
     const id = await api.submit(body);
     jobs.push(id);
