@@ -197,12 +197,12 @@ async function labTimings(): Promise<void> {
   }
 }
 
-// BENCH_ONLY=cmr: only the clone and move comparison (c, d); BENCH_CMR=0: without it.
+// BENCH_ONLY=cmr: only the clone and move comparison (c, d; BENCH_SIM=0: d only); BENCH_CMR=0: without it.
 if (process.env.BENCH_ONLY !== 'cmr') {
   await simulatorCounts();
   await labTimings();
 }
 if (process.env.BENCH_CMR !== '0') {
-  await cmrSimulatorCounts();
+  if (process.env.BENCH_SIM !== '0') await cmrSimulatorCounts();
   await cmrLabTimings(LAB_CLOUDS, LAB_CLOUD, process.env.BENCH_LAB_DEST ?? 'oslab-dest');
 }

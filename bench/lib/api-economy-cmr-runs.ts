@@ -17,7 +17,10 @@ import type { RouteCounts } from './api-report';
 import { fakeTools } from './runner-doubles/fake-tools';
 import { fakeQcow2 } from './runner-doubles/harness';
 
-const MAKE_TEST_IMAGE = process.env.SNAPFLOW_MAKE_TEST_IMAGE ?? join(process.cwd(), '../shared/lab/sysprep/make-test-image.sh');
+// ../shared from the main checkout, ../../shared from a worktree under /work/wt
+const SCRIPT = 'shared/lab/sysprep/make-test-image.sh';
+const MAKE_TEST_IMAGE =
+  process.env.SNAPFLOW_MAKE_TEST_IMAGE ?? [join(process.cwd(), '..', SCRIPT), join(process.cwd(), '..', '..', SCRIPT)].find((p) => existsSync(p)) ?? SCRIPT;
 
 export async function cmrSimulatorCounts(): Promise<void> {
   const sim = await startSimulator();
