@@ -33,9 +33,9 @@ export default defineConfig({
       {
         test: {
           name: 'lab',
-          // real-cloud tier: skipped unless OS_CLOUD is set (test/lab/workflows.test.ts)
-          // the Workers entry under wrangler dev also runs its lab part here (it needs OS_CLOUD)
-          include: ['test/lab/**/*.test.ts', 'test/deploy/worker-dev.test.ts'],
+          // real-cloud tier: skipped unless OS_CLOUD is set (test/lab/workflows.test.ts, and the
+          // Workers entry under wrangler dev on the lab: test/lab/worker-dev-lab.test.ts)
+          include: ['test/lab/**/*.test.ts'],
           testTimeout: 900_000,
           hookTimeout: 600_000,
           fileParallelism: false,

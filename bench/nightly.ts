@@ -1,4 +1,4 @@
-// `npx tsx bench/nightly.ts [--scale 0.2] [--targets node-sqlite,node-postgres-2] [--stop]`
+// `npx tsx bench/nightly.ts [--scale 0.2] [--targets node-sqlite,node-postgres-2,worker-d1] [--stop]`
 // (about 8 minutes at the default scale; BENCH_LOGS=<dir> keeps the service logs,
 // BENCH_CPU_PROF=<dir> writes a V8 CPU profile per service)
 // A nightly policy over 1,000 servers (10 projects × 100, one clouds.yaml entry and one

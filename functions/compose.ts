@@ -3,7 +3,7 @@
 // how the next step is dispatched, where clouds come from).
 import type { Config } from '../shared/config/load';
 import type { StepLogger, WorkflowDefinition } from '../shared/engine/define';
-import { createEngine, type Dispatch, type Engine } from '../shared/engine/engine';
+import { createEngine, type Dispatch, type Engine, type JobQueue } from '../shared/engine/engine';
 import type { EngineEvent } from '../shared/engine/engine-event';
 import { NonRetryableError } from '../shared/engine/errors';
 import { leaseMsFor } from '../shared/engine/lease';
@@ -46,6 +46,8 @@ export interface ServiceInput {
   /** Lease owner id, unique per process/isolate. */
   owner: string;
   dispatch?: Dispatch;
+  /** Workers: chained steps and wake-ups go to this queue instead of this process. */
+  queue?: JobQueue;
   wakeWithinMs?: number;
   log: StepLogger;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -142,6 +144,7 @@ export function composeService(input: ServiceInput): Service {
     owner: input.owner,
     leaseMs: leaseMsFor(input.store.dialect),
     dispatch: input.dispatch,
+    ...(input.queue ? { queue: input.queue } : {}),
     wakeWithinMs: input.wakeWithinMs,
     log: input.log,
     now,

@@ -15,7 +15,7 @@ import type { ScheduleSlotStore } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
 import type { Server } from '../shared/openstack/compute-schemas';
 import type { Schedule } from '../shared/schedule/schema';
-import { dueSlots, missedSlot, nextRun, slotKey } from '../shared/schedule/slots';
+import { dueSlots, missedSlot, nextRun, slotKey, triggeredSlot } from '../shared/schedule/slots';
 import { serverLockKey } from './workflows/params';
 
 export interface ScheduleInfo {
@@ -88,6 +88,8 @@ export interface SchedulesRuntime extends ScheduleService {
   fireDue(since: Date, now: Date): Promise<FireResult[]>;
   /** At start-up: fire each schedule's most recent slot if it lies within the grace window. */
   fireMissed(now: Date, graceMs: number): Promise<FireResult[]>;
+  /** A Cron Trigger of `cron` fired at `at`: the slot it stands for, of every schedule written with that expression. */
+  fireCron(cron: string, at: Date): Promise<FireResult[]>;
   fireSlot(schedule: Schedule, slot: Date, requestedBy: string): Promise<FireResult>;
 }
 
@@ -238,6 +240,15 @@ export function createSchedulesRuntime(deps: ScheduleServiceDeps): SchedulesRunt
           // jobs a first firing made instead of snapshotting twice.
           const slot = missedSlot(s, null, now, graceMs);
           return slot ? fireSlot(s, slot, `schedule:${s.name} (missed slot)`) : null;
+        }),
+      );
+      return fired.filter((r): r is FireResult => r !== null);
+    },
+    async fireCron(cron: string, at: Date) {
+      const fired = await Promise.all(
+        deps.schedules.map((s) => {
+          const slot = triggeredSlot(s, cron, at);
+          return slot ? fireSlot(s, slot, `schedule:${s.name}`) : null;
         }),
       );
       return fired.filter((r): r is FireResult => r !== null);

@@ -1,9 +1,11 @@
 // Builds snapflow for one Workers isolate from its bindings: config (configFromEnv),
 // declared schedules, clouds (SNAPFLOW_CLOUDS), the D1 job table (migrated once per
-// isolate) and the global fetch. Nothing here may import Node built-ins.
+// isolate), the job queue (SNAPFLOW_JOBS) and the global fetch. Nothing here may import
+// Node built-ins.
 import { schedules as declaredSchedules } from '../schedules/schedules';
 import { type Config, ConfigError, configFromEnv } from '../shared/config/load';
 import type { StepLogger } from '../shared/engine/define';
+import type { JobQueue } from '../shared/engine/job-queue';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import type { D1Like } from '../shared/jobs/job-db';
 import { openD1JobDb } from '../shared/jobs/open-d1';
@@ -12,8 +14,8 @@ import { ScheduleConfigError, validateSchedules } from '../shared/schedule/load'
 import type { Schedule } from '../shared/schedule/schema';
 import { composeService, type Service } from './compose';
 import { CLOUDS_BINDING, parseWorkerClouds } from './worker-clouds';
-import type { EventScopes } from './worker-dispatch';
-import type { WorkerEnv } from './worker-types';
+import { createQueueSender, JOBS_QUEUE_BINDING } from './worker-job-queue';
+import type { WaitUntil, WorkerEnv, WorkerQueue } from './worker-types';
 
 /** A deterministic configuration problem: every event of this isolate would hit it again. */
 export class WorkerConfigError extends Error {
@@ -27,10 +29,13 @@ export interface WorkerService {
   service: Service;
   store: SnapflowJobStore;
   config: Config;
+  /** The job queue's producer (the consumer sends an early message on through it). */
+  queue: JobQueue;
 }
 
 export interface BuildWorkerServiceOptions {
-  scopes: EventScopes;
+  /** `waitUntil` of `cloudflare:workers`: holds the current event open for a promise. */
+  waitUntil: WaitUntil;
   log: StepLogger;
   /** Lease owner id of this isolate. */
   owner: string;
@@ -49,6 +54,23 @@ function d1Binding(env: WorkerEnv, config: Config): D1Like {
   return db as D1Like;
 }
 
+function jobQueue(env: WorkerEnv): WorkerQueue | string {
+  const q = env[JOBS_QUEUE_BINDING] as Partial<WorkerQueue> | undefined;
+  if (q && typeof q.send === 'function') return q as WorkerQueue;
+  return `queue binding "${JOBS_QUEUE_BINDING}" is missing (wrangler.toml [[queues.producers]] binding = "${JOBS_QUEUE_BINDING}")`;
+}
+
+/**
+ * SNAPFLOW_TIME_SCALE (benchmarks against the simulator only, as on Node): multiplies every
+ * step's retry and poll delays. Unset in any real deployment.
+ */
+function timeScale(env: WorkerEnv): number | string | undefined {
+  const raw = env.SNAPFLOW_TIME_SCALE;
+  if (raw === undefined || raw === '') return undefined;
+  const scale = Number(raw);
+  return Number.isFinite(scale) && scale > 0 && scale <= 1 ? scale : 'SNAPFLOW_TIME_SCALE: must be a number greater than 0 and at most 1';
+}
+
 export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServiceOptions): Promise<WorkerService> {
   const problems: string[] = [];
   let config: Config | undefined;
@@ -60,6 +82,10 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
   }
   const clouds = parseWorkerClouds(env[CLOUDS_BINDING]);
   problems.push(...clouds.problems);
+  const queue = jobQueue(env);
+  if (typeof queue === 'string') problems.push(queue);
+  const scale = timeScale(env);
+  if (typeof scale === 'string') problems.push(scale);
   let schedules: Schedule[] = [];
   try {
     const sources = (opts.schedules ?? declaredSchedules).map((input) => ({ input, origin: 'schedules/schedules.ts' }));
@@ -74,7 +100,7 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     if (!(err instanceof ScheduleConfigError)) throw err;
     problems.push(...err.problems);
   }
-  if (problems.length > 0 || !config) throw new WorkerConfigError(problems);
+  if (problems.length > 0 || !config || typeof queue === 'string' || typeof scale === 'string') throw new WorkerConfigError(problems);
 
   for (const name of clouds.clouds.names) {
     const problem = clouds.clouds.problem(name);
@@ -84,6 +110,7 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
   const store = createJobStore(openD1JobDb(d1Binding(env, config)));
   await store.migrate();
 
+  const sender = createQueueSender(queue, opts.waitUntil, Date.now);
   const service = composeService({
     config,
     store,
@@ -95,13 +122,18 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     // There is no simulator in Workers: every call goes to a configured cloud.
     mode: 'cloud',
     owner: opts.owner,
-    dispatch: opts.scopes.dispatch,
-    // The Cron Trigger is the clock: an isolate may be gone in a minute, so a wait is never
-    // kept as an in-process timer; the next tick claims it when it is due.
+    // Every chained step and wake-up is a queue message: its consumer runs the step in an
+    // invocation of its own, whoever sent it (a response, a cron event, another step).
+    queue: sender,
+    // What still runs here is a job this isolate already claimed (the hand-over of a step
+    // that ended its job or put it to sleep): the event that committed it stays open for it.
+    // Commits that hand over come from consumer and cron invocations, not from responses.
+    dispatch: (_jobId, run) => opts.waitUntil(run()),
     wakeWithinMs: 0,
-    // notifications are sent after the response: keep the isolate alive for them too
-    waitUntil: (p) => opts.scopes.dispatch('notifications', () => p),
+    // notifications are sent after the response: keep the event alive for them too
+    waitUntil: opts.waitUntil,
     log: opts.log,
+    ...(scale !== undefined ? { timeScale: scale } : {}),
   });
-  return { service, store, config };
+  return { service, store, config, queue: sender };
 }

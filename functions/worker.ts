@@ -3,8 +3,7 @@
 // (the factory and its helpers live in worker-handlers.ts; tests use createWorker there).
 // It is evaluated in the global scope, where Workers forbid I/O, timers and random values:
 // createWorker only allocates; the service is built on the first event.
-import { createWorker } from './worker-handlers';
+import { waitUntil } from 'cloudflare:workers';
+import { createWorker, workerExports } from './worker-handlers';
 
-const worker = createWorker();
-
-export default { fetch: worker.fetch, scheduled: worker.scheduled };
+export default workerExports(createWorker({ waitUntil }));

@@ -7,6 +7,7 @@ import { cancelRunnerTasksStep } from '../../functions/steps/cancel-runner-tasks
 import { cleanImageStep } from '../../functions/steps/clean-image';
 import type { WorkflowDeps } from '../../functions/workflows/deps';
 import type { RunnerStepDeps } from '../../functions/workflows/runner-step-deps';
+import type { WaitPolicy } from '../../shared/engine/backoff';
 import { workflow } from '../../shared/engine/typed-workflow';
 import { CLEAN_MODES } from '../../shared/runner/protocol';
 
@@ -26,11 +27,12 @@ export const cleanParams = z.object({
 });
 export type CleanParams = z.input<typeof cleanParams>;
 
-export function cleanWorkflow(deps: WorkflowDeps, runner: RunnerStepDeps, opts: { deadlineMs?: number; taskDeadlineMs?: number } = {}) {
+export function cleanWorkflow(deps: WorkflowDeps, runner: RunnerStepDeps, opts: { deadlineMs?: number; taskDeadlineMs?: number; wait?: WaitPolicy } = {}) {
   return workflow(CLEAN_KIND, cleanParams, {})
     .step(
       cleanImageStep(deps, runner, {
         ...(opts.taskDeadlineMs !== undefined ? { deadlineMs: opts.taskDeadlineMs } : {}),
+        ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
         spec: (c) => ({
           source: { cloud: c.cloud, imageId: c.imageId, server: c.server },
           clean: { mode: c.mode, deletePaths: c.deletePaths, hostname: c.hostname, slc6: c.slc6 },

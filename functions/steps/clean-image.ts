@@ -5,6 +5,7 @@
 // attempt after a crash, finds that same task by (job, step, key). It never sleeps: the
 // runner's report ends the wait at once (runner-task-service.ts wakes the job).
 import { z } from 'zod';
+import type { WaitPolicy } from '../../shared/engine/backoff';
 import type { StepContext } from '../../shared/engine/define';
 import { done, fail, wait } from '../../shared/engine/results';
 import { type Fields, type Step, step } from '../../shared/engine/typed-workflow';
@@ -47,6 +48,8 @@ export interface CleanImageOptions<C> {
   spec(context: C): CleanImageSpec;
   /** How long the task may take, queue time included, before the step gives up (default 6 h). */
   deadlineMs?: number;
+  /** How often the waiting step looks at its task; a runner's report wakes it at once anyway. */
+  wait?: WaitPolicy;
 }
 
 const DEFAULT_DEADLINE_MS = 6 * 3_600_000;
@@ -136,7 +139,7 @@ export function cleanImageStep<C extends Fields>(deps: WorkflowDeps, runner: Run
     retry: { baseMs: 1_000, maxMs: 30_000, factor: 2, maxAttempts: 10 },
     // a runner's report ends the wait at once; the polls only notice lost leases and outcomes
     // another instance recorded without waking this one
-    wait: { baseMs: 2_000, maxMs: 30_000 },
+    wait: opts.wait ?? { baseMs: 2_000, maxMs: 30_000 },
     timeout: 60_000,
     // the runner creates an image in the target project: a cancel or failure runs cleanup
     mutating: true,

@@ -18,7 +18,7 @@ const input = z.object({
   image: z.string(),
   allowForeignImage: z.boolean().default(false),
 });
-const output = z.object({ imageId: z.string(), imageName: z.string().nullable() });
+const output = z.object({ imageId: z.string(), imageName: z.string().nullable(), imageInCinder: z.boolean() });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -67,20 +67,9 @@ export function resolveImageStep(deps: WorkflowDeps) {
         );
       }
       if (image.status !== 'active') return fail(permanent(`image ${image.id} is ${image.status}, not active`, { code: 'image_state' }));
-      const cinderSnapshots = imageVolumeSnapshotIds(image);
-      if (cinderSnapshots.length > 0) {
-        // Seen on the lab (Nova 26 / Cinder 21): the rebuild is accepted, Cinder refuses to re-image
-        // the root volume from this empty image (ImageUnacceptable), Nova reverts the task and the
-        // server comes back ACTIVE with its old disk. Refuse up front instead.
-        return fail(
-          permanent(
-            `image ${image.id} is a boot-from-volume snapshot: its data is in Cinder snapshot(s) ${cinderSnapshots.join(', ')}, ` +
-              'not in Glance, so Nova cannot rebuild a server from it (restore it by creating a volume from the snapshot)',
-            { code: 'volume_snapshot_image' },
-          ),
-        );
-      }
-      return done({ imageId: image.id, imageName: image.name ?? null });
+      // A boot-from-volume snapshot holds no data in Glance (its disk is a Cinder snapshot):
+      // the rollback exports it to a real image first (functions/workflows/volume-export.ts).
+      return done({ imageId: image.id, imageName: image.name ?? null, imageInCinder: imageVolumeSnapshotIds(image).length > 0 });
     },
   });
 }

@@ -4,6 +4,7 @@
 // without `kind`, so the HTTP layer can hand over the request as it came.
 import { z } from 'zod';
 import { guestPath, hostName } from '../../shared/runner/protocol';
+import { exportDiskFormat } from './export-lookup';
 
 export const DEFAULT_POLICY = 'manual';
 
@@ -39,6 +40,10 @@ const rollbackFields = {
   image: z.string().min(1).max(255),
   confirm: z.literal(true, { message: 'confirm must be true: a rollback rebuilds the server and replaces its disk' }),
   allowForeignImage: z.boolean().default(false),
+  /** A boot-from-volume snapshot is exported to a real image to rebuild from: keep it afterwards. */
+  keepImages: z.boolean().default(false),
+  /** The disk format of that export (qcow2: Glance stores only the used blocks). */
+  exportDiskFormat: exportDiskFormat.default('qcow2'),
   dryRun: z.boolean().default(false),
 };
 

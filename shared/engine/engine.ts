@@ -10,10 +10,12 @@ import { planOf, type StepLogger, type WorkflowDefinition } from './define';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import type { EngineEvent } from './engine-event';
 import { InvalidParamsError, UnknownKindError } from './errors';
+import type { JobQueue } from './job-queue';
 import { executeStep } from './run-step';
 import { insertSubmission, type SubmitOptions } from './submit';
 
 export type { Dispatch } from './dispatcher';
+export type { JobQueue } from './job-queue';
 
 export interface EngineOptions {
   store: JobStore;
@@ -24,6 +26,11 @@ export interface EngineOptions {
   leaseMs: number;
   /** How the next step is started right after a commit (default: setImmediate/queueMicrotask). */
   dispatch?: Dispatch;
+  /**
+   * Where chained steps and wake-ups go instead of this process (Workers: a Cloudflare
+   * Queue). Jobs this engine already holds (hand-over) still start through `dispatch`.
+   */
+  queue?: JobQueue;
   classifyError?: ErrorClassifier;
   /** Called after every successful commit (metrics, logs, long-poll wake-ups). */
   onEvent?: (e: EngineEvent) => void;
@@ -132,10 +139,22 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   function chain(jobId: string): void {
+    if (opts.queue) return enqueue(opts.queue, jobId, now());
     dispatcher.dispatch(jobId, () => runOnce(jobId));
   }
 
+  /** Tracked like a running step, so drain() also waits for the message to be sent. */
+  function enqueue(queue: JobQueue, jobId: string, at: number): void {
+    if (dispatcher.stopped()) return;
+    const sent = queue.send(jobId, at).then(
+      () => null,
+      (err: unknown) => log.warn('could not queue the next step; the safety tick runs it', { jobId, error: err instanceof Error ? err.message : String(err) }),
+    );
+    void dispatcher.track(sent);
+  }
+
   function wakeAt(jobId: string, at: number, rearms = 0): void {
+    if (opts.queue) return enqueue(opts.queue, jobId, at);
     const delay = at - now();
     if (delay <= 0) return chain(jobId);
     if (delay <= wakeWithinMs) dispatcher.later(jobId, delay + WAKE_SLACK_MS, () => wakeUp(jobId, rearms));

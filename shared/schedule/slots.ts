@@ -1,4 +1,4 @@
-import { nextAfter, previousSlot, slotsBetween } from './cron';
+import { CRON_ALIASES, nextAfter, previousSlot, slotsBetween } from './cron';
 import type { Schedule } from './schema';
 
 type Timed = Pick<Schedule, 'cron' | 'timezone'>;
@@ -36,4 +36,21 @@ export function missedSlot(schedule: Timed & Pick<Schedule, 'enabled'>, lastFire
 export function dueSlots(schedule: Timed & Pick<Schedule, 'enabled'>, since: Date, now: Date, limit = 100): Date[] {
   if (!schedule.enabled) return [];
   return slotsBetween(schedule.cron, schedule.timezone, since, now, limit);
+}
+
+/** An expression in the five-field form a Cron Trigger carries (aliases expanded, single spaces). */
+function triggerForm(expr: string): string {
+  const t = expr.trim();
+  return (CRON_ALIASES[t.toLowerCase()] ?? t).split(/\s+/).join(' ');
+}
+
+/**
+ * The slot a Cron Trigger of `cron` fired at `at` stands for: the schedule's most recent slot
+ * at or before `at`, if the schedule is enabled and written with that expression. On time
+ * that is `at` itself; a trigger run by hand at another time (the dashboard's button)
+ * stands for the last slot that came due.
+ */
+export function triggeredSlot(schedule: Timed & Pick<Schedule, 'enabled'>, cron: string, at: Date): Date | null {
+  if (!schedule.enabled || triggerForm(schedule.cron) !== triggerForm(cron)) return null;
+  return previousSlot(schedule.cron, schedule.timezone, at);
 }

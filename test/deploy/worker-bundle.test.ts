@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offMachineCalls, STRACE, straceArgs } from './strace';
-import { offlineWranglerEnv } from './wrangler-dev';
+import { offMachineCalls, STRACE, straceArgs } from '../../bench/lib/strace';
+import { offlineWranglerEnv } from '../../bench/lib/wrangler-dev';
 
 // Bundles the Workers entry exactly as `wrangler deploy` would (--dry-run: nothing is
 // uploaded) and checks that no Node-only code got in. wrangler.toml has no nodejs_compat
@@ -32,7 +32,8 @@ let straceLog: string | null = null;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'snapflow-bundle-'));
-  const env = offlineWranglerEnv(join(dir, 'logs'));
+  // the dry run only bundles: the placeholder database id is fine (see below for a real deploy)
+  const env = { ...offlineWranglerEnv(join(dir, 'logs')), SNAPFLOW_ALLOW_PLACEHOLDER_DB: '1' };
   const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'out'), '--metafile', join(dir, 'meta.json')];
   const straceOut = join(dir, 'strace.txt');
   const cmd = STRACE ? STRACE : process.execPath;
@@ -56,7 +57,23 @@ describe('wrangler deploy --dry-run of functions/worker.ts', () => {
     expect(result.output).not.toMatch(/built into node|Could not resolve|\[ERROR\]|\[WARNING\]/i);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('env.DB');
+    expect(result.output).toContain('env.SNAPFLOW_JOBS');
   });
+
+  it('stops a deploy naming database_id while wrangler.toml still holds the placeholder', () => {
+    const env = offlineWranglerEnv(join(dir, 'logs-deploy'));
+    delete env.SNAPFLOW_ALLOW_PLACEHOLDER_DB;
+    const r = spawnSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', join(dir, 'out-2')], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(
+      /wrangler\.toml: \[\[d1_databases\]\] database_id: still the placeholder; create the database with `npx wrangler d1 create snapflow`/,
+    );
+  }, 120_000);
 
   it('contains the entry and none of the Node-only packages or files', () => {
     const inputs = Object.keys(meta.inputs).map((p) => relative(ROOT, join(ROOT, p)));

@@ -2,7 +2,7 @@
 // simulator), with the clean-image step queueing the tasks: bodies validated with the
 // protocol's schemas, the long-polled claim woken by an enqueue in this process, progress on
 // the job, the reports ending the step at once, cancel, lease_lost, targets, retries.
-// Waits are stretched (timeScale) so that only a wake-up, never a poll, can end them here.
+// The step's polls are minutes apart, so that only a wake-up, never a poll, can end its wait here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEAN_KIND, type CleanParams, cleanWorkflow } from '../../bench/lib/clean-workflow';
 import { type SimEnv, startSimEnv, uploadImage } from '../../bench/lib/runner-doubles/harness';
@@ -71,11 +71,10 @@ beforeAll(async () => {
       { name: 'runner', sha256: await sha256Hex(RUNNER), scopes: ['runner'], targets: [] },
       { name: 'narrow-runner', sha256: await sha256Hex(NARROW), scopes: ['runner'], targets: ['sim/*/other-*', 'sim-dest/**'] },
     ],
-    workflows: (deps, runner) => [cleanWorkflow(deps, runner)],
+    // the step's polls take minutes: a job only moves on at once when a report wakes it
+    workflows: (deps, runner) => [cleanWorkflow(deps, runner, { wait: { baseMs: 120_000, maxMs: 120_000 } })],
     // far beyond any claim's wait: a claim only gets a task at once through the in-process wake-up
     claimRecheckMs: 120_000,
-    // production poll delays (the engine takes no scale above 1): a job moves on at once only when a report wakes it
-    timeScale: 1,
   });
 }, 60_000);
 

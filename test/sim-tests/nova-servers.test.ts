@@ -7,8 +7,9 @@ import { client, login, waitFor } from './helpers';
 let sim: SimHandle;
 let s: Session;
 let api: ReturnType<typeof client>;
+// The build takes long enough that the first GET after a boot sees BUILD even on a loaded machine.
 beforeAll(async () => {
-  sim = await startSimulator({ latency: { build: 20, delete: 20 } });
+  sim = await startSimulator({ latency: { build: 300, delete: 20 } });
   s = await login(sim);
   api = client(sim, s);
 });

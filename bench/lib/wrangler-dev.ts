@@ -1,13 +1,13 @@
-// Test helper: the real Workers entry (wrangler.toml `main`) in `wrangler dev --local`
-// (workerd + a local D1 in a temp dir), on a free loopback port, with bindings from an env
-// file (secrets stay off the command line). Under strace when installed, so a test can
-// prove nothing left the machine. Every wait has a deadline.
+// The real Workers entry (wrangler.toml `main`, or a bench's own config) in `wrangler dev
+// --local` (workerd, a local D1 and local Queues in a temp dir), on a free loopback port,
+// with bindings from an env file (secrets stay off the command line). Under strace when
+// installed, so a test can prove nothing left the machine. Every wait has a deadline.
+// Shared by test/deploy and bench/ (the Worker target of bench/nightly.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { STRACE, straceArgs } from './strace';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -19,25 +19,13 @@ export interface WranglerDev {
   output(): string;
   /** The strace log (null without strace). */
   straceLog(): string | null;
-  /** Fires one Cron Trigger event (`/__scheduled`). */
-  cron(expression?: string): Promise<void>;
+  /** wrangler's process id (the leader of its process group) */
+  pid: number | undefined;
+  /** `--persist-to`: the local D1 database and queues live under it (removed by stop()) */
+  stateDir: string;
+  /** Fires one Cron Trigger event (`/__scheduled`), as the platform does; `at` is its scheduledTime. */
+  cron(expression?: string, at?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-export const labCloudsFile = () => process.env.OS_CLIENT_CONFIG_FILE ?? '/var/tmp/oslab/clouds.yaml';
-
-/** The lab's clouds.yaml entry `name`, if the file exists and the cloud is on loopback. */
-export function labCloudEntry(name: string): Record<string, unknown> | undefined {
-  // The real-cloud tier sets OS_CLOUD once the lab is up; a clouds.yaml left on disk by an
-  // earlier run says nothing about whether the lab is running now (npm test runs first).
-  if (!process.env.OS_CLOUD) return undefined;
-  const file = labCloudsFile();
-  if (!existsSync(file)) return undefined;
-  const entry = (parseYaml(readFileSync(file, 'utf8')) as { clouds?: Record<string, Record<string, unknown>> } | null)?.clouds?.[name];
-  const authUrl = (entry?.auth as { auth_url?: string } | undefined)?.auth_url;
-  // Only ever a loopback cloud: these tests must not send traffic anywhere else.
-  if (!authUrl || !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(authUrl).hostname)) return undefined;
-  return entry;
 }
 
 function freePort(): Promise<number> {
@@ -71,7 +59,16 @@ export function offlineWranglerEnv(logPath: string): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function startWranglerDev(vars: Record<string, string>, startupMs = 60_000): Promise<WranglerDev> {
+export interface WranglerDevOptions {
+  startupMs?: number;
+  /** a wrangler config other than the repository's wrangler.toml */
+  configPath?: string;
+  /** strace the run when strace is installed (default true) */
+  strace?: boolean;
+}
+
+export async function startWranglerDev(vars: Record<string, string>, opts: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const startupMs = opts.startupMs ?? 60_000;
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-dev-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -99,9 +96,11 @@ export async function startWranglerDev(vars: Record<string, string>, startupMs =
     '--env-file',
     join(dir, 'dev.env'),
     '--show-interactive-dev-session=false',
+    ...(opts.configPath ? ['--config', opts.configPath] : []),
   ];
   const straceOut = join(dir, 'strace.txt');
-  const [cmd, argv] = STRACE ? [STRACE, [...straceArgs(straceOut), process.execPath, ...args]] : [process.execPath, args];
+  const strace = opts.strace === false ? undefined : STRACE;
+  const [cmd, argv] = strace ? [strace, [...straceArgs(straceOut), process.execPath, ...args]] : [process.execPath, args];
   // Own process group, so stop() ends wrangler and its workerd children together.
   const child: ChildProcess = spawn(cmd, argv, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -139,9 +138,12 @@ export async function startWranglerDev(vars: Record<string, string>, startupMs =
   return {
     base,
     output: () => output,
-    straceLog: () => (STRACE && existsSync(straceOut) ? readFileSync(straceOut, 'utf8') : null),
-    async cron(expression = '* * * * *') {
-      const res = await fetch(`${base}/__scheduled?cron=${encodeURIComponent(expression)}`, { signal: AbortSignal.timeout(30_000) });
+    pid: child.pid,
+    stateDir: join(dir, 'state'),
+    straceLog: () => (strace && existsSync(straceOut) ? readFileSync(straceOut, 'utf8') : null),
+    async cron(expression = '* * * * *', at?: number) {
+      const time = at === undefined ? '' : `&time=${at}`;
+      const res = await fetch(`${base}/__scheduled?cron=${encodeURIComponent(expression)}${time}`, { signal: AbortSignal.timeout(30_000) });
       await res.text();
       if (res.status !== 200) throw new Error(`/__scheduled answered ${res.status}`);
     },

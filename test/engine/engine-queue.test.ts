@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type AnyStep, defineStep, defineWorkflow } from '../../shared/engine/define';
+import type { Engine, JobQueue } from '../../shared/engine/engine';
+import { done, wait } from '../../shared/engine/results';
+import type { JobStore } from '../../shared/jobs/types';
+import { type Clock, engineFor, manualClock, STORES } from './harness';
+
+// An engine given a queue (Workers: a Cloudflare Queue) sends every chained step and every
+// wake-up there with its due time, and runs nothing of it itself; only a job it already
+// holds (claimed by a hand-over) still starts through `dispatch`.
+
+function step(name: string, run: AnyStep['run']): AnyStep {
+  return defineStep({ name, retry: { maxAttempts: 2, baseMs: 10, maxMs: 10, factor: 1 }, timeout: 5_000, run });
+}
+
+interface Sent {
+  jobId: string;
+  at: number;
+}
+
+function recordingQueue(fail = false): JobQueue & { sent: Sent[] } {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    async send(jobId, at) {
+      if (fail) throw new Error('queue unavailable');
+      sent.push({ jobId, at });
+    },
+  };
+}
+
+describe.each(STORES)('engine with a job queue ($name store)', (factory) => {
+  let clock: Clock;
+  let store: JobStore;
+  let dispose: () => Promise<void>;
+  let engine: Engine | undefined;
+
+  beforeEach(async () => {
+    clock = manualClock();
+    ({ store, dispose } = await factory.open(clock));
+  });
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+    await dispose();
+  });
+
+  const polls = { n: 0 };
+  const wf = defineWorkflow({
+    kind: 'poll',
+    params: z.object({ server: z.string() }),
+    lockKey: (p) => `srv/${p.server}`,
+    steps: [
+      step('start', () => done()),
+      step('poll', () => (++polls.n < 2 ? wait({ after: 1_500, reason: 'not yet' }) : done())),
+      step('finish', () => done()),
+    ],
+  });
+
+  it('sends the submission, each chained step and each wake-up with its due time; runs none of them itself', async () => {
+    polls.n = 0;
+    const queue = recordingQueue();
+    const dispatched: string[] = [];
+    engine = engineFor(store, clock, { workflows: [wf], queue, dispatch: (id) => void dispatched.push(id) });
+    const { job } = await engine.submit('poll', { server: 'a' });
+    await engine.drain();
+    expect(queue.sent).toEqual([{ jobId: job.id, at: clock.now() }]);
+    expect((await store.getJob(job.id))?.state).toBe('queued');
+
+    // the consumer's part: one runOnce per message, when it is due
+    const consume = async () => {
+      const m = queue.sent.shift()!;
+      clock.set(Math.max(clock.now(), m.at));
+      return engine!.runOnce(m.jobId);
+    };
+    expect(await consume()).toMatchObject({ step: 'start', type: 'step.done' });
+    await engine.drain();
+    expect(queue.sent).toEqual([{ jobId: job.id, at: clock.now() }]);
+    expect(await consume()).toMatchObject({ step: 'poll', type: 'step.wait', state: 'waiting' });
+    await engine.drain();
+    expect(queue.sent).toEqual([{ jobId: job.id, at: clock.now() + 1_500 }]);
+    expect(await consume()).toMatchObject({ step: 'poll', type: 'step.done' });
+    await engine.drain();
+    expect(await consume()).toMatchObject({ step: 'finish', state: 'succeeded' });
+    await engine.drain();
+    expect(queue.sent).toEqual([]);
+    expect(dispatched).toEqual([]);
+  });
+
+  it('a job its commit hands over still runs here, through dispatch; its next step goes to the queue', async () => {
+    const queue = recordingQueue();
+    const local: Promise<unknown>[] = [];
+    engine = engineFor(store, clock, { workflows: [wf], queue, dispatch: (_id, run) => void local.push(run()) });
+    polls.n = 1; // every poll is done at once
+    const first = (await engine.submit('poll', { server: 'b' })).job;
+    const second = (await engine.submit('poll', { server: 'b' })).job; // queued behind the lock
+    await engine.drain();
+    queue.sent.length = 0;
+    for (;;) {
+      const out = await engine.runOnce(first.id);
+      if (!out || out.state === 'succeeded') break;
+      polls.n = 1;
+    }
+    await Promise.all(local);
+    await engine.drain();
+    // the last commit of the first job claimed the second and ran its first step here
+    expect(local).toHaveLength(1);
+    expect((await store.getJob(second.id))?.step).toBe('poll');
+    expect(queue.sent.filter((m) => m.jobId === second.id)).toEqual([{ jobId: second.id, at: expect.any(Number) }]);
+  });
+
+  it('a message that cannot be sent is logged and waits for the tick; drain does not hang on it', async () => {
+    const warnings: string[] = [];
+    engine = engineFor(store, clock, {
+      workflows: [wf],
+      queue: recordingQueue(true),
+      log: { info: () => {}, warn: (m) => void warnings.push(m), error: () => {} },
+    });
+    const { job } = await engine.submit('poll', { server: 'c' });
+    await engine.drain(1_000);
+    expect(warnings).toEqual(['could not queue the next step; the safety tick runs it']);
+    const ran = await engine.tick();
+    expect(ran.map((r) => [r.jobId, r.step])).toEqual([[job.id, 'start']]);
+  });
+});
