@@ -6,6 +6,9 @@
 //  (b) Wall time against the REAL lab (skipped when its clouds.yaml is missing or
 //      BENCH_LAB=0): POST -> job terminal via /wait versus the two CLI commands with --wait,
 //      alternating, BENCH_ROUNDS (default 3) rounds, medians. Target: <= 0.4x.
+//  (c, d) clone and move against the operators' procedure (openstack CLI + virt-sysprep):
+//      calls on the simulator, wall time on the lab; see bench/lib/api-economy-cmr.ts.
+//      Target: fewer calls, wall time <= 0.6x.
 // Not a test: it prints figures and exits 0 unless something broke.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { serverOutcome } from '../shared/openstack/outcomes';
 import { waitFor, waitGone } from '../shared/openstack/poll';
 import { startSimulator } from '../shared/sim/server';
 import { cliEnv, cliRebuild, cliSnapshot } from './lib/api-cli';
+import { cmrLabTimings, cmrSimulatorCounts } from './lib/api-economy-cmr-runs';
 import { countsTable, median, type RouteCounts, ratio, secs, total } from './lib/api-report';
 
 const LAB_CLOUDS = process.env.OS_CLIENT_CONFIG_FILE ?? '/var/tmp/oslab/clouds.yaml';
@@ -193,5 +197,12 @@ async function labTimings(): Promise<void> {
   }
 }
 
-await simulatorCounts();
-await labTimings();
+// BENCH_ONLY=cmr: only the clone and move comparison (c, d; BENCH_SIM=0: d only); BENCH_CMR=0: without it.
+if (process.env.BENCH_ONLY !== 'cmr') {
+  await simulatorCounts();
+  await labTimings();
+}
+if (process.env.BENCH_CMR !== '0') {
+  if (process.env.BENCH_SIM !== '0') await cmrSimulatorCounts();
+  await cmrLabTimings(LAB_CLOUDS, LAB_CLOUD, process.env.BENCH_LAB_DEST ?? 'oslab-dest');
+}

@@ -65,6 +65,8 @@ export interface ServiceInput {
   workflows?: (deps: WorkflowDeps, runner: RunnerStepDeps) => readonly WorkflowDefinition<any>[];
   /** How often a runner's waiting claim looks at the task table again (default 1000 ms). */
   claimRecheckMs?: number;
+  /** Whether a host name resolves (Node: node:dns); without it a move cannot keep the hostname. */
+  hostResolves?: (name: string) => Promise<boolean>;
 }
 
 export interface Service {
@@ -125,10 +127,11 @@ export function composeService(input: ServiceInput): Service {
     fetch: input.fetch ?? ((url, init) => fetch(url, init)),
     now,
     jobs: input.store,
+    ...(input.hostResolves ? { hostResolves: input.hostResolves } : {}),
   };
   const taskSignal = createRunnerTaskSignal();
   const runnerSteps: RunnerStepDeps = { tasks: input.store, queued: () => taskSignal.queued(), maxAttempts: c.runner.maxAttempts };
-  const workflows = [...allWorkflows(deps), ...(input.workflows?.(deps, runnerSteps) ?? [])];
+  const workflows = [...allWorkflows(deps, runnerSteps), ...(input.workflows?.(deps, runnerSteps) ?? [])];
   const notifications = createJobNotifications({
     notifications: c.notifications,
     schedules: input.schedules,
@@ -176,6 +179,7 @@ export function composeService(input: ServiceInput): Service {
 
   const preflight = createSubmitPreflight({
     hasCloud: (n) => input.clouds(n) !== undefined,
+    canResolveHostnames: input.hostResolves !== undefined,
     ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
     openstack,
   });

@@ -78,6 +78,8 @@ export interface InProcessOptions {
   /** As composeService: workflows besides the v1 kinds, and the claim re-check interval. */
   workflows?: ServiceInput['workflows'];
   claimRecheckMs?: number;
+  /** As composeService: how a move keeping the hostname asks DNS (tests inject one). */
+  hostResolves?: ServiceInput['hostResolves'];
 }
 
 export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
@@ -117,6 +119,7 @@ export async function startInProcessService(opts: InProcessOptions): Promise<InP
     ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
     ...(opts.workflows ? { workflows: opts.workflows } : {}),
     ...(opts.claimRecheckMs !== undefined ? { claimRecheckMs: opts.claimRecheckMs } : {}),
+    ...(opts.hostResolves ? { hostResolves: opts.hostResolves } : {}),
   });
   let server: NodeServer | undefined;
   const safety = setInterval(() => void service.engine.tick().catch(() => undefined), opts.tickMs ?? 5_000);

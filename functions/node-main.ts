@@ -15,6 +15,7 @@ import { createUndiciTransport } from '../shared/node/undici-transport';
 import { composeService } from './compose';
 import { resolveClouds } from './node-clouds';
 import { ensureAdminToken, prepareDataDir } from './node-data-dir';
+import { nodeHostResolver } from './node-dns';
 import { listen } from './node-listen';
 import { createNodeLogger } from './node-logger';
 import { loadNodeSchedules, schedulesDir } from './node-schedules';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     mode: clouds.mode,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log,
+    hostResolves: nodeHostResolver({ servers: config.dns.servers }),
     ...(timeScale !== undefined ? { timeScale } : {}),
   });
   if (timeScale !== undefined) log.warn(`SNAPFLOW_TIME_SCALE=${timeScale}: step retry and poll delays are scaled (benchmarks only)`);

@@ -1,6 +1,8 @@
 // What POST /v1/jobs checks against the world before queueing a job, so a caller hears at
 // once what would otherwise only show up as a failed job: an unknown cloud (400), an
-// unknown or ambiguous server (404 / 409). It also resolves the server, so the job locks on
+// unknown or ambiguous server (404 / 409), a clone/move/rename source the chain cannot copy
+// (volume-backed; a Windows guest for a move: 422), a move keeping the hostname where DNS
+// cannot be asked (400). It also resolves the server, so the job locks on
 // `<cloud>/<server id>` however the caller spelled the server (name or id): two jobs naming
 // one VM differently must not run at once. Whether another job is busy with the server is
 // not checked here: the insert itself refuses atomically (store.insertUnlessLocked), which
@@ -13,8 +15,12 @@
 
 import type { Job } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
+import { type Server, serverImageId } from '../shared/openstack/compute-schemas';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
+import { imageProperty } from '../shared/openstack/image-schemas';
+import { orNull } from '../shared/openstack/or-null';
 import { ApiError, badRequest } from './http/envelope';
+import { sourceRefusal } from './steps/resolve-source';
 import { serverLockKey } from './workflows/params';
 
 /** The least every job request has: the discriminator and the target. */
@@ -33,24 +39,52 @@ export interface ResolvedLock {
 
 export interface PreflightDeps {
   hasCloud(name: string): boolean;
+  /** Whether this deployment can ask DNS (a move that keeps the hostname waits for the old name to expire). */
+  canResolveHostnames?: boolean;
   /** Why a configured cloud is unusable (a broken clouds.yaml entry), else undefined. */
   cloudProblem?(name: string): string | undefined;
   openstack(cloud: string): OpenStackClient;
 }
 
+function checkCloud(deps: PreflightDeps, cloud: string, field: string): void {
+  const problem = deps.cloudProblem?.(cloud);
+  if (problem) throw badRequest('cloud_unusable', `${field}: "${cloud}" is configured but unusable: ${problem}`, field);
+  if (!deps.hasCloud(cloud)) throw badRequest('unknown_cloud', `${field}: "${cloud}" is not a configured cloud`, field);
+}
+
+/** Clone, move and rename: a source the chain cannot copy is refused now rather than after a snapshot. */
+async function checkSource(deps: PreflightDeps, req: JobRequestBase, server: Server): Promise<void> {
+  if (!COPY_KINDS.has(req.kind)) return;
+  let osType: string | undefined;
+  const imageId = serverImageId(server);
+  if (req.kind === 'move' && imageId) {
+    // best effort: an image that cannot be read says nothing about the guest
+    const image = await orNull(deps.openstack(req.cloud).image.get(imageId)).catch(() => null);
+    osType = image ? imageProperty(image, 'os_type') : undefined;
+  }
+  const refused = sourceRefusal(server, req.kind, osType);
+  if (refused) throw new ApiError(422, refused.code, `server: ${refused.message}`, { field: 'server' });
+}
+
+const COPY_KINDS = new Set(['clone', 'move', 'rename']);
+
 export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase) => Promise<ResolvedLock | undefined> {
   return async (req) => {
-    const problem = deps.cloudProblem?.(req.cloud);
-    if (problem) throw badRequest('cloud_unusable', `cloud: "${req.cloud}" is configured but unusable: ${problem}`, 'cloud');
-    if (!deps.hasCloud(req.cloud)) throw badRequest('unknown_cloud', `cloud: "${req.cloud}" is not a configured cloud`, 'cloud');
+    checkCloud(deps, req.cloud, 'cloud');
+    const to = req.to as { cloud?: unknown } | undefined;
+    if (to && typeof to.cloud === 'string') checkCloud(deps, to.cloud, 'to.cloud');
+    if (req.keepHostname === true && !deps.canResolveHostnames) {
+      throw badRequest(
+        'dns_unavailable',
+        'keepHostname: this deployment cannot ask DNS whether the old name has expired (no resolver; on Workers node:dns does not exist)',
+        'keepHostname',
+      );
+    }
     if (typeof req.server !== 'string') return undefined;
     const server = req.server;
+    let found: Server;
     try {
-      const found = await deps.openstack(req.cloud).compute.resolveServer(server);
-      return {
-        lockKey: serverLockKey({ cloud: req.cloud, server: found.id }),
-        lockAlias: serverLockKey({ cloud: req.cloud, server: found.name }),
-      };
+      found = await deps.openstack(req.cloud).compute.resolveServer(server);
     } catch (err) {
       if (err instanceof NotFoundError)
         throw new ApiError(404, 'server_not_found', `server: no server "${server}" in cloud "${req.cloud}"`, { field: 'server' });
@@ -60,6 +94,11 @@ export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase
       // unreachable cloud, 5xx, auth trouble: let the job try (it reports exactly what fails)
       return undefined;
     }
+    await checkSource(deps, req, found);
+    return {
+      lockKey: serverLockKey({ cloud: req.cloud, server: found.id }),
+      lockAlias: serverLockKey({ cloud: req.cloud, server: found.name }),
+    };
   };
 }
 

@@ -6,6 +6,7 @@ import { formatImageName } from '../../shared/config/name-pattern';
 import { done } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
 import type { WorkflowDeps } from '../workflows/deps';
+import { DEFAULT_POLICY } from '../workflows/params';
 import { createdAtMs, onCloud, RETRY } from '../workflows/step-support';
 import { findJobImages, SNAPFLOW_TAGS } from '../workflows/tags';
 
@@ -15,12 +16,17 @@ const input = z.object({
   serverName: z.string(),
   volumeBacked: z.boolean(),
   name: z.string().optional(),
-  policy: z.string(),
+  policy: z.string().optional(),
   properties: z.record(z.string(), z.string()).default({}),
 });
 const output = z.object({ imageId: z.string(), imageName: z.string().nullable(), imageRequestedAt: z.number() });
 
-export function createImageStep(deps: WorkflowDeps) {
+export interface CreateImageOptions {
+  /** The snapflow_policy tag when the job has no `policy` (clone, move, rename tag theirs with their kind). */
+  policy?: string;
+}
+
+export function createImageStep(deps: WorkflowDeps, opts: CreateImageOptions = {}) {
   return step({
     name: 'create-image',
     input,
@@ -31,6 +37,7 @@ export function createImageStep(deps: WorkflowDeps) {
     timeout: 300_000,
     async run(ctx) {
       const inp = ctx.input;
+      const policy = inp.policy ?? opts.policy ?? DEFAULT_POLICY;
       const os = onCloud(deps, ctx);
       const found = (await findJobImages(os, ctx.job.id))[0];
       if (found) {
@@ -44,13 +51,13 @@ export function createImageStep(deps: WorkflowDeps) {
           cloud: inp.cloud,
           job: ctx.job.id,
           kind: 'snapshot',
-          schedule: inp.policy,
+          schedule: policy,
           date: new Date(deps.now()),
         });
       const metadata: Record<string, string> = {
         ...inp.properties,
         [SNAPFLOW_TAGS.job]: ctx.job.id,
-        [SNAPFLOW_TAGS.policy]: inp.policy,
+        [SNAPFLOW_TAGS.policy]: policy,
         [SNAPFLOW_TAGS.server]: inp.serverId,
         [SNAPFLOW_TAGS.volumeBacked]: String(inp.volumeBacked),
       };

@@ -29,6 +29,10 @@ export interface WorkflowConfig {
   postSnapshotHookTimeoutMs: number;
   /** Not used by the steps: the engine's onEvent observer sends job notifications. */
   notifyUrls?: string[];
+  /** Appended to a server's name to make the host name a moved server keeps. */
+  dnsDomain?: string;
+  /** From the source's deletion until its host name must have stopped resolving. */
+  dnsExpiryWaitMs: number;
 }
 
 export interface WorkflowDeps {
@@ -39,6 +43,11 @@ export interface WorkflowDeps {
   now(): number;
   /** The job table, read-only: a rollback whose image comes from a snapshot job reads that job. */
   jobs?: Pick<JobStore, 'getJob'>;
+  /**
+   * Whether a host name resolves (any A/AAAA record); absent where the runtime cannot ask
+   * DNS (Workers): a move that keeps the hostname is then refused at submission.
+   */
+  hostResolves?(name: string): Promise<boolean>;
 }
 
 export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
@@ -48,6 +57,7 @@ export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
   snapshotsPerProject: 2,
   jobDeadlineMs: 24 * 3_600_000,
   postSnapshotHookTimeoutMs: 30_000,
+  dnsExpiryWaitMs: 20 * 60_000,
 };
 
 export function workflowConfig(partial: Partial<WorkflowConfig> = {}): WorkflowConfig {
@@ -66,6 +76,8 @@ export function workflowConfigFrom(c: Config, over: Partial<WorkflowConfig> = {}
     postSnapshotHookUrl: c.hooks.postSnapshot?.url,
     postSnapshotHookTimeoutMs: c.hooks.postSnapshot?.timeoutMs,
     notifyUrls: c.notifications.map((n) => n.url),
+    dnsDomain: c.dns.domain,
+    dnsExpiryWaitMs: c.dns.expiryWaitMs,
     ...over,
   });
 }

@@ -1,8 +1,9 @@
-// The v1 job-submission contract for snapshot, rollback and prune (DESIGN.md). Unknown
+// The v1 job-submission contract for snapshot, rollback, prune, clone, move and rename (DESIGN.md). Unknown
 // fields are a 400 (strict objects): a typo such as "kepp" must not silently run a job
 // without retention. The workflows' own params schemas accept the same body with or
 // without `kind`, so the HTTP layer can hand over the request as it came.
 import { z } from 'zod';
+import { guestPath, hostName } from '../../shared/runner/protocol';
 import { exportDiskFormat } from './export-lookup';
 
 export const DEFAULT_POLICY = 'manual';
@@ -55,15 +56,89 @@ const pruneFields = {
   dryRun: z.boolean().default(false),
 };
 
+/** Nova server metadata; snapflow_* keys are ours (a copy must not look like snapflow made it). */
+const serverMetadata = z
+  .record(z.string().min(1).max(255), z.string().max(255))
+  .refine((p) => Object.keys(p).every((k) => !k.startsWith('snapflow_')), { message: 'keys starting with snapflow_ are reserved' })
+  .default({});
+const otherCloud = z.strictObject({ cloud });
+/** Options of the server clone, move and rename create. */
+const newServerFields = {
+  /** Keep the intermediate snapshot and the cleaned image when the job is done. */
+  keepImages: z.boolean().default(false),
+  /** Boot the new server from a new volume of this size (GiB) made from the cleaned image. */
+  bootFromVolume: z.strictObject({ size: z.number().int().min(1).max(100_000) }).optional(),
+  availabilityZone: z.string().min(1).max(255).optional(),
+  dryRun: z.boolean().default(false),
+};
+
+const cloneFields = {
+  cloud,
+  server,
+  newName: z.string().min(1).max(255),
+  /** Another clouds.yaml entry (project) the clone goes to; default `cloud`. */
+  to: otherCloud.optional(),
+  stop: z.boolean().default(false),
+  flavor: z.string().min(1).max(255).optional(),
+  keyName: z.string().min(1).max(255).optional(),
+  /** 'none', 'auto' or a network id; default: as the source (none when it has no address). */
+  network: z.string().min(1).max(255).optional(),
+  metadata: serverMetadata,
+  os: z.enum(['LINUX', 'WINDOWS']).default('LINUX'),
+  slc6: z.boolean().default(false),
+  deletePaths: z.array(guestPath).max(64).default([]),
+  ...newServerFields,
+};
+
+const moveFields = {
+  cloud,
+  server,
+  to: otherCloud,
+  /** The new server keeps the name: the source is deleted first and its DNS name must expire. */
+  keepHostname: z.boolean().default(false),
+  /** Without keepHostname: delete the source once the new server is ACTIVE. */
+  deleteSource: z.boolean().default(false),
+  confirm: z.boolean().default(false),
+  ...newServerFields,
+};
+
+const renameFields = {
+  cloud,
+  server,
+  /** Also the new hostname, written into the guest. */
+  newName: hostName,
+  confirm: z.literal(true, { message: 'confirm must be true: a rename deletes the old server' }),
+  ...newServerFields,
+};
+
+/** A move that deletes its source (keepHostname or deleteSource) needs confirm. */
+const moveConfirmed = (p: { keepHostname?: boolean; deleteSource?: boolean; confirm?: boolean }) => !(p.keepHostname || p.deleteSource) || p.confirm === true;
+const moveConfirmIssue = { message: 'confirm must be true: keepHostname or deleteSource deletes the source server', path: ['confirm'] };
+const moveElsewhere = (p: { cloud: string; to: { cloud: string } }) => p.to.cloud !== p.cloud;
+const moveElsewhereIssue = { message: 'must be another cloud entry than cloud', path: ['to', 'cloud'] };
+
 const needsRule = (p: { keep?: number; maxAgeDays?: number }) => p.keep !== undefined || p.maxAgeDays !== undefined;
 const ruleIssue = { message: 'needs keep and/or maxAgeDays', path: ['keep'] };
 
 export const snapshotRequestSchema = z.strictObject({ kind: z.literal('snapshot'), ...snapshotFields });
 export const rollbackRequestSchema = z.strictObject({ kind: z.literal('rollback'), ...rollbackFields });
 export const pruneRequestSchema = z.strictObject({ kind: z.literal('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
+export const cloneRequestSchema = z.strictObject({ kind: z.literal('clone'), ...cloneFields });
+export const moveRequestSchema = z
+  .strictObject({ kind: z.literal('move'), ...moveFields })
+  .refine(moveConfirmed, moveConfirmIssue)
+  .refine(moveElsewhere, moveElsewhereIssue);
+export const renameRequestSchema = z.strictObject({ kind: z.literal('rename'), ...renameFields });
 
-/** POST /v1/jobs bodies of these three kinds. */
-export const jobRequestSchema = z.discriminatedUnion('kind', [snapshotRequestSchema, rollbackRequestSchema, pruneRequestSchema]);
+/** POST /v1/jobs bodies of the v1 kinds. */
+export const jobRequestSchema = z.discriminatedUnion('kind', [
+  snapshotRequestSchema,
+  rollbackRequestSchema,
+  pruneRequestSchema,
+  cloneRequestSchema,
+  moveRequestSchema,
+  renameRequestSchema,
+]);
 export type JobRequest = z.output<typeof jobRequestSchema>;
 
 // What the engine validates at submit (and stores as the job's params).
@@ -82,10 +157,19 @@ export const rollbackParamsSchema = z
   })
   .refine((p) => (p.image === undefined) !== (p.imageFromJob === undefined), { message: 'needs exactly one of image, imageFromJob', path: ['image'] });
 export const pruneParamsSchema = z.strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
+export const cloneParamsSchema = z.strictObject({ kind: z.literal('clone').default('clone'), ...cloneFields });
+export const moveParamsSchema = z
+  .strictObject({ kind: z.literal('move').default('move'), ...moveFields })
+  .refine(moveConfirmed, moveConfirmIssue)
+  .refine(moveElsewhere, moveElsewhereIssue);
+export const renameParamsSchema = z.strictObject({ kind: z.literal('rename').default('rename'), ...renameFields });
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;
 export type RollbackParams = z.output<typeof rollbackParamsSchema>;
 export type PruneParams = z.output<typeof pruneParamsSchema>;
+export type CloneParams = z.output<typeof cloneParamsSchema>;
+export type MoveParams = z.output<typeof moveParamsSchema>;
+export type RenameParams = z.output<typeof renameParamsSchema>;
 
 /**
  * A server's lock key, `<cloud>/<server>`: at most one job per key runs at a time. The
@@ -106,4 +190,24 @@ export function snapshotConcurrency(p: { cloud: string }, limit: number): { key:
 /** A job on one server of one cloud entry: that is what a token must be allowed to target. */
 export function serverTargets(p: { cloud: string; server: string }): { cloud: string; server: string }[] {
   return [{ cloud: p.cloud, server: p.server }];
+}
+
+/** Where the new server goes: the `to` entry when there is one, else the source's cloud. */
+export function targetCloud(p: { cloud: string; to?: { cloud: string } | undefined }): string {
+  return p.to?.cloud ?? p.cloud;
+}
+
+/**
+ * Clone, move and rename read a server in `cloud` and create one in the target cloud: a token
+ * must be allowed both (the new server by its name; a move keeps the source's).
+ */
+export function newServerTargets(p: {
+  cloud: string;
+  server: string;
+  to?: { cloud: string } | undefined;
+  newName?: string;
+}): { cloud: string; server: string }[] {
+  const source = { cloud: p.cloud, server: p.server };
+  const target = { cloud: targetCloud(p), server: p.newName ?? p.server };
+  return target.cloud === source.cloud && target.server === source.server ? [source] : [source, target];
 }

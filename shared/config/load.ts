@@ -47,6 +47,8 @@ export interface Config {
   schedules: { graceMs: number };
   /** Sysprep runner tasks (functions/runner-task-service.ts). */
   runner: { leaseMs: number; maxAttempts: number };
+  /** Moves that keep the hostname (functions/steps/wait-dns-gone.ts). */
+  dns: { servers: string[]; domain?: string; expiryWaitMs: number };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -177,6 +179,7 @@ export async function buildConfig({ file, source = 'config', env }: BuildInput):
     limits: { snapshotsPerProject: f.limits.snapshotsPerProject },
     schedules: { graceMs: f.schedules.graceWindow },
     runner: { leaseMs: f.runner.leaseTtl, maxAttempts: f.runner.maxAttempts },
+    dns: { servers: f.dns.servers, ...(f.dns.domain ? { domain: f.dns.domain } : {}), expiryWaitMs: f.dns.expiryWait },
   };
 }
 

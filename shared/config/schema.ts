@@ -116,6 +116,23 @@ export const ConfigFileSchema = z.strictObject({
       maxAttempts: z.number().int().min(1).max(20).default(3),
     })
     .default({ leaseTtl: 60_000, maxAttempts: 3 }),
+  /** How a move that keeps the hostname learns that the source's name stopped resolving. */
+  dns: z
+    .strictObject({
+      /** name servers to ask (ip or ip:port); empty: the system's */
+      servers: z
+        .array(z.string().regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d{1,5})?$/, { message: 'must be an IP address, optionally with :port' }))
+        .max(8)
+        .default([]),
+      /** appended to the server name (e.g. cern.ch); omitted: the name is asked as it is */
+      domain: z
+        .string()
+        .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/, { message: 'must be a DNS domain' })
+        .optional(),
+      /** how long to wait for the name to stop resolving after the source is deleted */
+      expiryWait: durationMs.default(20 * 60_000),
+    })
+    .default({ servers: [], expiryWait: 20 * 60_000 }),
 });
 
 export type ConfigFile = z.output<typeof ConfigFileSchema>;

@@ -38,6 +38,7 @@ export const versionDocSchema = z.object({
 export const createImageSchema = z.object({ image_id: z.string() });
 export const flavorSchema = z.looseObject({ id: z.string(), name: z.string() });
 export const flavorEnvelope = z.object({ flavor: flavorSchema });
+export const keypairEnvelope = z.object({ keypair: z.looseObject({ name: z.string() }) });
 export const flavorListSchema = z.object({ flavors: z.array(flavorSchema), flavors_links: z.array(linkSchema).optional() });
 
 /** The image a server boots from; undefined for a volume-backed server. */

@@ -4,6 +4,7 @@ import {
   createImageSchema,
   flavorEnvelope,
   flavorListSchema,
+  keypairEnvelope,
   type Server,
   serverEnvelope,
   serverListSchema,
@@ -209,6 +210,17 @@ export class Compute {
     const doc = await this.call(createdServerSchema, 'POST', '/servers', { json: { server } });
     // adminPass is a secret: do not hand it around.
     return { id: doc.server.id };
+  }
+
+  /** Whether the caller's user has a key pair of this name (key pairs belong to users, not projects). */
+  async hasKeypair(name: string): Promise<boolean> {
+    try {
+      await this.call(keypairEnvelope, 'GET', `/os-keypairs/${enc(name)}`);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
   }
 
   /** Flavor id from an id or a name (ids are tried first: names may look like ids). */

@@ -100,6 +100,8 @@ async function scenario(t: Target): Promise<Record<string, { status: number; jso
   const imgs = await call(t, 'GET', `${t.glance}/v2/images?name=oslab-base`);
   const base = ((imgs.json?.images as J[] | undefined)?.[0] as J | undefined)?.id as string;
   out.flavor = await call(t, 'GET', `${t.nova}/flavors/42`);
+  out.flavorList = await call(t, 'GET', `${t.nova}/flavors?is_public=None`);
+  out.keypairMissing = await call(t, 'GET', `${t.nova}/os-keypairs/simcmp-nokey`);
   const c = await call(t, 'POST', `${t.nova}/servers`, { server: { name: 'simcmp', imageRef: base, flavorRef: '42', networks: 'none' } });
   out.create = c;
   const id = ((c.json as J).server as J).id as string;
@@ -236,6 +238,8 @@ try {
   const mine = await scenario(await connect('sim', sim.authUrl));
   const inner: Record<string, (j: any) => unknown> = {
     flavor: (j) => j?.flavor,
+    flavorList: (j) => j?.flavors?.[0],
+    keypairMissing: (j) => j?.itemNotFound,
     create: (j) => j?.server,
     build: (j) => j?.server,
     active: (j) => j?.server,

@@ -71,6 +71,8 @@ export interface Server {
   instanceName: string;
   bdms: Bdm[];
   description: string | null;
+  /** Nova's record of why the server is in ERROR (shown while it is). */
+  fault?: { code: number; message: string; created: number };
 }
 
 export type ImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated';

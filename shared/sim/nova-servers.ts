@@ -134,6 +134,13 @@ function createServer(ctx: Ctx): void {
   s.servers.set(server.id, server);
   s.after(s.delay('build'), () => {
     if (server.vmState !== 'building') return;
+    if (s.failingBuilds.has(server.name)) {
+      server.vmState = 'error';
+      server.taskState = null;
+      server.updated = Date.now();
+      server.fault = { code: 500, message: 'No valid host was found. ', created: server.updated };
+      return;
+    }
     server.vmState = 'active';
     server.taskState = null;
     server.powerState = 1;
@@ -248,6 +255,27 @@ function flavor(ctx: Ctx): void {
   json(ctx, 200, { flavor: flavorDetail(ctx, f) });
 }
 
+// No key material is simulated: a seeded key pair (state.keypairs) reads as an ssh-ed25519 key.
+function keypair(ctx: Ctx): void {
+  const name = ctx.params.name!;
+  const t = ctx.token!;
+  if (!ctx.state.keypairs.has(name)) return fail(ctx, 404, `Keypair ${name} not found for user ${t.userId}`);
+  json(ctx, 200, {
+    keypair: {
+      id: 1,
+      name,
+      user_id: t.userId,
+      type: 'ssh',
+      public_key: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${name} sim`,
+      fingerprint: 'c0:ff:ee:00:00:00:00:00:00:00:00:00:00:00:00:00',
+      created_at: new Date(0).toISOString().replace('Z', '000'),
+      updated_at: null,
+      deleted_at: null,
+      deleted: false,
+    },
+  });
+}
+
 export function novaServerRoutes(maxMv = (): string => '2.93'): Route[] {
   return [
     route('GET', '/v2.1', 'nova', (c) => versionDoc(c, maxMv), { auth: false }),
@@ -255,6 +283,7 @@ export function novaServerRoutes(maxMv = (): string => '2.93'): Route[] {
     route('GET', '/v2.1/flavors', 'nova', (c) => flavors(c, false)),
     route('GET', '/v2.1/flavors/detail', 'nova', (c) => flavors(c, true)),
     route('GET', '/v2.1/flavors/{id}', 'nova', flavor),
+    route('GET', '/v2.1/os-keypairs/{name}', 'nova', keypair),
     route('POST', '/v2.1/servers', 'nova', createServer),
     route('GET', '/v2.1/servers', 'nova', (c) => listServers(c, false)),
     route('GET', '/v2.1/servers/detail', 'nova', (c) => listServers(c, true)),

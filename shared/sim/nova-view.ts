@@ -125,6 +125,7 @@ export function serverView(ctx: Ctx, s: Server, as: 'show' | 'list' | 'rebuild' 
       mvAtLeast(ctx, '2.3') ? { id: b.volumeId, delete_on_termination: b.deleteOnTermination } : { id: b.volumeId },
     ),
   });
+  if (s.vmState === 'error' && s.fault) v.fault = { code: s.fault.code, created: isoSeconds(s.fault.created), message: s.fault.message };
   if (mvAtLeast(ctx, '2.16')) v.host_status = active ? 'UP' : '';
   if (mvAtLeast(ctx, '2.9')) v.locked = false;
   if (mvAtLeast(ctx, '2.73')) v.locked_reason = null;

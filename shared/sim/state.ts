@@ -98,6 +98,8 @@ export class SimState {
   readonly failNext: FailNext = { volumeCreate: 0, upload: 0 };
   /** key pair names Nova accepts as key_name (seed them; there is no os-keypairs API) */
   readonly keypairs = new Set<string>();
+  /** names of servers whose build ends in ERROR ("No valid host was found.", as a full compute host) */
+  readonly failingBuilds = new Set<string>();
   baseImageId = '';
   /** Glance's `hashing_algorithm` option: the multihash (os_hash_algo) of data stored from now on. */
   hashingAlgorithm = 'sha512';

@@ -37,6 +37,7 @@ describe('buildConfig', () => {
       limits: { snapshotsPerProject: 2 },
       schedules: { graceMs: 3_600_000 },
       runner: { leaseMs: 60_000, maxAttempts: 3 },
+      dns: { servers: [], expiryWaitMs: 1_200_000 },
     });
   });
 
@@ -59,6 +60,7 @@ describe('buildConfig', () => {
         limits: { snapshotsPerProject: 4 },
         schedules: { graceWindow: '30m' },
         runner: { leaseTtl: '2m', maxAttempts: 5 },
+        dns: { servers: ['192.0.2.53', '[2001:db8::53]:5353'], domain: 'cern.ch', expiryWait: '25m' },
       },
       env: { SNAPFLOW_TOKEN_CI: CI_SECRET, HOOK_SECRET, SLACK_URL: SLACK },
     });
@@ -72,6 +74,7 @@ describe('buildConfig', () => {
     expect(c.limits.snapshotsPerProject).toBe(4);
     expect(c.schedules.graceMs).toBe(1_800_000);
     expect(c.runner).toEqual({ leaseMs: 120_000, maxAttempts: 5 });
+    expect(c.dns).toEqual({ servers: ['192.0.2.53', '[2001:db8::53]:5353'], domain: 'cern.ch', expiryWaitMs: 1_500_000 });
     // tokens are kept only as hashes, and authenticate
     expect(c.tokens.map((t) => t.name)).toEqual(['ci', 'ops']);
     expect(c.tokens[0]!.sha256).toBe(await sha256Hex(CI_SECRET));
@@ -115,6 +118,8 @@ describe('buildConfig', () => {
     [{ schedules: { graceWindow: -1 } }, 'snapflow.yaml: schedules.graceWindow:'],
     [{ runner: { leaseTtl: '1s' } }, 'snapflow.yaml: runner.leaseTtl: must be at least 3s'],
     [{ runner: { maxAttempts: 0 } }, 'snapflow.yaml: runner.maxAttempts:'],
+    [{ dns: { servers: ['ns1.example.org'] } }, 'snapflow.yaml: dns.servers.0: must be an IP address'],
+    [{ dns: { domain: '-bad.example' } }, 'snapflow.yaml: dns.domain: must be a DNS domain'],
     [{ unknownTopLevel: true }, 'snapflow.yaml: Unrecognized key: "unknownTopLevel"'],
   ])('names the file and field path: %j', async (file, message) => {
     const list = await problems(buildConfig({ file, source: 'snapflow.yaml', env: {} }));

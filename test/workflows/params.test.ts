@@ -35,7 +35,13 @@ describe('job submission schemas (v1)', () => {
     expect(paths(rollbackParamsSchema.safeParse({ cloud: 'c', server: 's', image: 'latest', confirm: 'yes' }))).toEqual(['confirm']);
     expect(paths(pruneParamsSchema.safeParse({ cloud: 'c', server: 's' }))).toEqual(['keep']);
     expect(paths(pruneParamsSchema.safeParse({ cloud: 'c', server: 's', keep: 0 }))).toEqual(['keep']);
-    expect(paths(jobRequestSchema.safeParse({ kind: 'clone', cloud: 'c', server: 's' }))).toEqual(['kind']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'clone', cloud: 'c', server: 's' }))).toEqual(['newName']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'copy', cloud: 'c', server: 's' }))).toEqual(['kind']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'clone', cloud: 'c', server: 's', newName: 'n', deletePaths: ['etc/x'] }))).toEqual(['deletePaths.0']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'move', cloud: 'c', server: 's', to: { cloud: 'd' }, keepHostname: true }))).toEqual(['confirm']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'move', cloud: 'c', server: 's', to: { cloud: 'c' } }))).toEqual(['to.cloud']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'rename', cloud: 'c', server: 's', newName: 'bad_name', confirm: true }))).toEqual(['newName']);
+    expect(paths(jobRequestSchema.safeParse({ kind: 'rename', cloud: 'c', server: 's', newName: 'ok' }))).toEqual(['confirm']);
     expect(serverLockKey({ cloud: 'prod', server: 'web' })).toBe('prod/web');
   });
 });

@@ -37,6 +37,15 @@ describe('submit preflight', () => {
     });
   });
 
+  it('a move keeping the hostname where DNS cannot be asked (Workers) is a 400; an unknown destination names to.cloud', async () => {
+    h.sim.state.addServer({ name: 'mv' });
+    const move = { kind: 'move', cloud: 'sim', server: 'mv', to: { cloud: 'sim' }, confirm: true };
+    expect(await rejection(preflight({ ...move, keepHostname: true }))).toMatchObject({ status: 400, code: 'dns_unavailable', field: 'keepHostname' });
+    expect(await rejection(preflight({ ...move, to: { cloud: 'elsewhere' } }))).toMatchObject({ status: 400, code: 'unknown_cloud', field: 'to.cloud' });
+    const withDns = createSubmitPreflight({ hasCloud: (n) => n === 'sim', canResolveHostnames: true, openstack: (c) => h.deps.openstack(c) });
+    expect(await rejection(withDns({ ...move, keepHostname: true }))).toBe('passed');
+  });
+
   it('resolves the server: its name and its id give one lock, on the id, with the name as alias', async () => {
     const web = h.sim.state.addServer({ name: 'web' });
     const byName = await preflight({ kind: 'snapshot', cloud: 'sim', server: 'web' });
