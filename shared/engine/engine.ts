@@ -202,7 +202,10 @@ export function createEngine(opts: EngineOptions): Engine {
   async function commitStep(job: Job, patch: JobPatch, d: Decision): Promise<boolean> {
     const handOver = (opts.handOver ?? true) && d.next.kind !== 'dispatch' && store.commitAndClaim && !dispatcher.stopped();
     if (!handOver) return store.commit(job.id, owner, patch, d.event, d.event.at);
-    const r = await store.commitAndClaim!(job.id, owner, patch, d.event, { owner, leaseMs, kinds, now: now() }, d.event.at);
+    // With a queue, a due job that has started has its own message; the hand-over is for a job
+    // that waited for this lock or slot, which has none and would sit idle until the tick.
+    const claim = { owner, leaseMs, kinds, now: now(), ...(opts.queue ? { notStarted: true } : {}) };
+    const r = await store.commitAndClaim!(job.id, owner, patch, d.event, claim, d.event.at);
     // Through the dispatch hook like any chained step (on Workers it is ctx.waitUntil). Were the
     // engine stopped meanwhile, the lease runs out and another handler reclaims the job.
     const next = r.next;
