@@ -15,6 +15,7 @@ import { createTokenCache } from '../shared/openstack/identity';
 import type { CallObserver, Transport } from '../shared/openstack/transport';
 import type { Schedule } from '../shared/schedule/schema';
 import { createHealthCheck, type HealthReport } from './health';
+import { createHookService } from './hooks/hook-service';
 import { createApp } from './http/app';
 import { createJobNotifier } from './http/job-notifier';
 import { createRunnerTaskSignal, type RunnerTaskSignal } from './http/runner-task-signal';
@@ -123,6 +124,7 @@ export function composeService(input: ServiceInput): Service {
     config: workflowConfigFrom(c),
     fetch: input.fetch ?? ((url, init) => fetch(url, init)),
     now,
+    jobs: input.store,
   };
   const taskSignal = createRunnerTaskSignal();
   const runnerSteps: RunnerStepDeps = { tasks: input.store, queued: () => taskSignal.queued(), maxAttempts: c.runner.maxAttempts };
@@ -172,16 +174,18 @@ export function composeService(input: ServiceInput): Service {
     now,
   });
 
+  const preflight = createSubmitPreflight({
+    hasCloud: (n) => input.clouds(n) !== undefined,
+    ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
+    openstack,
+  });
   const app = createApp({
     engine,
     store: input.store,
     workflows,
     auth: { tokens: c.tokens },
-    preflight: createSubmitPreflight({
-      hasCloud: (n) => input.clouds(n) !== undefined,
-      ...(input.cloudProblem ? { cloudProblem: input.cloudProblem } : {}),
-      openstack,
-    }),
+    preflight,
+    hooks: createHookService({ webhooks: c.webhooks, engine, store: input.store, preflight, now, log: input.log }),
     notifier,
     schedules,
     snapshots: createSnapshotService(openstack),

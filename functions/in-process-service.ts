@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '../shared/auth/hash';
 import type { TokenEntry } from '../shared/auth/tokens';
-import { buildConfig } from '../shared/config/load';
+import { buildConfig, ConfigError } from '../shared/config/load';
+import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import type { StepLogger } from '../shared/engine/define';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
 import { openSqliteJobDb } from '../shared/jobs/open-sqlite-node';
@@ -67,6 +68,8 @@ export interface InProcessOptions {
   tickMs?: number;
   /** Content of a snapflow config file (validated by buildConfig as if read from one). */
   configFile?: unknown;
+  /** The environment buildConfig resolves the file's `secretEnv`s from (default: none). */
+  configEnv?: Record<string, string>;
   /** API tokens besides the service's own admin token (auth tests). */
   tokens?: TokenEntry[];
   schedules?: ScheduleInput[];
@@ -79,7 +82,10 @@ export interface InProcessOptions {
 
 export async function startInProcessService(opts: InProcessOptions): Promise<InProcessService> {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-inproc-'));
-  const config = await buildConfig(opts.configFile !== undefined ? { file: opts.configFile, source: 'test config', env: {} } : { env: {} });
+  const configEnv = opts.configEnv ?? {};
+  const config = await buildConfig(opts.configFile !== undefined ? { file: opts.configFile, source: 'test config', env: configEnv } : { env: configEnv });
+  const hookClouds = checkWebhookClouds(config.webhooks, { names: opts.cloudNames });
+  if (hookClouds.problems.length > 0) throw new ConfigError(hookClouds.problems);
   const token = randomBytes(24).toString('base64url');
   config.tokens.push({ name: 'lab-admin', sha256: await sha256Hex(token), scopes: ['admin'], targets: ['**'] }, ...(opts.tokens ?? []));
   const store = createJobStore(openSqliteJobDb(join(dir, 'snapflow.sqlite')));

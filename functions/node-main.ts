@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { schedule as cronSchedule } from 'node-cron';
 import { type Config, ConfigError } from '../shared/config/load';
 import { loadConfigNode } from '../shared/config/load-node';
+import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import { createUndiciTransport } from '../shared/node/undici-transport';
 import { composeService } from './compose';
 import { resolveClouds } from './node-clouds';
@@ -56,6 +57,9 @@ async function main(): Promise<void> {
   const { store, instanceLock } = await openJobStore(config, process.env, warn);
   const clouds = await resolveClouds(dataDir, log);
   const schedules = loadNodeSchedules(config, clouds, scheduleDir, log);
+  const hookClouds = checkWebhookClouds(config.webhooks, clouds);
+  if (hookClouds.problems.length > 0) throw new StartupError(`invalid configuration: ${hookClouds.problems.join('; ')}`);
+  for (const w of hookClouds.warnings) log.warn(w);
   const transport = createUndiciTransport();
 
   const service = composeService({

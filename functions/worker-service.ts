@@ -4,6 +4,7 @@
 // Node built-ins.
 import { schedules as declaredSchedules } from '../schedules/schedules';
 import { type Config, ConfigError, configFromEnv } from '../shared/config/load';
+import { checkWebhookClouds } from '../shared/config/webhook-clouds';
 import type { StepLogger } from '../shared/engine/define';
 import type { JobQueue } from '../shared/engine/job-queue';
 import { createJobStore, type SnapflowJobStore } from '../shared/jobs/create-job-store';
@@ -101,6 +102,11 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
   } catch (err) {
     if (!(err instanceof ScheduleConfigError)) throw err;
     problems.push(...err.problems);
+  }
+  if (config && clouds.problems.length === 0) {
+    const hookClouds = checkWebhookClouds(config.webhooks, clouds.clouds);
+    problems.push(...hookClouds.problems);
+    for (const w of hookClouds.warnings) opts.log.warn(w);
   }
   if (problems.length > 0 || !config || typeof queue === 'string' || typeof scale === 'string') throw new WorkerConfigError(problems);
 

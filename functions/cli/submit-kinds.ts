@@ -65,9 +65,17 @@ export const SUBMIT_KINDS: readonly SubmitKind[] = [
     options: (cmd) => {
       cmd
         .requiredOption('--image <latest|id|name>', 'the image: latest (the newest snapflow snapshot of the server), an id or a name')
-        .option('--allow-foreign-image', 'allow an image snapflow did not make of this server');
+        .option('--allow-foreign-image', 'allow an image snapflow did not make of this server')
+        .option('--keep-images', 'keep the image a boot-from-volume snapshot is exported to')
+        .option('--export-format <qcow2|raw>', 'disk format of that export (default on the service: qcow2)');
     },
-    fields: (o) => defined({ image: o.image, allowForeignImage: o.allowForeignImage === true ? true : undefined }),
+    fields: (o) =>
+      defined({
+        image: o.image,
+        allowForeignImage: o.allowForeignImage === true ? true : undefined,
+        keepImages: o.keepImages === true ? true : undefined,
+        exportDiskFormat: o.exportFormat,
+      }),
     question: (t, b) => `Roll back ${t} to image "${String(b.image)}"? The server is rebuilt and its disk replaced.`,
   },
   {

@@ -44,6 +44,11 @@ export interface ApiRoute<Q = unknown, P = unknown> {
   summary: string;
   /** null: public (no token) */
   scope: Scope | null;
+  /**
+   * Authenticated by the request itself (a webhook's token or signature) instead of a bearer
+   * token: 401 without it (the auth matrix checks that cell).
+   */
+  signed?: boolean;
   targets: TargetRule;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;

@@ -7,6 +7,7 @@ import type { Engine } from '../../shared/engine/engine';
 import type { JobStore } from '../../shared/jobs/types';
 import type { SnapflowMetrics } from '../../shared/metrics/snapflow-metrics';
 import type { HealthReport } from '../health';
+import type { HookService } from '../hooks/hook-service';
 import type { ScheduleService } from '../schedule-service';
 import type { SnapshotService } from '../snapshot-service';
 import type { JobRequestBase, ResolvedLock } from '../submit-preflight';
@@ -42,6 +43,8 @@ export interface AppDeps {
   /** Wire the same notifier into createEngine({ onEvent }) so long-polls wake at once. */
   notifier: JobNotifier;
   schedules: ScheduleService;
+  /** CI webhooks (absent: every /v1/hooks/ delivery is a 404). */
+  hooks?: HookService;
   snapshots: SnapshotService;
   health(): HealthReport | Promise<HealthReport>;
   metrics: SnapflowMetrics;

@@ -11,6 +11,7 @@ import type { AppDeps } from './app-deps';
 import type { AppEnv } from './app-env';
 import { ApiError } from './envelope';
 import { healthRoute } from './health-routes';
+import { hooksRoutes, MAX_HOOK_BODY_BYTES } from './hooks-routes';
 import { jobsRoutes } from './jobs-routes';
 import { submitRoute } from './jobs-submit-route';
 import { waitRoute } from './jobs-wait-route';
@@ -36,6 +37,7 @@ export function apiRoutes(deps: AppDeps, app: OpenAPIHono<AppEnv>): AnyRoute[] {
     waitRoute(deps),
     ...schedulesRoutes(deps),
     ...snapshotsRoutes(deps),
+    ...hooksRoutes(deps),
     ...(deps.runner ? runnerRoutes(deps.runner) : []),
     healthRoute(deps),
     metricsRoute(deps),
@@ -51,13 +53,14 @@ export function createApp(deps: AppDeps): SnapflowApp {
 
   app.use('*', requestId());
   app.use('*', httpMetricsMiddleware(deps));
-  app.use(
-    '/v1/*',
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(new ApiError(413, 'body_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`, { field: 'body' }).body(c.var.requestId), 413),
-    }),
-  );
+      maxSize,
+      onError: (c) => c.json(new ApiError(413, 'body_too_large', `request body exceeds ${maxSize} bytes`, { field: 'body' }).body(c.var.requestId), 413),
+    });
+  const jobBodies = limit(MAX_BODY_BYTES);
+  const hookBodies = limit(MAX_HOOK_BODY_BYTES);
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/hooks/') ? hookBodies : jobBodies)(c, next));
 
   const routes = apiRoutes(deps, app);
   registerRoutes(app, routes, { tokens: deps.auth.tokens });

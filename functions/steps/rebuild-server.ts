@@ -1,7 +1,8 @@
-// Rebuild the server from the resolved image: same server, so the same name, IP and
-// metadata (no name/metadata are passed). A volume-backed server needs compute
-// microversion 2.93 (Nova re-images the root volume); on an older cloud the job fails
-// right here, before anything changes.
+// Rebuild the server from the resolved image (or, for a boot-from-volume snapshot, from the
+// image the export chain made of it): same server, so the same name, IP and metadata (no
+// name/metadata are passed). A volume-backed server needs compute microversion 2.93 (Nova
+// re-images the root volume); on an older cloud the job fails right here, before anything
+// changes (rollback checks it earlier, in check-volume-rebuild).
 import { z } from 'zod';
 import { done, fail } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
@@ -11,9 +12,17 @@ import { type Server, serverImageId, taskState } from '../../shared/openstack/co
 import { atLeast } from '../../shared/openstack/microversion';
 import type { WorkflowDeps } from '../workflows/deps';
 import { rootVolumeImageId } from '../workflows/root-volume';
-import { onCloud, permanent, RETRY } from '../workflows/step-support';
+import { onCloud, RETRY } from '../workflows/step-support';
+import { volumeRebuildUnsupported } from './check-volume-rebuild';
 
-const input = z.object({ cloud: z.string(), serverId: z.string(), imageId: z.string(), volumeBacked: z.boolean() });
+const input = z.object({
+  cloud: z.string(),
+  serverId: z.string(),
+  imageId: z.string(),
+  /** The image the export chain made when imageId is a boot-from-volume snapshot: the one to rebuild from. */
+  exportImageId: z.string().optional(),
+  volumeBacked: z.boolean(),
+});
 const output = z.object({ rebuildRequestedAt: z.number(), wasStopped: z.boolean(), rebuilt: z.enum(['now', 'earlier attempt']) });
 
 function isRebuilding(s: Server): boolean {
@@ -38,19 +47,12 @@ export function rebuildServerStep(deps: WorkflowDeps) {
     retry: RETRY.serverAction,
     timeout: 120_000,
     async run(ctx) {
-      const { serverId, imageId, volumeBacked } = ctx.input;
+      const { serverId, volumeBacked } = ctx.input;
+      const imageId = ctx.input.exportImageId ?? ctx.input.imageId;
       const os = onCloud(deps, ctx);
       if (volumeBacked) {
         const { max } = await os.compute.microversions();
-        if (!atLeast(max, VOLUME_REBUILD_MICROVERSION)) {
-          return fail(
-            permanent(
-              `server ${serverId} boots from a volume: rolling it back needs compute microversion ${VOLUME_REBUILD_MICROVERSION} ` +
-                `(Nova re-images the root volume), but this cloud offers up to ${max}`,
-              { code: 'microversion_unsupported' },
-            ),
-          );
-        }
+        if (!atLeast(max, VOLUME_REBUILD_MICROVERSION)) return fail(volumeRebuildUnsupported(serverId, max));
       }
       const server = await os.compute.getServer(serverId);
       if (ctx.attempt > 1) {

@@ -3,22 +3,25 @@
 // this very server: rebuilding a server from someone else's image is almost always a
 // mistake, and it destroys the disk.
 import { z } from 'zod';
-import { done, fail } from '../../shared/engine/results';
+import { done, fail, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
 import type { Image } from '../../shared/openstack/image-schemas';
 import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
-import { createdAtMs, onCloud, permanent, RETRY } from '../workflows/step-support';
+import { imageFromJob } from '../workflows/image-from-job';
+import { createdAtMs, onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 import { findServerSnapshots, isSnapshotOf } from '../workflows/tags';
 
 const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
-  image: z.string(),
+  /** latest | <id> | <name>; or, instead, the snapshot job whose image it is (params.ts). */
+  image: z.string().optional(),
+  imageFromJob: z.string().optional(),
   allowForeignImage: z.boolean().default(false),
 });
-const output = z.object({ imageId: z.string(), imageName: z.string().nullable() });
+const output = z.object({ imageId: z.string(), imageName: z.string().nullable(), imageInCinder: z.boolean() });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,9 +35,19 @@ export function resolveImageStep(deps: WorkflowDeps) {
     output,
     readOnly: true,
     retry: RETRY.read,
+    // waiting for the snapshot job of imageFromJob to end
+    wait: POLL.busy,
     timeout: 120_000,
     async run(ctx) {
-      const { serverId, image: ref, allowForeignImage } = ctx.input;
+      const { serverId, allowForeignImage } = ctx.input;
+      let ref = ctx.input.image;
+      if (ctx.input.imageFromJob !== undefined) {
+        const from = await imageFromJob(deps, ctx.input.imageFromJob, ctx.input.cloud, ctx.job.createdAt);
+        if (from.kind === 'wait') return wait({ reason: from.reason });
+        if (from.kind === 'fail') return fail(from.error);
+        ref = from.imageId;
+      }
+      if (ref === undefined) return fail(permanent('no image to roll back to: give image or imageFromJob', { code: 'invalid_params' }));
       const os = onCloud(deps, ctx);
       let image: Image | undefined;
       if (ref === 'latest') {
@@ -67,20 +80,9 @@ export function resolveImageStep(deps: WorkflowDeps) {
         );
       }
       if (image.status !== 'active') return fail(permanent(`image ${image.id} is ${image.status}, not active`, { code: 'image_state' }));
-      const cinderSnapshots = imageVolumeSnapshotIds(image);
-      if (cinderSnapshots.length > 0) {
-        // Seen on the lab (Nova 26 / Cinder 21): the rebuild is accepted, Cinder refuses to re-image
-        // the root volume from this empty image (ImageUnacceptable), Nova reverts the task and the
-        // server comes back ACTIVE with its old disk. Refuse up front instead.
-        return fail(
-          permanent(
-            `image ${image.id} is a boot-from-volume snapshot: its data is in Cinder snapshot(s) ${cinderSnapshots.join(', ')}, ` +
-              'not in Glance, so Nova cannot rebuild a server from it (restore it by creating a volume from the snapshot)',
-            { code: 'volume_snapshot_image' },
-          ),
-        );
-      }
-      return done({ imageId: image.id, imageName: image.name ?? null });
+      // A boot-from-volume snapshot holds no data in Glance (its disk is a Cinder snapshot):
+      // the rollback exports it to a real image first (functions/workflows/volume-export.ts).
+      return done({ imageId: image.id, imageName: image.name ?? null, imageInCinder: imageVolumeSnapshotIds(image).length > 0 });
     },
   });
 }

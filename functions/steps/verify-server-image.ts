@@ -14,6 +14,8 @@ const input = z.object({
   cloud: z.string(),
   serverId: z.string(),
   imageId: z.string(),
+  /** What the server was rebuilt from when imageId is a boot-from-volume snapshot (the export chain's image). */
+  exportImageId: z.string().optional(),
   volumeBacked: z.boolean(),
   /** What wait-rebuilt's final read (ACTIVE/SHUTOFF reached) showed; absent in older jobs. */
   observedImageId: z.string().nullable().optional(),
@@ -29,7 +31,8 @@ export function verifyServerImageStep(deps: WorkflowDeps) {
     retry: RETRY.read,
     timeout: 60_000,
     async run(ctx) {
-      const { serverId, imageId, volumeBacked, observedImageId, observedStatus } = ctx.input;
+      const { serverId, volumeBacked, observedImageId, observedStatus } = ctx.input;
+      const imageId = ctx.input.exportImageId ?? ctx.input.imageId;
       let runs: string | undefined;
       let status: string;
       if (!volumeBacked && observedImageId !== undefined && observedStatus !== undefined) {

@@ -6,6 +6,7 @@ import type { Config } from '../../shared/config/load';
 import { DEFAULT_IMAGE_NAME_PATTERN } from '../../shared/config/name-pattern';
 import type { StepContext } from '../../shared/engine/define';
 import { NonRetryableError } from '../../shared/engine/errors';
+import type { JobStore } from '../../shared/jobs/types';
 import { createOpenStackClient, type OpenStackClient } from '../../shared/openstack/client';
 import type { CloudConfig } from '../../shared/openstack/cloud-config';
 import type { MicroversionCache } from '../../shared/openstack/compute';
@@ -36,6 +37,8 @@ export interface WorkflowDeps {
   config: WorkflowConfig;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
   now(): number;
+  /** The job table, read-only: a rollback whose image comes from a snapshot job reads that job. */
+  jobs?: Pick<JobStore, 'getJob'>;
 }
 
 export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {

@@ -3,6 +3,7 @@
 // without retention. The workflows' own params schemas accept the same body with or
 // without `kind`, so the HTTP layer can hand over the request as it came.
 import { z } from 'zod';
+import { exportDiskFormat } from './export-lookup';
 
 export const DEFAULT_POLICY = 'manual';
 
@@ -38,6 +39,10 @@ const rollbackFields = {
   image: z.string().min(1).max(255),
   confirm: z.literal(true, { message: 'confirm must be true: a rollback rebuilds the server and replaces its disk' }),
   allowForeignImage: z.boolean().default(false),
+  /** A boot-from-volume snapshot is exported to a real image to rebuild from: keep it afterwards. */
+  keepImages: z.boolean().default(false),
+  /** The disk format of that export (qcow2: Glance stores only the used blocks). */
+  exportDiskFormat: exportDiskFormat.default('qcow2'),
   dryRun: z.boolean().default(false),
 };
 
@@ -63,7 +68,19 @@ export type JobRequest = z.output<typeof jobRequestSchema>;
 
 // What the engine validates at submit (and stores as the job's params).
 export const snapshotParamsSchema = z.strictObject({ kind: z.literal('snapshot').default('snapshot'), ...snapshotFields });
-export const rollbackParamsSchema = z.strictObject({ kind: z.literal('rollback').default('rollback'), ...rollbackFields });
+/**
+ * Besides `image`, a rollback may take its image from a snapshot job (`imageFromJob`, set by
+ * CI webhooks: the pipeline's own reference snapshot, possibly still running). Not part of
+ * the v1 request contract.
+ */
+export const rollbackParamsSchema = z
+  .strictObject({
+    kind: z.literal('rollback').default('rollback'),
+    ...rollbackFields,
+    image: rollbackFields.image.optional(),
+    imageFromJob: z.string().min(1).max(128).optional(),
+  })
+  .refine((p) => (p.image === undefined) !== (p.imageFromJob === undefined), { message: 'needs exactly one of image, imageFromJob', path: ['image'] });
 export const pruneParamsSchema = z.strictObject({ kind: z.literal('prune').default('prune'), ...pruneFields }).refine(needsRule, ruleIssue);
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;

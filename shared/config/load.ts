@@ -3,6 +3,7 @@ import { sha256Hex } from '../auth/hash';
 import type { Scope } from '../auth/principal';
 import type { TokenEntry } from '../auth/tokens';
 import { ConfigFileSchema, DATABASE_URL, TokenEnvSchema } from './schema';
+import type { WebhookProvider, WebhookRule } from './webhook-schema';
 import { formatIssues } from './zod-issues';
 
 export class ConfigError extends Error {
@@ -16,11 +17,14 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./var/snapflow.sqlite';
 
 export interface WebhookConfig {
   name: string;
-  provider: 'gitlab' | 'github' | 'generic';
+  provider: WebhookProvider;
   /** HMAC key / shared token: never log it (see redact) */
   secret: string;
   targets: string[];
   replayWindowMs: number;
+  rules: WebhookRule[];
+  /** `<file>: webhooks.<i>`, for messages about this hook found after loading (its clouds). */
+  where: string;
 }
 
 export interface NotificationConfig {
@@ -125,9 +129,14 @@ export async function buildConfig({ file, source = 'config', env }: BuildInput):
 
   const webhooks: WebhookConfig[] = [];
   for (const [i, w] of f.webhooks.entries()) {
-    const secret = secretFrom(w.secretEnv, `${source}: webhooks.${i}.secretEnv`);
-    if (secret !== undefined) {
-      webhooks.push({ name: w.name, provider: w.provider, secret, targets: w.targets, replayWindowMs: w.replayWindow });
+    const where = `${source}: webhooks.${i}`;
+    const secret = secretFrom(w.secretEnv, `${where}.secretEnv`);
+    if (webhooks.some((o) => o.name === w.name)) problems.push(`${where}.name: duplicate webhook name "${w.name}"`);
+    else if (secret !== undefined) {
+      // A delivery is told apart from another hook of its provider by the secret it verifies with.
+      const twin = webhooks.find((o) => o.provider === w.provider && o.secret === secret);
+      if (twin) problems.push(`${where}.secretEnv: same secret as the ${w.provider} webhook "${twin.name}" (a delivery could not tell them apart)`);
+      else webhooks.push({ name: w.name, provider: w.provider, secret, targets: w.targets, replayWindowMs: w.replayWindow, rules: w.rules, where });
     }
   }
 

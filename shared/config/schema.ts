@@ -3,6 +3,7 @@ import { checkTargetPattern } from '../auth/glob';
 import { SCOPES } from '../auth/principal';
 import { durationMs } from './duration';
 import { checkNamePattern, DEFAULT_IMAGE_NAME_PATTERN } from './name-pattern';
+import { WebhookFileSchema } from './webhook-schema';
 
 // The configuration file (snapflow.yaml / JSON). Objects are strict: an operator's typo
 // must stop start-up rather than silently fall back to a default. The file never holds a
@@ -99,17 +100,7 @@ export const ConfigFileSchema = z.strictObject({
     )
     .default([]),
   tokens: z.array(TokenFileSchema).default([]),
-  webhooks: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1).max(64),
-        provider: z.enum(['gitlab', 'github', 'generic']),
-        secretEnv: envName,
-        targets: z.array(targetPattern).default([]),
-        replayWindow: durationMs.default(5 * 60_000),
-      }),
-    )
-    .default([]),
+  webhooks: z.array(WebhookFileSchema).default([]),
   limits: z.strictObject({ snapshotsPerProject: z.number().int().min(1).max(1000).default(2) }).default({ snapshotsPerProject: 2 }),
   schedules: z
     .strictObject({

@@ -14,6 +14,7 @@ export const volumeSchema = z.looseObject({
   source_volid: z.string().nullish(),
   volume_type: z.string().nullish(),
   availability_zone: z.string().nullish(),
+  created_at: z.string().nullish(),
   metadata: z.record(z.string(), z.string()).default({}),
   volume_image_metadata: z.record(z.string(), z.unknown()).optional(),
   attachments: z.array(z.looseObject({ server_id: z.string().optional(), attachment_id: z.string().optional() })).default([]),

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { snapshotView, volumeLinks, volumeView } from './cinder-view';
-import { isoMicros, uuid } from './http-util';
-import type { SnapshotStatus, VolSnapshot } from './model';
+import { isoMicros } from './http-util';
+import type { SnapshotStatus } from './model';
 import type { Ctx, Route } from './router';
 import { fail, json, route } from './router';
-import { createVolumeRecord, fillImageData, imageVisible } from './shared-ops';
+import { createVolumeRecord, dropSnapshot, dropVolume, fillImageFromVolume, imageVisible, snapshotRecord } from './shared-ops';
 
 const P = '/v3/{project_id}';
 const DELETE_REFUSED =
@@ -39,6 +39,21 @@ const UploadImage = z.object({
   visibility: z.enum(['public', 'private', 'shared', 'community']).optional(),
 });
 
+/** cinder.conf glance_core_properties plus what Cinder never copies back into a new image. */
+const GLANCE_CORE = new Set(['checksum', 'container_format', 'disk_format', 'image_name', 'image_id', 'min_disk', 'min_ram', 'name', 'size']);
+const DEFAULT_VOLUME_TYPE = {
+  id: 'a0c266ba-d820-42f7-8d39-50d762e40f6f',
+  name: '__DEFAULT__',
+  description: 'Default Volume Type',
+  is_public: true,
+  extra_specs: {},
+  qos_specs_id: null,
+  created_at: '2026-12-07T10:26:19.000000',
+  updated_at: '2026-12-07T10:26:19.000000',
+  deleted_at: null,
+  deleted: false,
+};
+
 const mine = (ctx: Ctx) => ctx.token!.projectId;
 const vol = (ctx: Ctx) => {
   const v = ctx.state.volumes.get(ctx.params.id!);
@@ -70,10 +85,24 @@ function paginate<T extends { id: string; createdAt: number }>(ctx: Ctx, all: T[
   return { page, links: [{ href: `${ctx.base}/v3/${mine(ctx)}/${what}?${next}`, rel: 'next' }] };
 }
 
+/** `metadata={"k": "v"}`: every pair must be in the volume's metadata (a value that is no object matches nothing). */
+function metadataFilter(raw: string | null): (m: Record<string, string>) => boolean {
+  if (!raw) return () => true;
+  let want: unknown;
+  try {
+    want = JSON.parse(raw);
+  } catch {
+    return () => false;
+  }
+  if (!want || typeof want !== 'object') return () => false;
+  return (m) => Object.entries(want as Record<string, unknown>).every(([k, v]) => m[k] === String(v));
+}
+
 function listVolumes(ctx: Ctx, detail: boolean): void {
   const q = ctx.url.searchParams;
+  const meta = metadataFilter(q.get('metadata'));
   const all = [...ctx.state.volumes.values()].filter(
-    (v) => v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')),
+    (v) => v.projectId === mine(ctx) && (!q.get('name') || v.name === q.get('name')) && (!q.get('status') || v.status === q.get('status')) && meta(v.metadata),
   );
   const p = paginate(ctx, all, detail ? 'volumes/detail' : 'volumes');
   if (!p) return;
@@ -110,7 +139,7 @@ function deleteVolume(ctx: Ctx): void {
     return fail(ctx, 400, DELETE_REFUSED);
   }
   v.status = 'deleting';
-  ctx.state.after(ctx.state.delay('volume'), () => ctx.state.volumes.delete(v.id));
+  ctx.state.after(ctx.state.delay('volume'), () => dropVolume(ctx.state, v.id));
   json(ctx, 202, undefined);
 }
 
@@ -129,30 +158,34 @@ function volumeAction(ctx: Ctx): void {
   if (v.status !== 'available' && !(force && v.status === 'in-use')) {
     return fail(ctx, 400, `Invalid volume: Volume ${v.id} status must be available or in-use with force, but current status is: ${v.status}.`);
   }
-  const prev = v.status;
+  // Cinder creates the image with the volume's image properties (core ones excepted), then uploads.
+  const props: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(v.imageMeta ?? {})) if (!GLANCE_CORE.has(k)) props[k] = val;
   const img = s.addImage({
     owner: v.projectId,
     name: p.data.image_name,
     diskFormat: p.data.disk_format ?? 'raw',
     containerFormat: p.data.container_format ?? 'bare',
-    visibility: p.data.visibility ?? 'private',
+    visibility: p.data.visibility ?? 'shared',
+    props,
   });
   v.status = 'uploading';
+  const fails = s.takeFailure('upload');
   const upload = s.delay('upload');
   s.after(upload / 2, () => {
     if (img.status === 'queued') img.status = 'saving';
   });
+  const settle = (ok: boolean) => {
+    if (!ok && (img.status === 'queued' || img.status === 'saving')) s.images.delete(img.id);
+    else if (ok && s.images.has(img.id)) img.status = 'active';
+    // volume_update_status_based_on_attachment
+    if (s.volumes.has(v.id)) v.status = v.attachments.length ? 'in-use' : 'available';
+  };
   s.after(upload, () => {
-    const src = v.contentImageId ? s.images.get(v.contentImageId) : undefined;
-    fillImageData(s, img, src, `volume ${v.id}\n`).then(
-      () => {
-        if (s.images.has(img.id)) img.status = 'active';
-        v.status = prev;
-      },
-      () => {
-        img.status = 'killed';
-        v.status = prev;
-      },
+    if (fails || !s.images.has(img.id)) return settle(false);
+    fillImageFromVolume(s, img, v).then(
+      () => settle(true),
+      () => settle(false),
     );
   });
   json(ctx, 202, {
@@ -162,11 +195,13 @@ function volumeAction(ctx: Ctx): void {
       status: 'uploading',
       display_description: v.description,
       size: v.size,
-      volume_type: null,
+      volume_type: DEFAULT_VOLUME_TYPE,
       image_id: img.id,
       container_format: img.containerFormat,
       disk_format: img.diskFormat,
       image_name: img.name,
+      protected: false,
+      visibility: img.visibility,
     },
   });
 }
@@ -182,25 +217,7 @@ function createSnapshot(ctx: Ctx): void {
   if (v.status !== 'available' && !(force && v.status === 'in-use')) {
     return fail(ctx, 400, `Invalid volume: Volume ${v.id} status must be available, but current status is: ${v.status}.`);
   }
-  const sn: VolSnapshot = {
-    id: uuid(),
-    name: b.name ?? null,
-    volumeId: v.id,
-    projectId: v.projectId,
-    userId: ctx.token!.userId,
-    size: v.size,
-    status: 'creating',
-    createdAt: Date.now(),
-    updatedAt: null,
-    description: b.description ?? null,
-    metadata: b.metadata ?? {},
-  };
-  s.snapshots.set(sn.id, sn);
-  s.after(s.delay('volumeSnapshot'), () => {
-    if (sn.status !== 'creating') return;
-    sn.status = 'available';
-    sn.updatedAt = Date.now();
-  });
+  const sn = snapshotRecord(s, v, { name: b.name ?? null, description: b.description ?? null, userId: ctx.token!.userId, metadata: b.metadata });
   json(ctx, 202, { snapshot: snapshotView(ctx, sn, false) });
 }
 
@@ -211,7 +228,7 @@ function deleteSnapshot(ctx: Ctx): void {
     return fail(ctx, 400, 'Invalid snapshot: Volume Snapshot status must be available or error and must not be part of a group.');
   }
   sn.status = 'deleting';
-  ctx.state.after(ctx.state.delay('volumeSnapshot'), () => ctx.state.snapshots.delete(sn.id));
+  ctx.state.after(ctx.state.delay('volumeSnapshot'), () => dropSnapshot(ctx.state, sn.id));
   json(ctx, 202, undefined);
 }
 

@@ -166,6 +166,7 @@ async function bootFromVolume(t: Target, base: string, out: Record<string, { sta
   const bdm = JSON.parse(((out.bfvImage.json as J).block_device_mapping as string) ?? '[]') as J[];
   out.bfvBdm = { status: 200, json: bdm[0] ?? null };
   out.bfvRebuild = await call(t, 'POST', `${t.nova}/servers/${id}/action`, { rebuild: { imageRef: imageId } });
+  const exportId = await exportAndReimage(t, id, bdm[0]?.snapshot_id as string, out);
   await call(t, 'DELETE', `${t.nova}/servers/${id}`);
   await until(t, `${t.cinder}/volumes/${vid}`, (j) => j.volume?.status === 'available');
   for (const b of bdm) {
@@ -174,6 +175,59 @@ async function bootFromVolume(t: Target, base: string, out: Record<string, { sta
   }
   await call(t, 'DELETE', `${t.cinder}/volumes/${vid}`);
   await call(t, 'DELETE', `${t.glance}/v2/images/${imageId}`);
+  await call(t, 'DELETE', `${t.glance}/v2/images/${exportId}`);
+}
+
+/**
+ * snapflow's export chain and the 2.93 re-image: a volume from the Cinder snapshot,
+ * os-volume_upload_image (qcow2), the image (with what Cinder copies into it), rebuild at 2.93
+ * with it and the root volume afterwards. Deletes the volume; returns the image id.
+ */
+async function exportAndReimage(t: Target, serverId: string, snapId: string, out: Record<string, { status: number; json: unknown }>): Promise<string> {
+  await until(t, `${t.cinder}/snapshots/${snapId}`, (j) => j.snapshot?.status === 'available');
+  const mv360 = { 'OpenStack-API-Version': 'volume 3.60' };
+  const meta = { snapflow_job: 'cmp' };
+  out.exportVolCreate = await call(
+    t,
+    'POST',
+    `${t.cinder}/volumes`,
+    { volume: { snapshot_id: snapId, name: 'simcmp-export', size: 1, metadata: meta } },
+    mv360,
+  );
+  const vid = ((out.exportVolCreate.json as J).volume as J).id as string;
+  await until(t, `${t.cinder}/volumes/${vid}`, (j) => j.volume?.status === 'available');
+  out.exportVolGet = await call(t, 'GET', `${t.cinder}/volumes/${vid}`, undefined, mv360);
+  out.exportVolImageMeta = { status: 200, json: (out.exportVolGet.json as J & { volume: J }).volume.volume_image_metadata ?? null };
+  out.exportVolByMeta = await call(
+    t,
+    'GET',
+    `${t.cinder}/volumes/detail?name=simcmp-export&metadata=${encodeURIComponent(JSON.stringify(meta))}`,
+    undefined,
+    mv360,
+  );
+  const body = { 'os-volume_upload_image': { image_name: 'simcmp-export', disk_format: 'qcow2', container_format: 'bare', force: false } };
+  out.upload = await call(t, 'POST', `${t.cinder}/volumes/${vid}/action`, body);
+  const imageId = ((out.upload.json as J)['os-volume_upload_image'] as J).image_id as string;
+  out.uploadingVolume = await call(t, 'GET', `${t.cinder}/volumes/${vid}`, undefined, mv360);
+  await until(t, `${t.glance}/v2/images/${imageId}`, (j) => j.status === 'active', 300_000);
+  out.exportImage = await call(t, 'GET', `${t.glance}/v2/images/${imageId}`);
+  await until(t, `${t.cinder}/volumes/${vid}`, (j) => j.volume?.status === 'available');
+  await call(t, 'DELETE', `${t.cinder}/volumes/${vid}`);
+  out.rebuild293 = await call(
+    t,
+    'POST',
+    `${t.nova}/servers/${serverId}/action`,
+    { rebuild: { imageRef: imageId } },
+    { 'OpenStack-API-Version': 'compute 2.93' },
+  );
+  await until(t, `${t.nova}/servers/${serverId}`, (j) => j.server.status === 'ACTIVE' && j.server['OS-EXT-STS:task_state'] === null, 300_000);
+  const after = await call(t, 'GET', `${t.nova}/servers/${serverId}`);
+  const rootId = ((after.json as J & { server: J }).server['os-extended-volumes:volumes_attached'] as J[])[0]?.id as string;
+  const root = await call(t, 'GET', `${t.cinder}/volumes/${rootId}`, undefined, mv360);
+  const rootMeta = ((root.json as J & { volume: J }).volume.volume_image_metadata ?? {}) as J;
+  out.reimagedVolumeMeta = { status: rootMeta.image_id === imageId ? 200 : 409, json: rootMeta };
+  await until(t, `${t.cinder}/volumes/${vid}`, (j) => 'itemNotFound' in j);
+  return imageId;
 }
 
 const sim = await startSimulator();
@@ -195,8 +249,16 @@ try {
     imageList: (j) => j,
     bfvServer: (j) => j?.server,
     bfvVolume: (j) => j?.volume,
+    exportVolCreate: (j) => j?.volume,
+    exportVolGet: (j) => j?.volume,
+    exportVolByMeta: (j) => j?.volumes?.[0],
+    upload: (j) => j?.['os-volume_upload_image'],
+    uploadingVolume: (j) => j?.volume,
+    rebuild293: (j) => j?.server,
   };
   for (const k of Object.keys(lab)) diff(k, lab[k]!, mine[k] ?? { status: 0, json: null }, inner[k]);
+  const st = (k: string) => `${(lab[k]?.json as { volume?: J })?.volume?.status ?? '?'}/${(mine[k]?.json as { volume?: J })?.volume?.status ?? '?'}`;
+  console.log('volume status while uploading (lab/sim)', st('uploadingVolume'));
   console.log('list keys', keys(lab.list?.json), keys(mine.list?.json));
 } finally {
   await sim.close();

@@ -143,8 +143,6 @@ export interface Volume {
   metadata: Record<string, string>;
   /** volume_image_metadata (strings, as Cinder returns them) */
   imageMeta: Record<string, string> | null;
-  /** image whose bytes the volume holds (simulated content) */
-  contentImageId: string | null;
   attachments: Attachment[];
 }
 export type SnapshotStatus = 'creating' | 'available' | 'error' | 'deleting' | 'error_deleting';
@@ -160,4 +158,6 @@ export interface VolSnapshot {
   updatedAt: number | null;
   description: string | null;
   metadata: Record<string, string>;
+  /** The volume's volume_image_metadata when the snapshot was taken (Cinder copies it to volumes made from it). */
+  imageMeta: Record<string, string> | null;
 }

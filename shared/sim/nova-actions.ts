@@ -7,7 +7,7 @@ import { serverView } from './nova-view';
 import { novaInvalidInput } from './py-repr';
 import type { Ctx, Route } from './router';
 import { empty, fail, json, mvAtLeast, route } from './router';
-import { imageVisible, volumeImageMeta } from './shared-ops';
+import { imageVisible, reimageVolume } from './shared-ops';
 
 const Meta = z.record(z.string(), z.string()).optional();
 const CreateImage = z.object({ name: z.string().min(1).max(255), metadata: Meta });
@@ -105,10 +105,9 @@ function rebuild(ctx: Ctx, s: Server, arg: unknown): void {
     // a SHUTOFF server stays SHUTOFF after a rebuild (seen on the lab)
     s.vmState = wasStopped ? 'stopped' : 'active';
     s.powerState = wasStopped ? 4 : 1;
-    if (rootVol && rootVol.imageMeta?.image_id !== img.id) {
-      rootVol.imageMeta = volumeImageMeta(img);
-      rootVol.contentImageId = img.id;
-    }
+    // Cinder refuses to re-image from an image without data (a boot-from-volume snapshot):
+    // Nova reverts the task and the server keeps its old disk, without an API error (seen on the lab).
+    if (rootVol && rootVol.imageMeta?.image_id !== img.id && st.volumes.has(rootVol.id) && (img.size ?? 0) > 0) reimageVolume(st, rootVol, img);
   });
   json(
     ctx,

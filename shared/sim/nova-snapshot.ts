@@ -1,9 +1,9 @@
 // createImage / createBackup: the Glance image and (volume-backed) Cinder snapshots Nova makes.
 import { rmSync, writeFileSync } from 'node:fs';
 import { uuid } from './http-util';
-import type { Image, Server, VolSnapshot } from './model';
+import type { Image, Server } from './model';
 import type { Ctx } from './router';
-import { countImages, fillImageData } from './shared-ops';
+import { countImages, fillImageData, snapshotRecord } from './shared-ops';
 
 export interface SnapshotRequest {
   name: string;
@@ -159,25 +159,7 @@ export function snapshotVolumeBacked(ctx: Ctx, server: Server, req: SnapshotRequ
   for (const d of server.bdms) {
     const vol = s.volumes.get(d.volumeId);
     if (!vol) continue;
-    const snap: VolSnapshot = {
-      id: uuid(),
-      name: `snapshot for ${req.name}`,
-      volumeId: vol.id,
-      projectId: vol.projectId,
-      userId: ctx.token!.userId,
-      size: vol.size,
-      status: 'creating',
-      createdAt: Date.now(),
-      updatedAt: null,
-      description: vol.description,
-      metadata: {},
-    };
-    s.snapshots.set(snap.id, snap);
-    s.after(s.delay('volumeSnapshot'), () => {
-      if (snap.status !== 'creating') return;
-      snap.status = 'available';
-      snap.updatedAt = Date.now();
-    });
+    const snap = snapshotRecord(s, vol, { name: `snapshot for ${req.name}`, description: vol.description, userId: ctx.token!.userId });
     rows.push({
       encrypted: null,
       tag: null,

@@ -1,9 +1,10 @@
 // The `state` of a SimHandle: direct access for tests to seed and inspect the simulated clouds.
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { hexId, uuid } from './http-util';
 import type { AppCred, Image, Server, Volume } from './model';
 import { volumeImageMeta } from './shared-ops';
-import type { Latency, Quotas, SimState } from './state';
+import type { FailNext, Latency, Quotas, SimState } from './state';
 
 export class SimSeed {
   constructor(readonly raw: SimState) {}
@@ -22,6 +23,10 @@ export class SimSeed {
   }
   get quotas(): Quotas {
     return this.raw.quotas;
+  }
+  /** Asynchronous failures of the next volume creations / uploads (the API call itself succeeds). */
+  get failNext(): FailNext {
+    return this.raw.failNext;
   }
   get latency(): Latency {
     return this.raw.latency;
@@ -81,6 +86,17 @@ export class SimSeed {
       );
     }
     return out;
+  }
+
+  /** A volume's bytes (the lab's file-backed volume under /var/lib/cinder/oslab-volumes). */
+  volumeData(id: string): Buffer {
+    return readFileSync(this.raw.volumePath(id));
+  }
+
+  /** Overwrites a volume's bytes, as a guest writing its disk would. */
+  writeVolume(id: string, data: Buffer): void {
+    if (!this.raw.volumes.has(id)) throw new Error(`unknown volume ${id}`);
+    writeFileSync(this.raw.volumePath(id), data);
   }
 
   /** Every issued token becomes expired: the next call to any service gets its 401. */
@@ -188,10 +204,11 @@ export class SimSeed {
         description: null,
         metadata: {},
         imageMeta: img ? volumeImageMeta(img) : null,
-        contentImageId: img?.id ?? null,
         attachments: [{ id: uuid(), serverId: server.id, device: '/dev/sda', attachedAt: now }],
       };
       this.raw.volumes.set(v.id, v);
+      if (img?.filePath) copyFileSync(img.filePath, this.raw.volumePath(v.id));
+      else writeFileSync(this.raw.volumePath(v.id), '');
       server.bdms.push({ volumeId: v.id, bootIndex: 0, deleteOnTermination: false, device: '/dev/sda' });
     }
     this.raw.servers.set(server.id, server);

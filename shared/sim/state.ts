@@ -57,6 +57,18 @@ export interface Quotas {
   images: number | null;
 }
 
+/**
+ * Asynchronous failures the next operations of a kind meet (counts, used up one by one):
+ * what an API fault cannot express, because the call itself succeeds and the work behind it
+ * fails later, as a Cinder backend does.
+ */
+export interface FailNext {
+  /** A volume being created ends in `error`. */
+  volumeCreate: number;
+  /** An os-volume_upload_image fails: Cinder deletes the queued/saving image, the volume gets its status back. */
+  upload: number;
+}
+
 // Temp dirs of simulators not closed yet: removed when the process exits (a crashed test run).
 const liveDirs = new Set<string>();
 let exitHook = false;
@@ -83,6 +95,7 @@ export class SimState {
   readonly volumes = new Map<string, Volume>();
   readonly snapshots = new Map<string, VolSnapshot>();
   readonly quotas: Quotas = { instances: null, images: null };
+  readonly failNext: FailNext = { volumeCreate: 0, upload: 0 };
   /** key pair names Nova accepts as key_name (seed them; there is no os-keypairs API) */
   readonly keypairs = new Set<string>();
   baseImageId = '';
@@ -178,6 +191,22 @@ export class SimState {
 
   imagePath(id: string): string {
     return join(this.dir, `image-${id}`);
+  }
+
+  /** A volume's bytes, a file as on the lab's file-backed Cinder (no padding to the volume size). */
+  volumePath(id: string): string {
+    return join(this.dir, `volume-${id}`);
+  }
+
+  snapshotPath(id: string): string {
+    return join(this.dir, `snapshot-${id}`);
+  }
+
+  /** Uses up one of the `failNext` failures of a kind: true when this operation fails. */
+  takeFailure(kind: keyof FailNext): boolean {
+    if (this.failNext[kind] <= 0) return false;
+    this.failNext[kind]--;
+    return true;
   }
 
   /** Seed an image; with data it is stored and active, without it queued. */

@@ -148,8 +148,13 @@ describe('confirmation of destructive kinds', () => {
   });
 
   it('--yes confirms without asking', async () => {
-    const r = await runCli(cli, ['rollback', 'web', '--image', 'latest', '--yes', '--wait', '--json'], { env });
+    const args = ['rollback', 'web', '--image', 'latest', '--keep-images', '--export-format', 'raw', '--yes', '--wait', '--json'];
+    const r = await runCli(cli, args, { env });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'rollback', state: 'succeeded', params: { confirm: true, image: 'latest' } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: 'rollback',
+      state: 'succeeded',
+      params: { confirm: true, image: 'latest', keepImages: true, exportDiskFormat: 'raw' },
+    });
   });
 });

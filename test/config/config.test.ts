@@ -66,7 +66,9 @@ describe('buildConfig', () => {
     expect(c.deadlines).toEqual({ snapshotWaitMs: 10_800_000, serverWaitMs: 5_400_000 });
     expect(c.hooks.postSnapshot).toEqual({ url: 'http://127.0.0.1:9999/resync', timeoutMs: 10_000 });
     expect(c.notifications).toEqual([{ name: 'ops', url: SLACK, on: ['failure', 'success'] }]);
-    expect(c.webhooks).toEqual([{ name: 'gitlab', provider: 'gitlab', secret: HOOK_SECRET, targets: ['prod/**'], replayWindowMs: 300_000 }]);
+    expect(c.webhooks).toEqual([
+      { name: 'gitlab', provider: 'gitlab', secret: HOOK_SECRET, targets: ['prod/**'], replayWindowMs: 300_000, rules: [], where: 'snapflow.yaml: webhooks.0' },
+    ]);
     expect(c.limits.snapshotsPerProject).toBe(4);
     expect(c.schedules.graceMs).toBe(1_800_000);
     expect(c.runner).toEqual({ leaseMs: 120_000, maxAttempts: 5 });

@@ -30,7 +30,8 @@ function runChildUntil(db: string, jobId: string, killAt: string, cloud: SimClou
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`child never reached ${killAt}: ${out}`));
-    }, 20_000);
+      // generous: the cases' children start at once (tsx compiles each), on a machine maybe busy
+    }, 60_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       if (!killed && out.split('\n').includes(`M ${killAt}`)) {
@@ -88,7 +89,7 @@ describe('crash injection (real child process, SIGKILL, SQLite, simulator)', () 
       });
       try {
         // The dead child's lease (400 ms) must expire before the survivor can claim the job.
-        const deadline = Date.now() + 10_000;
+        const deadline = Date.now() + 30_000;
         let job = await store.getJob(jobId);
         while (job && !['succeeded', 'failed', 'cancelled'].includes(job.state) && Date.now() < deadline) {
           await engine.runOnce(jobId);
@@ -111,6 +112,6 @@ describe('crash injection (real child process, SIGKILL, SQLite, simulator)', () 
         await engine.close();
       }
     },
-    60_000,
+    120_000,
   );
 });

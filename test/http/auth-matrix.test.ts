@@ -13,6 +13,10 @@ import { sha256Hex } from '../../shared/auth/hash';
 import { hasScope, type Scope } from '../../shared/auth/principal';
 import type { TokenEntry } from '../../shared/auth/tokens';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
+import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
+import { type Delivery, generic } from '../hooks/payloads';
+import { githubWorkflowRun } from '../hooks/payloads-github';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 interface Principal {
   name: string;
@@ -37,6 +41,15 @@ interface Probe {
   ok: number;
   /** for 'filtered' routes: the addressed object is absent from a 200 body */
   absent?: (body: any) => boolean;
+  /** signed routes: the delivery, with its token or signature (signed) or without it */
+  delivery?: (signed: boolean) => Delivery;
+}
+
+/** The delivery without the header that authenticates it. */
+function unsigned(d: Delivery, header: string): Delivery {
+  const headers = { ...d.headers };
+  delete headers[header];
+  return { ...d, headers };
 }
 
 let sim: SimHandle;
@@ -56,6 +69,31 @@ function probes(): Record<string, Probe> {
     'GET /v1/schedules': { path: '/v1/schedules', ok: 200, absent: (b) => !b.schedules.some((s: { name: string }) => s.name === 'web-nightly') },
     'POST /v1/schedules/{name}/run': { path: '/v1/schedules/web-nightly/run', ok: 202 },
     'GET /v1/snapshots': { path: '/v1/snapshots?cloud=sim&server=web', ok: 200 },
+    // Events no rule of the hooks acts on: accepted (202) without starting a job.
+    'POST /v1/hooks/gitlab': {
+      path: '/v1/hooks/gitlab',
+      ok: 202,
+      delivery: (signed) => {
+        const d = gitlabPipeline({ token: SECRETS.gitlab, id: 1, status: 'pending', uuid: 'matrix-gitlab' });
+        return signed ? d : unsigned(d, 'X-Gitlab-Token');
+      },
+    },
+    'POST /v1/hooks/github': {
+      path: '/v1/hooks/github',
+      ok: 202,
+      delivery: (signed) => {
+        const d = githubWorkflowRun({ secret: SECRETS.github, action: 'requested', runId: 1, delivery: 'matrix-github' });
+        return signed ? d : unsigned(d, 'X-Hub-Signature-256');
+      },
+    },
+    'POST /v1/hooks/generic': {
+      path: '/v1/hooks/generic',
+      ok: 202,
+      delivery: (signed) => {
+        const d = generic({ secret: SECRETS.generic, body: { event: 'lint', status: 'started', project: 'p' }, delivery: 'matrix-generic' });
+        return signed ? d : unsigned(d, 'X-Snapflow-Signature');
+      },
+    },
     // no task is queued: a claim that may run waits 0 s and hears "nothing"; a report about a
     // task nobody leased is a lease_lost, which tells the runner to stop (not a 404)
     'POST /v1/runner/claim': { path: '/v1/runner/claim', body: { runner: 'matrix', waitSeconds: 0 }, ok: 204 },
@@ -83,9 +121,13 @@ function probes(): Record<string, Probe> {
 
 const key = (r: AnyRoute) => `${r.method.toUpperCase()} ${r.path}`;
 
-async function call(r: AnyRoute, p: Probe, headers: Record<string, string>, path = p.path) {
+async function call(r: AnyRoute, p: Probe, headers: Record<string, string>, path = p.path, signed = true) {
   const init: RequestInit = { method: r.method.toUpperCase(), headers: { ...headers } };
-  if (p.body !== undefined) {
+  if (p.delivery) {
+    const d = p.delivery(signed);
+    init.headers = { ...d.headers, ...headers };
+    init.body = d.body;
+  } else if (p.body !== undefined) {
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
     init.body = JSON.stringify(p.body);
   }
@@ -123,6 +165,8 @@ beforeAll(async () => {
     cloudNames: ['sim', 'sim-dest'],
     mode: 'simulator',
     tokens,
+    configFile: hookConfig('sim', 'web'),
+    configEnv: HOOK_ENV,
     schedules: [{ name: 'web-nightly', cron: '0 2 * * *', target: { cloud: 'sim', servers: ['web'] } }],
   });
   jobId = await svc.submit({ kind: 'snapshot', cloud: 'sim', server: 'web' });
@@ -152,6 +196,8 @@ describe('auth matrix', () => {
     for (const r of svc.service.app.routeTable) {
       const p = all[key(r)]!;
       const unauth = r.scope === null ? p.ok : 401;
+      // A signed route ignores bearer tokens: the delivery's own token or signature decides.
+      if (r.signed) check(`${key(r)} without its signature`, (await call(r, p, {}, p.path, false)).status, 401);
       check(`${key(r)} no token`, (await call(r, p, {})).status, unauth);
       check(`${key(r)} bad token`, (await call(r, p, { Authorization: 'Bearer not-a-configured-token' })).status, unauth);
       const sep = p.path.includes('?') ? '&' : '?';
@@ -167,6 +213,8 @@ describe('auth matrix', () => {
       }
     }
     expect(mismatches).toEqual([]);
-    expect(cells).toBe(svc.service.app.routeTable.length * (3 + PRINCIPALS.length));
+    const signed = svc.service.app.routeTable.filter((r) => r.signed).length;
+    expect(signed).toBe(3);
+    expect(cells).toBe(svc.service.app.routeTable.length * (3 + PRINCIPALS.length) + signed);
   }, 120_000);
 });

@@ -3,6 +3,7 @@
 // mutated, arbitrary JSON, garbage, oversized). Invariants: no answer is >= 500, none takes
 // longer than the hang limit, and every 400/413/415 names the field at fault. Seeded and
 // bounded: FUZZ_RUNS requests (default 1,500; .ci/run sets 10,000), FUZZ_SEED to replay.
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ import { honoPath } from '../../functions/http/api-route';
 import { type InProcessService, startInProcessService } from '../../functions/in-process-service';
 import { sha256Hex } from '../../shared/auth/hash';
 import { type SimHandle, startSimulator } from '../../shared/sim/server';
+import { HOOK_ENV, hookConfig, SECRETS } from '../hooks/hook-config';
+import { githubWorkflowRun } from '../hooks/payloads-github';
+import { gitlabPipeline } from '../hooks/payloads-gitlab';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_500);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
@@ -40,6 +44,8 @@ beforeAll(async () => {
       { name: 'fuzz-narrow', sha256: await sha256Hex(NARROW), scopes: ['read', 'submit'], targets: ['sim/*/other-*'] },
     ],
     schedules: [{ name: 'web-nightly', cron: '0 2 * * *', target: { cloud: 'sim', servers: ['web'] } }],
+    configFile: hookConfig('sim', 'web'),
+    configEnv: HOOK_ENV,
   });
   jobId = await svc.submit({ kind: 'snapshot', cloud: 'sim', server: 'web' });
   await svc.wait(jobId, 60_000);
@@ -62,13 +68,21 @@ const validBodies = [
   { kind: 'snapshot', cloud: 'sim', server: 'other-1', stop: true, keep: 3, properties: { a: 'b' } },
   { kind: 'rollback', cloud: 'sim', server: 'web', image: 'latest', confirm: true, dryRun: true },
   { kind: 'prune', cloud: 'sim', server: 'web', keep: 2, dryRun: true },
+  // webhook deliveries (sent signed to the hook routes by the `signed` case below)
+  JSON.parse(gitlabPipeline({ token: '', id: 7, status: 'running' }).body),
+  JSON.parse(githubWorkflowRun({ secret: '', action: 'completed', runId: 7 }).body),
+  { event: 'deploy', status: 'started', project: 'ops/site', ref: 'main', pipeline_id: 7 },
 ];
 
 const mutatedBody = fc
   .tuple(
     fc.constantFrom(...validBodies),
     fc.dictionary(
-      fc.oneof(fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy'), text),
+      fc.oneof(
+        fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy'),
+        fc.constantFrom('object_kind', 'object_attributes', 'project', 'action', 'workflow_run', 'repository', 'event', 'status', 'pipeline_id'),
+        text,
+      ),
       fc.oneof(scalar, fc.jsonValue({ maxDepth: 3 })),
       { maxKeys: 3 },
     ),
@@ -155,6 +169,10 @@ function request(routes: { method: string; path: string }[]): fc.Arbitrary<Req> 
       contentType,
       idem: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: text }),
       body,
+      signed: fc.boolean(),
+      hookEvent: fc.oneof(fc.constantFrom('Pipeline Hook', 'Job Hook', 'workflow_run', 'workflow_job', 'ping'), text),
+      delivery: fc.oneof(fc.uuid(), text),
+      skewS: fc.oneof(fc.constant(0), fc.integer({ min: -100_000, max: 100_000 })),
     })
     .map((r) => {
       let i = 0;
@@ -164,10 +182,25 @@ function request(routes: { method: string; path: string }[]): fc.Arbitrary<Req> 
       if (r.auth !== undefined) headers.Authorization = r.auth;
       if (r.contentType !== undefined) headers['Content-Type'] = r.contentType;
       if (r.idem !== null) headers['Idempotency-Key'] = r.idem;
+      // A delivery signed with the hook's secret gets past authentication to the parsing.
+      if (r.signed && r.route.path.startsWith('/v1/hooks/')) Object.assign(headers, hookHeaders(r.route.path, r.body ?? '', r));
       // the wait route of an unfinished job would legitimately hold the request open
       const q = r.route.path.endsWith('/wait') ? `${r.query}&timeout=1` : r.query;
       return { method, path: `${path}${q ? `?${q}` : ''}`, headers, body: method === 'GET' || method === 'HEAD' ? undefined : r.body };
     });
+}
+
+/** What GitLab, GitHub or the generic hook's sender would add to `body`, signed with the right secret. */
+function hookHeaders(path: string, body: string, r: { hookEvent: string; delivery: string; skewS: number }): Record<string, string> {
+  const provider = path.slice('/v1/hooks/'.length);
+  if (provider === 'gitlab') return { 'X-Gitlab-Token': SECRETS.gitlab, 'X-Gitlab-Event': r.hookEvent, 'X-Gitlab-Event-UUID': r.delivery };
+  if (provider === 'github') {
+    const sig = `sha256=${createHmac('sha256', SECRETS.github).update(body).digest('hex')}`;
+    return { 'X-Hub-Signature-256': sig, 'X-GitHub-Event': r.hookEvent, 'X-GitHub-Delivery': r.delivery };
+  }
+  const ts = String(Math.floor(Date.now() / 1000) + r.skewS);
+  const sig = `sha256=${createHmac('sha256', SECRETS.generic).update(`${ts}.${body}`).digest('hex')}`;
+  return { 'X-Snapflow-Timestamp': ts, 'X-Snapflow-Signature': sig, 'X-Snapflow-Delivery': r.delivery };
 }
 
 /** fetch refuses header values outside latin-1 or with control characters before the app sees them. */

@@ -4,9 +4,8 @@
 // It creates its own servers and deletes everything it made in afterAll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessService, type JobJson, startInProcessService } from '../../functions/in-process-service';
-import { rootVolumeImageId } from '../../functions/workflows/root-volume';
 import type { OpenStackClient } from '../../shared/openstack/client';
-import { attachedVolumeIds, serverImageId } from '../../shared/openstack/compute-schemas';
+import { serverImageId } from '../../shared/openstack/compute-schemas';
 import { type Image, imageProperty, imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import { serverOutcome } from '../../shared/openstack/outcomes';
@@ -138,50 +137,5 @@ describe.skipIf(!CLOUD)('lab: workflows through the service against a real cloud
     expect(gone === null || gone.status === 'deleted').toBe(true);
     expect((await os.image.get(newest)).status).toBe('active');
     expect((await taggedImages(serverId)).map((i) => i.id)).toEqual([newest]);
-  });
-
-  it('volume-backed snapshot records its Cinder snapshots (and a rollback to it is refused)', async (ctx) => {
-    if (!(await os.volume.available())) ctx.skip();
-    const name = contractName('-lab-bfv');
-    const id = await bootServer(name, {
-      bdm: [{ boot_index: 0, uuid: baseImageId, source_type: 'image', destination_type: 'volume', volume_size: 1, delete_on_termination: false }],
-    });
-    let rootVolumeId = '';
-    // Runs after the server and its images are gone (LIFO).
-    cleanup.add('bfv root volume', async () => {
-      if (!rootVolumeId) return;
-      await os.volume.deleteVolume(rootVolumeId);
-      await waitGone(`volume ${rootVolumeId} delete`, () => os.volume.getVolume(rootVolumeId));
-    });
-    cleanup.add('bfv images', () => deleteImagesOf(id));
-    cleanup.add('bfv server', () => deleteServer(id));
-    const server = await waitFor(
-      'bfv server ACTIVE',
-      () => os.compute.getServer(id),
-      (s) => serverOutcome(s, 'ACTIVE'),
-      { timeoutMs: 170_000 },
-    );
-    [rootVolumeId] = attachedVolumeIds(server) as [string];
-    expect(rootVolumeId).toBeTruthy();
-
-    const job = await run({ kind: 'snapshot', server: name, policy: POLICY });
-    expect(job.result).toMatchObject({ serverId: id, volumeBacked: true });
-    const snapIds = job.result?.volumeSnapshotIds as string[];
-    expect(snapIds.length).toBeGreaterThan(0);
-    const image = await os.image.get(job.result?.imageId as string);
-    expect(image.status).toBe('active');
-    expect(imageProperty(image, 'snapflow_volume_backed')).toBe('true');
-    expect(imageVolumeSnapshotIds(image).sort()).toEqual([...snapIds].sort());
-    for (const snap of snapIds) {
-      const s = await os.volume.getSnapshot(snap);
-      expect(s.status).toBe('available');
-      expect(s.volume_id).toBe(rootVolumeId);
-    }
-
-    // Its data lives in Cinder, not Glance: a rollback to it is refused before anything changes.
-    const id2 = await api.submit({ cloud: CLOUD, kind: 'rollback', server: name, image: 'latest', confirm: true });
-    const rb = await api.wait(id2, 300_000);
-    expect(rb).toMatchObject({ state: 'failed', error: { code: 'volume_snapshot_image', step: 'resolve-image' } });
-    expect(await rootVolumeImageId(os, await os.compute.getServer(id))).toBe(baseImageId);
   });
 });

@@ -66,6 +66,7 @@ export async function setup(opts: { sim?: SimOptions; config?: Partial<WorkflowC
     config: workflowConfig({ ...opts.config }),
     fetch: opts.fetch ?? ((url, init) => fetch(url, init)),
     now: Date.now,
+    jobs: store,
   };
   const logs: Logged[] = [];
   const log = {
