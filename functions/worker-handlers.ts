@@ -7,7 +7,7 @@ import type { RunOutcome } from '../shared/engine/engine';
 import type { FireResult } from './schedule-service';
 import { createWorkerLogger } from './worker-logger';
 import { consumeBatch, consumeDeadLetters, type MessageOutcome } from './worker-queue-consumer';
-import { buildWorkerService, WorkerConfigError, type WorkerService } from './worker-service';
+import { type BuildWorkerServiceOptions, buildWorkerService, WorkerConfigError, type WorkerService } from './worker-service';
 import type { WaitUntil, WorkerEnv, WorkerExecutionContext, WorkerMessageBatch, WorkerScheduledController } from './worker-types';
 
 /**
@@ -44,6 +44,8 @@ export interface CreateWorkerOptions {
   waitUntil: WaitUntil;
   /** Declared schedules; defaults to schedules/schedules.ts. */
   schedules?: readonly unknown[];
+  /** Workflows besides the v1 kinds (tests only; the deployed Worker runs the v1 kinds). */
+  workflows?: BuildWorkerServiceOptions['workflows'];
 }
 
 function misconfigured(problems: string[]): Response {
@@ -63,7 +65,8 @@ export function createWorker(opts: CreateWorkerOptions): WorkerHandlers {
     if (!building) {
       // Made here, not at import: Workers forbid random values in the global scope.
       const owner = `workers:${crypto.randomUUID().slice(0, 8)}`;
-      building = buildWorkerService(env, { waitUntil, log, owner, ...(opts.schedules ? { schedules: opts.schedules } : {}) }).catch((err: unknown) => {
+      const extra = { ...(opts.schedules ? { schedules: opts.schedules } : {}), ...(opts.workflows ? { workflows: opts.workflows } : {}) };
+      building = buildWorkerService(env, { waitUntil, log, owner, ...extra }).catch((err: unknown) => {
         if (err instanceof WorkerConfigError) {
           log.error('snapflow is misconfigured', { problems: err.problems });
         } else {

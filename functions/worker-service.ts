@@ -13,7 +13,7 @@ import { openD1JobDb } from '../shared/jobs/open-d1';
 import { globalFetchTransport } from '../shared/openstack/client';
 import { ScheduleConfigError, validateSchedules } from '../shared/schedule/load';
 import type { Schedule } from '../shared/schedule/schema';
-import { composeService, type Service } from './compose';
+import { composeService, type Service, type ServiceInput } from './compose';
 import { CLOUDS_BINDING, parseWorkerClouds } from './worker-clouds';
 import { createQueueSender, JOBS_QUEUE_BINDING } from './worker-job-queue';
 import type { WaitUntil, WorkerEnv, WorkerQueue } from './worker-types';
@@ -42,6 +42,8 @@ export interface BuildWorkerServiceOptions {
   owner: string;
   /** Defaults to schedules/schedules.ts (tests pass their own). */
   schedules?: readonly unknown[];
+  /** Workflows besides the v1 kinds (tests: one around a step no v1 kind uses yet). */
+  workflows?: ServiceInput['workflows'];
 }
 
 /** SNAPFLOW_DB=d1:<binding> picks another D1 binding; anything else means `DB`. */
@@ -140,6 +142,7 @@ export async function buildWorkerService(env: WorkerEnv, opts: BuildWorkerServic
     waitUntil: opts.waitUntil,
     log: opts.log,
     ...(scale !== undefined ? { timeScale: scale } : {}),
+    ...(opts.workflows ? { workflows: opts.workflows } : {}),
   });
   return { service, store, config, queue: sender };
 }

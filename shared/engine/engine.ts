@@ -50,7 +50,8 @@ export interface EngineOptions {
    * Hand-over (default on, when the store has commitAndClaim): the commit of a step that ends
    * its job or puts it to sleep also claims the next runnable job, which then runs at once. A
    * freed lock or concurrency slot is used right away instead of at the next safety tick, and
-   * a worker draining a backlog makes one round trip per job instead of two.
+   * a worker draining a backlog makes one round trip per job instead of two. With a queue it
+   * takes only a job that never started (the others that are due have their messages).
    */
   handOver?: boolean;
   log?: StepLogger;
@@ -202,7 +203,9 @@ export function createEngine(opts: EngineOptions): Engine {
   async function commitStep(job: Job, patch: JobPatch, d: Decision): Promise<boolean> {
     const handOver = (opts.handOver ?? true) && d.next.kind !== 'dispatch' && store.commitAndClaim && !dispatcher.stopped();
     if (!handOver) return store.commit(job.id, owner, patch, d.event, d.event.at);
-    const r = await store.commitAndClaim!(job.id, owner, patch, d.event, { owner, leaseMs, kinds, now: now() }, d.event.at);
+    // With a queue, a job that waited for this lock or slot has no message; any other has one.
+    const claim = { owner, leaseMs, kinds, now: now(), ...(opts.queue ? { notStarted: true } : {}) };
+    const r = await store.commitAndClaim!(job.id, owner, patch, d.event, claim, d.event.at);
     // Through the dispatch hook like any chained step (on Workers it is ctx.waitUntil). Were the
     // engine stopped meanwhile, the lease runs out and another handler reclaims the job.
     const next = r.next;

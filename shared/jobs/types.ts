@@ -132,6 +132,12 @@ export interface ClaimOptions {
   kinds?: string[];
   /** Claim this job only (immediate in-process dispatch); still fully guarded. */
   jobId?: string;
+  /**
+   * Claim only a job that has never started. A queue-dispatching engine's hand-over: every
+   * started job that is due has a message of its own on the way, while a job that waited for
+   * a lock or a concurrency slot has none, and the slot just freed is its only chance.
+   */
+  notStarted?: boolean;
 }
 
 export interface ListJobsFilter {

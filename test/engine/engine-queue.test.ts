@@ -110,6 +110,36 @@ describe.each(STORES)('engine with a job queue ($name store)', (factory) => {
     expect(queue.sent.filter((m) => m.jobId === second.id)).toEqual([{ jobId: second.id, at: expect.any(Number) }]);
   });
 
+  it("a freed project slot goes at once to that project's queued job, not to an older due job that has its own message", async () => {
+    const polled = new Set<string>();
+    const nightly = defineWorkflow({
+      kind: 'nightly',
+      params: z.object({ project: z.string(), n: z.number() }),
+      concurrency: (p) => ({ key: `project:${p.project}`, limit: 1 }),
+      // each job waits once, so a started job is due again when another job ends
+      steps: [step('snap', (ctx) => (polled.has(ctx.job.id) ? done() : (polled.add(ctx.job.id), wait({ after: 1_000, reason: 'image' }))))],
+    });
+    const queue = recordingQueue();
+    const local: string[] = [];
+    const runs: Promise<unknown>[] = [];
+    engine = engineFor(store, clock, { workflows: [nightly], queue, dispatch: (id, run) => void (local.push(id), runs.push(run())) });
+    const a1 = (await engine.submit('nightly', { project: 'a', n: 1 })).job;
+    const b1 = (await engine.submit('nightly', { project: 'b', n: 1 })).job;
+    const a2 = (await engine.submit('nightly', { project: 'a', n: 2 })).job;
+    // a1 goes to sleep and hands over to b1 (never started, its project free); a2 waits for a's slot
+    expect(await engine.runOnce(a1.id)).toMatchObject({ state: 'waiting' });
+    await Promise.all(runs);
+    expect(local).toEqual([b1.id]);
+    expect((await store.getJob(b1.id))?.state).toBe('waiting');
+    clock.set(clock.now() + 2_000); // a1 and b1 are due; b1's message is on its way
+    expect(await engine.runOnce(a1.id)).toMatchObject({ state: 'succeeded' });
+    await Promise.all(runs);
+    await engine.drain();
+    expect(local).toEqual([b1.id, a2.id]);
+    expect((await store.getJob(a2.id))?.state).toBe('waiting');
+    expect((await store.getJob(b1.id))?.state).toBe('waiting');
+  });
+
   it('a message that cannot be sent is logged and waits for the tick; drain does not hang on it', async () => {
     const warnings: string[] = [];
     engine = engineFor(store, clock, {

@@ -153,6 +153,7 @@ export class MemoryJobStore implements JobStore, RunnerTaskStore {
     const now = opts.now ?? this.clock();
     const candidates = [...this.jobs.values()]
       .filter((j) => j.id !== exceptId && (opts.jobId === undefined || j.id === opts.jobId) && (opts.kinds === undefined || opts.kinds.includes(j.kind)))
+      .filter((j) => !opts.notStarted || j.startedAt === null)
       .sort((a, b) => a.seq - b.seq);
     for (const j of candidates) {
       if (!this.runnable(j, now) || this.blocked(j)) continue;

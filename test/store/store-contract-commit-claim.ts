@@ -84,4 +84,19 @@ export function registerCommitAndClaimContract(c: ContractContext): void {
     expect((await c.store().listEvents(a.id)).map((e) => e.type)).not.toContain('step.done');
     expect((await c.store().getJob(b.id))?.state).toBe('queued');
   });
+  it('with notStarted, passes over a due job that has started and takes the one that never did', async () => {
+    const kind = `k-${uid()}`;
+    const limited = { concurrencyKey: `proj-${uid()}`, concurrencyLimit: 2 };
+    const [asleep, running, fresh] = [await add(kind, limited), await add(kind, limited), await add(kind, limited)];
+    const t = later();
+    expect((await c.store().claim(opts(kind, t)))?.id).toBe(asleep.id);
+    expect((await c.store().claim(opts(kind, t)))?.id).toBe(running.id);
+    expect(await cc(asleep, 'w', { state: 'waiting', runAfter: t + 5 }, kind, t + 1)).toEqual({ committed: true, next: null });
+    // `asleep` is due and older than `fresh`; a plain hand-over would take it
+    const r = await c.store().commitAndClaim!(running.id, 'w', done, ev('step.done'), { ...opts(kind, t + 10), notStarted: true }, t + 10);
+    expect(r).toMatchObject({ committed: true, next: { id: fresh.id, state: 'running' } });
+    expect((await c.store().getJob(asleep.id))?.state).toBe('waiting');
+    expect(await c.store().claim({ ...opts(kind, t + 11), notStarted: true })).toBeNull();
+    expect((await c.store().claim(opts(kind, t + 11)))?.id).toBe(asleep.id);
+  });
 }

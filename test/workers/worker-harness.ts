@@ -7,7 +7,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { type CronSummary, createWorker, type WorkerHandlers } from '../../functions/worker-handlers';
+import { type CreateWorkerOptions, type CronSummary, createWorker, type WorkerHandlers } from '../../functions/worker-handlers';
 import type { JobMessage } from '../../functions/worker-job-queue';
 import type { WorkerEnv, WorkerQueue } from '../../functions/worker-types';
 import { type Job, TERMINAL_STATES } from '../../shared/jobs/types';
@@ -48,7 +48,7 @@ export interface TestWorker {
   job(id: string): Promise<Job>;
 }
 
-export function testWorker(opts: { extra?: Record<string, unknown>; schedules?: readonly unknown[] } = {}): TestWorker {
+export function testWorker(opts: { extra?: Record<string, unknown> } & Omit<CreateWorkerOptions, 'waitUntil'> = {}): TestWorker {
   const pending: Promise<unknown>[] = [];
   const waitUntil = (p: Promise<unknown>) => void pending.push(p);
   const sent: SentMessage[] = [];
@@ -68,7 +68,8 @@ export function testWorker(opts: { extra?: Record<string, unknown>; schedules?: 
     SNAPFLOW_TIME_SCALE: '0.01',
     ...opts.extra,
   };
-  const worker = createWorker({ waitUntil, ...(opts.schedules ? { schedules: opts.schedules } : {}) });
+  const { extra: _extra, ...handlers } = opts;
+  const worker = createWorker({ waitUntil, ...handlers });
   let seq = 0;
 
   async function settle() {

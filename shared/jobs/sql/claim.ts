@@ -41,6 +41,8 @@ export interface ClaimParams {
   owner: unknown;
   kinds: unknown[];
   jobId?: unknown;
+  /** Only jobs that never started (ClaimOptions.notStarted); a constant of the SQL text. */
+  notStarted?: boolean;
   /**
    * PostgreSQL commit-and-claim (commit-and-claim.ts): the job whose commit is a CTE of the
    * same statement. Its update is invisible to this statement's snapshot, so the job is
@@ -73,6 +75,7 @@ function expiredState(p: ClaimParams): Frag {
 function claimGates(p: ClaimParams): Frag {
   const kinds = p.kinds.length > 0 ? sql`and j.kind in (${sql.join(p.kinds)})` : sql``;
   const only = p.jobId !== undefined ? sql`and j.id = ${p.jobId}` : sql``;
+  const fresh = p.notStarted ? sql`and j.started_at is null` : sql``;
   const c = p.committing;
   const notSelf = c ? sql`and j.id <> ${c.id}` : sql``;
   const released = (alias: string) => (c?.released ? sql`and ${sql.ref(`${alias}.id`)} is distinct from ${c.released}` : sql``);
@@ -85,7 +88,7 @@ function claimGates(p: ClaimParams): Frag {
         and k.started_at is not null and k.state in ${UNFINISHED} ${released('k')}) < j.concurrency_limit)
     and (j.lock_key is null or not exists (
       select 1 from jobs o where o.lock_key = j.lock_key and o.seq < j.seq and o.state in ${UNFINISHED} ${released('o')}))
-    ${kinds} ${only} ${notSelf}`;
+    ${kinds} ${only} ${fresh} ${notSelf}`;
 }
 
 /**
@@ -134,6 +137,7 @@ export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParam
     owner: slot('owner'),
     kinds: kinds.map((_, i) => slot(`k${i}`)),
     jobId: opts.jobId !== undefined ? slot('jobId') : undefined,
+    notStarted: opts.notStarted === true,
   };
   const values: Record<string, unknown> = { now, expires: now + opts.leaseMs, owner: opts.owner, jobId: opts.jobId };
   for (const [i, k] of kinds.entries()) values[`k${i}`] = k;
@@ -142,7 +146,7 @@ export function claimSlots(opts: ClaimOptions, now: number): { slots: ClaimParam
 
 /** Everything about the claim options that changes the SQL text. */
 export function claimShape(opts: ClaimOptions): string {
-  return `${opts.kinds?.length ?? 0}:${opts.jobId !== undefined}`;
+  return `${opts.kinds?.length ?? 0}:${opts.jobId !== undefined}:${opts.notStarted === true}`;
 }
 
 /** Cached statement shape + this call's values; `exclude`: a job id never to claim. */
