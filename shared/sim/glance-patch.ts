@@ -2,7 +2,7 @@
 // the whole JSON-patch body before the controller looks the image up, so a bad body on a missing
 // image is a 400/403, not a 404 (checked on the lab).
 import { READ_ONLY, setAttr } from './glance-view';
-import type { Image } from './model';
+import { blankImage, type Image } from './model';
 
 export const PATCH_TYPES: Record<string, 4 | 10> = {
   'application/openstack-images-v2.0-json-patch': 4,
@@ -55,31 +55,7 @@ function decodePointer(pointer: string): string[] | PatchError {
 }
 
 /** A throwaway image: the deserializer validates each value against the schema on its own. */
-const scratch = (): Image => ({
-  id: '',
-  seq: 0,
-  name: null,
-  status: 'queued',
-  visibility: 'shared',
-  owner: '',
-  diskFormat: null,
-  containerFormat: null,
-  size: null,
-  virtualSize: null,
-  checksum: null,
-  hashAlgo: null,
-  hashValue: null,
-  minRam: 0,
-  minDisk: 0,
-  protected: false,
-  hidden: false,
-  tags: [],
-  props: {},
-  createdAt: 0,
-  updatedAt: 0,
-  filePath: null,
-  members: new Map(),
-});
+const scratch = (): Image => blankImage('', 0, '', 0);
 
 /** The changes, or the first error the deserializer would raise. */
 export function parsePatch(body: unknown, draft: 4 | 10): Change[] | PatchError {

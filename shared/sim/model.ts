@@ -111,6 +111,35 @@ export interface Image {
   members: Map<string, Member>;
 }
 
+/** A queued image with no name, data or properties: what Glance's create starts from. */
+export function blankImage(id: string, seq: number, owner: string, now: number): Image {
+  return {
+    id,
+    seq,
+    name: null,
+    status: 'queued',
+    visibility: 'shared',
+    owner,
+    diskFormat: null,
+    containerFormat: null,
+    size: null,
+    virtualSize: null,
+    checksum: null,
+    hashAlgo: null,
+    hashValue: null,
+    minRam: 0,
+    minDisk: 0,
+    protected: false,
+    hidden: false,
+    tags: [],
+    props: {},
+    createdAt: now,
+    updatedAt: now,
+    filePath: null,
+    members: new Map(),
+  };
+}
+
 export interface Attachment {
   id: string;
   serverId: string;

@@ -1,7 +1,7 @@
 // createImage / createBackup: the Glance image and (volume-backed) Cinder snapshots Nova makes.
 import { rmSync, writeFileSync } from 'node:fs';
 import { uuid } from './http-util';
-import type { Image, Server } from './model';
+import { blankImage, type Image, type Server } from './model';
 import type { Ctx } from './router';
 import { countImages, fillImageData, snapshotRecord } from './shared-ops';
 
@@ -46,29 +46,14 @@ function newImage(ctx: Ctx, server: Server, src: Image | undefined, req: Snapsho
   const now = Date.now();
   const flavor = ctx.state.flavors.get(server.flavorId);
   const img: Image = {
-    id: uuid(),
-    seq: ctx.state.nextSeq(),
+    ...blankImage(uuid(), ctx.state.nextSeq(), ctx.token!.projectId, now),
     name: req.name,
-    status: 'queued',
     visibility: 'private',
-    owner: ctx.token!.projectId,
     diskFormat: src?.diskFormat ?? 'raw',
     containerFormat: src?.containerFormat ?? 'bare',
-    size: null,
-    virtualSize: null,
-    checksum: null,
-    hashAlgo: null,
-    hashValue: null,
     minRam: src?.minRam ?? 0,
     minDisk: flavor?.disk ?? 0,
-    protected: false,
-    hidden: false,
-    tags: [],
     props: snapshotProps(ctx, server, src, req),
-    createdAt: now,
-    updatedAt: now,
-    filePath: null,
-    members: new Map(),
   };
   // an admin snapshotting another project's server: Nova shares the image with the server's project
   if (img.owner !== server.projectId) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hexId, uuid } from './http-util';
-import type { AppCred, Flavor, Image, Project, Server, Token, User, VolSnapshot, Volume } from './model';
+import { type AppCred, blankImage, type Flavor, type Image, type Project, type Server, type Token, type User, type VolSnapshot, type Volume } from './model';
 
 /** Milliseconds: fixed, or a [min, max] range drawn uniformly for each occurrence (jitter). */
 export type LatencySpec = number | readonly [number, number];
@@ -214,31 +214,7 @@ export class SimState {
   /** Seed an image; with data it is stored and active, without it queued. */
   addImage(p: Partial<Image> & { owner: string }, data?: Buffer): Image {
     const now = Date.now();
-    const img: Image = {
-      id: uuid(),
-      seq: this.nextSeq(),
-      name: null,
-      status: 'queued',
-      visibility: 'shared',
-      diskFormat: null,
-      containerFormat: null,
-      size: null,
-      virtualSize: null,
-      checksum: null,
-      hashAlgo: null,
-      hashValue: null,
-      minRam: 0,
-      minDisk: 0,
-      protected: false,
-      hidden: false,
-      tags: [],
-      props: {},
-      createdAt: now,
-      updatedAt: now,
-      filePath: null,
-      members: new Map(),
-      ...p,
-    };
+    const img: Image = { ...blankImage(uuid(), this.nextSeq(), p.owner, now), ...p };
     if (data) {
       img.filePath = this.imagePath(img.id);
       writeFileSync(img.filePath, data);
