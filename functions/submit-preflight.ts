@@ -1,7 +1,6 @@
 // What POST /v1/jobs checks against the world before queueing a job, so a caller hears at
 // once what would otherwise only show up as a failed job: an unknown cloud (400), an
-// unknown or ambiguous server (404 / 409), a clone/move/rename source the chain cannot copy
-// (volume-backed; a Windows guest for a move: 422), a move keeping the hostname where DNS
+// unknown or ambiguous server (404 / 409), a move of a Windows guest (422), a move keeping the hostname where DNS
 // cannot be asked (400). It also resolves the server, so the job locks on
 // `<cloud>/<server id>` however the caller spelled the server (name or id): two jobs naming
 // one VM differently must not run at once. Whether another job is busy with the server is
@@ -15,12 +14,10 @@
 
 import type { Job } from '../shared/jobs/types';
 import type { OpenStackClient } from '../shared/openstack/client';
-import { type Server, serverImageId } from '../shared/openstack/compute-schemas';
+import type { Server } from '../shared/openstack/compute-schemas';
 import { ConflictError, NotFoundError } from '../shared/openstack/errors';
-import { imageProperty } from '../shared/openstack/image-schemas';
-import { orNull } from '../shared/openstack/or-null';
 import { ApiError, badRequest } from './http/envelope';
-import { sourceRefusal } from './steps/resolve-source';
+import { sourceImageOsType, sourceRefusal } from './steps/resolve-source';
 import { serverLockKey } from './workflows/params';
 
 /** The least every job request has: the discriminator and the target. */
@@ -52,16 +49,11 @@ function checkCloud(deps: PreflightDeps, cloud: string, field: string): void {
   if (!deps.hasCloud(cloud)) throw badRequest('unknown_cloud', `${field}: "${cloud}" is not a configured cloud`, field);
 }
 
-/** Clone, move and rename: a source the chain cannot copy is refused now rather than after a snapshot. */
+/** Clone, move and rename: a source the chain must not copy is refused now rather than after a snapshot. */
 async function checkSource(deps: PreflightDeps, req: JobRequestBase, server: Server): Promise<void> {
   if (!COPY_KINDS.has(req.kind)) return;
-  let osType: string | undefined;
-  const imageId = serverImageId(server);
-  if (req.kind === 'move' && imageId) {
-    // best effort: an image that cannot be read says nothing about the guest
-    const image = await orNull(deps.openstack(req.cloud).image.get(imageId)).catch(() => null);
-    osType = image ? imageProperty(image, 'os_type') : undefined;
-  }
+  // best effort: an image or volume that cannot be read says nothing about the guest
+  const osType = req.kind === 'move' ? await sourceImageOsType(deps.openstack(req.cloud), server).catch(() => undefined) : undefined;
   const refused = sourceRefusal(server, req.kind, osType);
   if (refused) throw new ApiError(422, refused.code, `server: ${refused.message}`, { field: 'server' });
 }

@@ -1,6 +1,8 @@
 // A move's sanity check before anything leaves the source project: the snapshot must not
 // be empty, not be larger than the flavor's disk could hold, and be within a factor of the
-// earlier snapflow snapshots of the same server when there are any. A snapshot that fails
+// earlier snapflow snapshots of the same server when there are any. For a volume-backed
+// server the snapshot image holds no bytes: its export is checked, and not against the
+// flavor (the root volume, not the flavor, sets that disk's size). A snapshot that fails
 // this is a broken copy (an upload cut short, the wrong disk): the job fails before the
 // runner, and the source is left as it was (started again if the job stopped it).
 import { z } from 'zod';
@@ -21,6 +23,8 @@ const input = z.object({
   serverId: z.string(),
   imageId: z.string(),
   imageSize: z.number().nullable(),
+  exportImageId: z.string().optional(),
+  exportImageSize: z.number().nullable().optional(),
   source: z.object({ flavorDisk: z.number().nullable() }),
 });
 const output = z.object({ sizeCheck: z.object({ bytes: z.number(), flavorDiskBytes: z.number().nullable(), earlierMedian: z.number().nullable() }) });
@@ -55,13 +59,17 @@ export function checkSnapshotSizeStep(deps: WorkflowDeps) {
     retry: RETRY.read,
     timeout: 60_000,
     async run(ctx) {
-      const { serverId, imageId, imageSize, source } = ctx.input;
+      const { serverId, source } = ctx.input;
+      const exported = ctx.input.exportImageId !== undefined;
+      const imageId = ctx.input.exportImageId ?? ctx.input.imageId;
+      const imageSize = exported ? (ctx.input.exportImageSize ?? null) : ctx.input.imageSize;
       const earlier = (await findServerSnapshots(onCloud(deps, ctx), serverId))
-        .filter((i) => i.id !== imageId && i.status === 'active' && typeof i.size === 'number' && i.size > 0)
+        .filter((i) => i.id !== ctx.input.imageId && i.status === 'active' && typeof i.size === 'number' && i.size > 0)
         .map((i) => i.size as number);
-      const verdict = judgeSnapshotSize(imageSize, source.flavorDisk, earlier);
+      const flavorDisk = exported ? null : source.flavorDisk;
+      const verdict = judgeSnapshotSize(imageSize, flavorDisk, earlier);
       if (!verdict.ok) return fail(permanent(`size check of snapshot ${imageId}: ${verdict.why}; the source is left in place`, { code: 'snapshot_size' }));
-      return done({ sizeCheck: { bytes: imageSize!, flavorDiskBytes: source.flavorDisk ? source.flavorDisk * GiB : null, earlierMedian: medianOf(earlier) } });
+      return done({ sizeCheck: { bytes: imageSize!, flavorDiskBytes: flavorDisk ? flavorDisk * GiB : null, earlierMedian: medianOf(earlier) } });
     },
   });
 }

@@ -1,17 +1,20 @@
 // Resolve the server a clone, move or rename copies, and record what the new server takes
 // from it where the request does not say: flavor (by name: flavor ids differ between
 // clouds), key pair, metadata, network, availability zone. Read-only. Refuses what the
-// chain cannot copy, for jobs queued while the cloud could not be asked at submission
-// (the API's preflight refuses the same at once): a volume-backed source (its disk is not
-// in the snapshot image), and for a move a Windows guest.
+// chain must not copy, for jobs queued while the cloud could not be asked at submission
+// (the API's preflight refuses the same at once): for a move, a Windows guest. A
+// volume-backed source is copied like any other: its workflow exports the root disk to an
+// image first (volume-export.ts).
 import { z } from 'zod';
 import { done, fail } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
+import type { OpenStackClient } from '../../shared/openstack/client';
 import type { Server } from '../../shared/openstack/compute-schemas';
 import { serverImageId } from '../../shared/openstack/compute-schemas';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
 import type { WorkflowDeps } from '../workflows/deps';
+import { rootVolume } from '../workflows/root-volume';
 import { onCloud, POLL, permanent, RETRY } from '../workflows/step-support';
 import { lookUpServer, resolvedFields, resolvedServer, resolveServerInput } from './resolve-server';
 
@@ -35,16 +38,24 @@ export interface ResolveSourceOptions {
 
 /** Why a server cannot be the source of a clone, move or rename; undefined when it can. */
 export function sourceRefusal(server: Server, kind: string, imageOsType?: string): { code: string; message: string } | undefined {
-  if (serverImageId(server) === undefined) {
-    return {
-      code: 'volume_backed_unsupported',
-      message: `server ${server.id} boots from a volume: its disk is not in a snapshot image, and a ${kind} of a volume-backed server is not supported yet`,
-    };
-  }
   if (kind === 'move' && (server.metadata['landb-os'] === 'WINDOWS' || imageOsType?.toLowerCase() === 'windows')) {
     return { code: 'windows_move', message: `server ${server.id} is a Windows guest: moving it needs a request ticket (it is not done by snapflow)` };
   }
   return undefined;
+}
+
+/**
+ * os_type of the image the server runs: Glance's property for an image-backed server, the
+ * root volume's volume_image_metadata (Cinder's copy of it) for a volume-backed one.
+ */
+export async function sourceImageOsType(os: OpenStackClient, server: Server): Promise<string | undefined> {
+  const imageId = serverImageId(server);
+  if (imageId) {
+    const image = await orNull(os.image.get(imageId));
+    return image ? imageProperty(image, 'os_type') : undefined;
+  }
+  const osType = (await rootVolume(os, server))?.volume_image_metadata?.os_type;
+  return typeof osType === 'string' ? osType : undefined;
 }
 
 /** The source's details the new server inherits (snapflow's own metadata is not copied). */
@@ -79,12 +90,7 @@ export function resolveSourceStep(deps: WorkflowDeps, opts: ResolveSourceOptions
       const found = await lookUpServer(deps, ctx, { accept: opts.accept });
       if ('end' in found) return found.end;
       const server = found.server;
-      let osType: string | undefined;
-      const imageId = serverImageId(server);
-      if (opts.refuseWindows && imageId) {
-        const image = await orNull(onCloud(deps, ctx).image.get(imageId));
-        osType = image ? imageProperty(image, 'os_type') : undefined;
-      }
+      const osType = opts.refuseWindows ? await sourceImageOsType(onCloud(deps, ctx), server) : undefined;
       const refused = sourceRefusal(server, ctx.input.kind, osType);
       if (refused) return fail(permanent(refused.message, { code: refused.code }));
       return done({ ...resolvedFields(server), source: sourceDetails(server) });

@@ -7,7 +7,9 @@
 // its source at the end. Nothing temporary is left; what remains is deleted in afterAll.
 // The lab's compute driver makes a snapshot from the bytes of the image the server booted
 // from (a short text once that image is gone), so the two jobs whose new servers are
-// snapshotted again later keep their images (keepImages) until afterAll.
+// snapshotted again later keep their images (keepImages) until afterAll. With Cinder in the
+// catalog (OSLAB_CINDER=1), a fifth job clones a volume-backed server made from the same
+// image: its root disk is exported, cleaned, and the copy boots from a new volume.
 //   OS_CLIENT_CONFIG_FILE=/var/tmp/oslab/clouds.yaml OS_CLOUD=oslab npx vitest run --project lab test/lab/clone-move-rename.test.ts
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type InProcessService, type JobJson, startInProcessService } from '../../functions/in-process-service';
+import { exportName } from '../../functions/workflows/export-lookup';
+import { rootVolumeImageId } from '../../functions/workflows/root-volume';
 import { sha256Hex } from '../../shared/auth/hash';
 import type { OpenStackClient } from '../../shared/openstack/client';
+import { attachedVolumeIds } from '../../shared/openstack/compute-schemas';
 import { imageProperty } from '../../shared/openstack/image-schemas';
 import { exactNameFilter } from '../../shared/openstack/nova-name';
 import { orNull } from '../../shared/openstack/or-null';
@@ -120,7 +125,7 @@ describe.skipIf(!!skip)('lab: clone, move and rename with a real runner', () => 
       runner.kill('SIGTERM');
       await new Promise((ok) => runner!.once('exit', ok));
     }
-    for (const n of [name, `${name}-clone`, `${name}-renamed`]) {
+    for (const n of [name, `${name}-clone`, `${name}-renamed`, `${name}-bfv`, `${name}-bfv-copy`]) {
       await deleteServers(admin, n).catch(() => undefined);
       await deleteServers(dest, n).catch(() => undefined);
     }
@@ -170,5 +175,38 @@ describe.skipIf(!!skip)('lab: clone, move and rename with a real runner', () => 
     expect((await byName(dest, `${name}-clone`))[0]?.status).toBe('ACTIVE');
     expect(await jobImages(job.id)).toEqual([]);
     expect(readdirSync(scratchDir).filter((f) => f.startsWith('task-'))).toEqual([]);
+  });
+
+  it('clone a volume-backed server: the root disk exported, cleaned, the copy booting from a new volume, nothing temporary left', async (ctx) => {
+    if (!(await admin.volume.available())) ctx.skip();
+    const source = `${name}-bfv`;
+    const { id: sourceId } = await admin.compute.createServer({
+      name: source,
+      flavor: target.flavor,
+      networks: 'none',
+      blockDeviceMappingV2: [
+        { boot_index: 0, uuid: baseImageId, source_type: 'image', destination_type: 'volume', volume_size: 1, delete_on_termination: true },
+      ],
+    });
+    await waitFor(
+      'bfv source ACTIVE',
+      () => admin.compute.getServer(sourceId),
+      (s) => serverOutcome(s, 'ACTIVE'),
+      { timeoutMs: 300_000 },
+    );
+    const rootId = attachedVolumeIds(await admin.compute.getServer(sourceId))[0]!;
+    const job = await run({ kind: 'clone', cloud: CLOUD, server: source, newName: `${source}-copy`, bootFromVolume: { size: 1 } });
+    const r = job.result as { snapshotImageId: string; exportImageId: string; cleanedImageId: string; imagesDeleted: string[]; newServer: { id: string } };
+    expect(r.exportImageId).toBeTruthy();
+    expect(new Set(r.imagesDeleted)).toEqual(new Set([r.snapshotImageId, r.exportImageId, r.cleanedImageId]));
+    const copy = await admin.compute.getServer(r.newServer.id);
+    expect(copy.status).toBe('ACTIVE');
+    expect(await rootVolumeImageId(admin, copy)).toBe(r.cleanedImageId);
+    expect((await admin.compute.getServer(sourceId)).status).toBe('ACTIVE');
+    expect(await jobImages(job.id)).toEqual([]);
+    const exports = (await admin.volume.listVolumes({ filters: { name: exportName(job.id) } })).filter((v) => v.status !== 'deleting');
+    expect(exports).toEqual([]);
+    const snapshots = (await admin.volume.listSnapshots({ filters: { volume_id: rootId } })).filter((x) => x.status !== 'deleting');
+    expect(snapshots).toEqual([]);
   });
 });
