@@ -186,21 +186,26 @@ function advance(env: DecideEnv, step: AnyStep, patch: Record<string, unknown> |
   delete nextMeta.lastWait;
   const contextPatch = { ...publicContext(patch ?? {}), [META_KEY]: nextMeta };
   const steps = stepsOf(workflow, job.phase);
-  const nextIndex = job.stepIndex + 1;
+  const merged = publicContext({ ...job.context, ...contextPatch });
+  // Steps with nothing to do for this job are passed over here, without a claim each.
+  const skipped: string[] = [];
+  let nextIndex = job.stepIndex + 1;
+  while (steps[nextIndex]?.skip?.(job.params, merged)) skipped.push(steps[nextIndex++]!.name);
+  const doneMsg = skipped.length > 0 ? `${step.name} done; skipped ${skipped.join(', ')}` : `${step.name} done`;
+  const data = skipped.length > 0 ? { skipped } : undefined;
   const nextStep = steps[nextIndex];
   if (nextStep !== undefined) {
     return {
       patch: { state: 'queued', step: nextStep.name, stepIndex: nextIndex, attempt: 0, runAfter: now, context: contextPatch, progress: null },
-      event: event(env, 'step.done', 'queued', step.name, `${step.name} done`),
+      event: event(env, 'step.done', 'queued', step.name, doneMsg, data),
       next: { kind: 'dispatch' },
     };
   }
   if (job.phase === 'run') {
-    const merged = publicContext({ ...job.context, ...contextPatch });
     const result = workflow.result ? workflow.result(merged, job.params) : merged;
     return {
       patch: { state: 'succeeded', context: contextPatch, result, progress: null },
-      event: event(env, 'step.done', 'succeeded', step.name, `${step.name} done; job succeeded`),
+      event: event(env, 'step.done', 'succeeded', step.name, `${doneMsg}; job succeeded`, data),
       next: { kind: 'none' },
     };
   }

@@ -44,6 +44,12 @@ export interface StepDefinition<I = unknown> {
   timeout: number;
   /** Creates/changes something in the cloud: once it ran, a cancel or failure runs cleanup. */
   mutating?: boolean;
+  /**
+   * Whether the step has nothing to do for this job, decided from the params and the context
+   * alone (no I/O): the engine passes over it in the commit of the step before, without a
+   * claim of its own, and says so in that step's event. run() must give the same answer.
+   */
+  skip?(params: unknown, context: Record<string, unknown>): boolean;
   run(ctx: StepContext<I>): Promise<StepResult> | StepResult;
 }
 

@@ -80,18 +80,24 @@ function isDryRun(params: unknown): boolean {
 function runtimeStep(placed: Placed, config: unknown): AnyStep {
   const { spec } = placed.step;
   const { when, skipIf } = placed.placement;
+  const skip = (rawParams: unknown, context: Fields): boolean => {
+    const params = (typeof rawParams === 'object' && rawParams !== null ? rawParams : {}) as Fields;
+    if (when && !when(params, config)) return true;
+    if (isDryRun(params) && !spec.readOnly) return true;
+    return skipIf?.({ ...params, ...context }) ?? false;
+  };
   return defineStep({
     name: spec.name,
     retry: spec.retry,
     ...(spec.wait ? { wait: spec.wait } : {}),
     timeout: spec.timeout,
     ...(spec.mutating ? { mutating: true } : {}),
+    ...(when || skipIf || !spec.readOnly ? { skip } : {}),
     async run(ctx) {
       const params = (typeof ctx.params === 'object' && ctx.params !== null ? ctx.params : {}) as Fields;
       const all = { ...params, ...ctx.context };
-      if (when && !when(params, config)) return done();
-      if (isDryRun(params) && !spec.readOnly) return done();
-      if (skipIf?.(all)) return done();
+      // A step the engine could not pass over (the first of a job or of its cleanup) skips here.
+      if (skip(ctx.params, ctx.context)) return done();
       const parsed = spec.input.safeParse(all);
       if (!parsed.success) {
         throw new NonRetryableError(`invalid input for step "${spec.name}": ${issuesSummary(parsed.error)}`, { code: 'invalid_input' });

@@ -85,6 +85,38 @@ describe.each(STORES)('engine run ($name store)', (factory) => {
     expect(events[0]).toMatchObject({ type: 'submitted', toState: 'queued' });
   });
 
+  it('passes over steps whose skip says so in the commit before them: no claim of their own, named in that event', async () => {
+    const ran: string[] = [];
+    const skipUnlessStopped = (_p: unknown, c: Record<string, unknown>) => c.stopped !== true;
+    const wf = defineWorkflow({
+      kind: 'skips',
+      params: z.object({ stop: z.boolean() }),
+      steps: [
+        step('resolve', (ctx) => (ran.push('resolve'), done({ stopped: (ctx.params as { stop: boolean }).stop }))),
+        step('start', () => (ran.push('start'), done()), { skip: skipUnlessStopped }),
+        step('wait-active', () => (ran.push('wait-active'), done()), { skip: skipUnlessStopped }),
+        step('finish', () => (ran.push('finish'), done())),
+        step('hook', () => (ran.push('hook'), done()), { skip: () => true }),
+      ],
+    });
+    engine = engineFor(store, clock, { workflows: [wf] });
+    const { job } = await engine.submit('skips', { stop: false });
+    await engine.drain();
+    expect(ran).toEqual(['resolve', 'finish']);
+    expect(await store.getJob(job.id)).toMatchObject({ state: 'succeeded' });
+    const events = await store.listEvents(job.id);
+    expect(events.filter((e) => e.type === 'claimed')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'step.done').map((e) => [e.step, e.message, e.data])).toEqual([
+      ['resolve', 'resolve done; skipped start, wait-active', expect.objectContaining({ skipped: ['start', 'wait-active'] })],
+      ['finish', 'finish done; skipped hook; job succeeded', expect.objectContaining({ skipped: ['hook'] })],
+    ]);
+    // the same workflow with work for those steps runs them all but the hook
+    ran.length = 0;
+    await engine.submit('skips', { stop: true });
+    await engine.drain();
+    expect(ran).toEqual(['resolve', 'start', 'wait-active', 'finish']);
+  });
+
   it('runOnce runs exactly one step and commits the next state', async () => {
     const ran: string[] = [];
     const wf = defineWorkflow({
