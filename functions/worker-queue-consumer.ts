@@ -1,5 +1,5 @@
 // The Worker's dispatcher, consumer side: each message of a batch asks for one job's current
-// step. The claim is guarded, so a duplicate, a message for a job already past that step
+// step (and the steps after it that are due at once: engine.runChain). The claim is guarded, so a duplicate, a message for a job already past that step
 // or one another handler holds finds nothing and is acknowledged and dropped. A message
 // whose processing throws (D1 unavailable…) is retried by the queue, and after the queue's
 // retries lands in the dead-letter queue; the job row stays in D1 either way, where the
@@ -24,7 +24,7 @@ import type { WorkerMessageBatch, WorkerQueueMessage } from './worker-types';
 export type MessageOutcome = 'ran' | 'requeued' | 'superseded' | 'finished' | 'held' | 'gone' | 'blocked';
 
 export interface ConsumerDeps {
-  engine: Pick<Engine, 'runOnce'>;
+  engine: Pick<Engine, 'runChain'>;
   store: Pick<JobStore, 'getJob'>;
   queue: JobQueue;
   now(): number;
@@ -38,12 +38,20 @@ export interface ConsumerDeps {
  */
 export const EARLY_WAIT_MS = 1_000;
 
+/**
+ * A job's following steps run in the same invocation while they are due at once or within
+ * EARLY_WAIT_MS (slept here): a hop through the queue costs a delivery, and a delay is
+ * rounded up to whole seconds. Bounded, so one busy job cannot hold the invocation.
+ */
+export const CHAIN_BUDGET_MS = 60_000;
+
 /** Two readings of one due time (a JSON number and a stored one) are the same wake-up. */
 const sameTime = (a: number, b: number): boolean => Math.abs(a - b) < 1;
 
 export async function consumeJobMessage(d: ConsumerDeps, msg: JobMessage): Promise<MessageOutcome> {
   for (let waited = false; ; waited = true) {
-    if (await d.engine.runOnce(msg.jobId)) return 'ran';
+    const budget = { untilMs: d.now() + CHAIN_BUDGET_MS, sleepUpToMs: EARLY_WAIT_MS, sleep: d.sleep };
+    if (await d.engine.runChain(msg.jobId, budget)) return 'ran';
     const job = await d.store.getJob(msg.jobId);
     if (!job) return 'gone';
     if (TERMINAL_STATES.includes(job.state)) return 'finished';

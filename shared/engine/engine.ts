@@ -5,7 +5,7 @@ import { issuesSummary } from '../config/zod-issues';
 import type { Job, JobPatch, JobState, JobStore, NewJobEvent } from '../jobs/types';
 import { cancelJob } from './cancel';
 import type { ErrorClassifier } from './classify';
-import { currentStep, type Decision, decideAfterRun, decideBeforeRun } from './decide';
+import { currentStep, type Decision, decideAfterRun, decideBeforeRun, type Next } from './decide';
 import { planOf, type StepLogger, type WorkflowDefinition } from './define';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import type { EngineEvent } from './engine-event';
@@ -75,6 +75,13 @@ export interface Engine {
   plan(kind: string, params: unknown): { kind: string; steps: string[] };
   runOnce(jobId?: string): Promise<RunOutcome | null>;
   /**
+   * runOnce for one job, then its following steps in this same call for as long as each
+   * commit leaves the next one due at once (or within `sleepUpToMs`, slept here; never a
+   * retry's backoff), until `untilMs`; what is left is sent on as usual. For a queue consumer, where a hop through
+   * the queue costs more than most steps. Returns the first step's outcome.
+   */
+  runChain(jobId: string, budget: ChainBudget): Promise<RunOutcome | null>;
+  /**
    * Runs the job's step soon, through the dispatch hook like a chained step, if the job is
    * due: for a job whose wait something outside the engine just ended (a runner task's
    * outcome made it due). A job that is not due is left alone.
@@ -93,6 +100,14 @@ export interface Engine {
   drain(timeoutMs?: number): Promise<void>;
   /** Stops dispatching and wake-ups, then drains. Does not close the store. */
   close(timeoutMs?: number): Promise<void>;
+}
+
+export interface ChainBudget {
+  /** No step starts after this (epoch ms). */
+  untilMs: number;
+  /** A wait up to this long is slept in the call instead of sent on (default 0: none). */
+  sleepUpToMs?: number;
+  sleep?(ms: number): Promise<void>;
 }
 
 /** Wake-up timers fire this much after run_after, so the clock surely says "due". */
@@ -184,7 +199,13 @@ export function createEngine(opts: EngineOptions): Engine {
     }
   }
 
-  async function apply(job: Job, d: Decision): Promise<RunOutcome> {
+  /** Where a committed step's successor goes: the next step at once, or a wake-up. */
+  function routeNext(jobId: string, next: Next): void {
+    if (next.kind === 'dispatch') chain(jobId);
+    else if (next.kind === 'wake') wakeAt(jobId, next.at);
+  }
+
+  async function apply(job: Job, d: Decision, route = routeNext): Promise<RunOutcome> {
     // job.step is null until the first commit of a fresh job; always name the step we ran.
     const patch: JobPatch = d.patch.step === undefined && d.event.step !== null ? { ...d.patch, step: d.event.step } : d.patch;
     const ok = await commitStep(job, patch, d);
@@ -194,8 +215,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return out;
     }
     emit({ jobId: job.id, kind: job.kind, event: d.event, patch });
-    if (d.next.kind === 'dispatch') chain(job.id);
-    else if (d.next.kind === 'wake') wakeAt(job.id, d.next.at);
+    route(job.id, d.next);
     return out;
   }
 
@@ -213,7 +233,7 @@ export function createEngine(opts: EngineOptions): Engine {
     return r.committed;
   }
 
-  async function runClaimed(job: Job): Promise<RunOutcome> {
+  async function runClaimed(job: Job, route = routeNext): Promise<RunOutcome> {
     const workflow = byKind.get(job.kind);
     if (!workflow) {
       // Only if a store ignored the kinds filter: leave the job for an engine that knows it.
@@ -221,7 +241,7 @@ export function createEngine(opts: EngineOptions): Engine {
     }
     const env = { job, workflow, now: now(), random, classify: opts.classifyError, timeScale };
     const pre = decideBeforeRun(env);
-    if (pre) return apply(job, pre);
+    if (pre) return apply(job, pre, route);
     const step = currentStep(env)!;
     const exec = await executeStep({
       job,
@@ -237,7 +257,7 @@ export function createEngine(opts: EngineOptions): Engine {
       log.warn('lease lost during step; result discarded', { jobId: job.id, step: step.name });
       return { jobId: job.id, kind: job.kind, step: step.name, type: decision.event.type, state: decision.patch.state, committed: false };
     }
-    return apply(job, decision);
+    return apply(job, decision, route);
   }
 
   async function claimAndRun(jobId: string | undefined, t: number): Promise<RunOutcome | null> {
@@ -247,6 +267,35 @@ export function createEngine(opts: EngineOptions): Engine {
 
   function runOnce(jobId?: string): Promise<RunOutcome | null> {
     return claimAndRun(jobId, now());
+  }
+
+  async function runChain(jobId: string, budget: ChainBudget): Promise<RunOutcome | null> {
+    const sleep = budget.sleep ?? ((ms: number) => new Promise<void>((ok) => setTimeout(ok, ms)));
+    let first: RunOutcome | null = null;
+    let pending: Next = { kind: 'none' };
+    for (;;) {
+      const job = await store.claim({ owner, leaseMs, now: now(), kinds, jobId });
+      // Another handler took it, or it was not due after all: send on what this call kept.
+      if (!job) {
+        routeNext(jobId, pending);
+        return first;
+      }
+      let next: Next = { kind: 'none' };
+      const out = await runClaimed(job, (_id, n) => {
+        next = n;
+      });
+      first ??= out;
+      const n = next as Next;
+      const delay = n.kind === 'dispatch' ? 0 : n.kind === 'wake' ? n.at - now() : Number.POSITIVE_INFINITY;
+      // A retry after an error goes through the queue: its backoff is the cloud's breathing space.
+      const retry = out.type === 'step.retry';
+      if (retry || delay > (budget.sleepUpToMs ?? 0) || now() + Math.max(0, delay) >= budget.untilMs || dispatcher.stopped()) {
+        routeNext(jobId, n);
+        return first;
+      }
+      pending = n;
+      if (delay > 0) await sleep(delay + WAKE_SLACK_MS);
+    }
   }
 
   return {
@@ -280,6 +329,8 @@ export function createEngine(opts: EngineOptions): Engine {
     },
 
     runOnce,
+
+    runChain,
 
     wake: (jobId) => chain(jobId),
 

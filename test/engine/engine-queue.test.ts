@@ -153,4 +153,44 @@ describe.each(STORES)('engine with a job queue ($name store)', (factory) => {
     const ran = await engine.tick();
     expect(ran.map((r) => [r.jobId, r.step])).toEqual([[job.id, 'start']]);
   });
+
+  it('runChain runs the following steps in the same call while they are due at once or within sleepUpToMs; the rest goes to the queue', async () => {
+    polls.n = 0;
+    const queue = recordingQueue();
+    engine = engineFor(store, clock, { workflows: [wf], queue });
+    const { job } = await engine.submit('poll', { server: 'c' });
+    await engine.drain();
+    queue.sent.length = 0;
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      clock.advance(ms);
+    };
+    // the poll's 1.5 s wait is longer than the budget's sleep: start and poll run, the wake-up is sent
+    expect(await engine.runChain(job.id, { untilMs: clock.now() + 60_000, sleepUpToMs: 1_000, sleep })).toMatchObject({ step: 'start' });
+    await engine.drain();
+    expect((await store.getJob(job.id))?.step).toBe('poll');
+    expect(queue.sent).toEqual([{ jobId: job.id, at: clock.now() + 1_500 }]);
+    expect(slept).toEqual([]);
+    // a budget that sleeps 2 s: the wait is slept here and the job ends in this one call, nothing sent
+    queue.sent.length = 0;
+    polls.n = 0;
+    const other = (await engine.submit('poll', { server: 'd' })).job;
+    await engine.drain();
+    queue.sent.length = 0;
+    await engine.runChain(other.id, { untilMs: clock.now() + 60_000, sleepUpToMs: 2_000, sleep });
+    await engine.drain();
+    expect((await store.getJob(other.id))?.state).toBe('succeeded');
+    expect(slept).toEqual([1_502]);
+    expect(queue.sent).toEqual([]);
+    // past the deadline nothing more runs here: the next step is a message
+    polls.n = 1;
+    const third = (await engine.submit('poll', { server: 'e' })).job;
+    await engine.drain();
+    queue.sent.length = 0;
+    await engine.runChain(third.id, { untilMs: clock.now(), sleep });
+    await engine.drain();
+    expect((await store.getJob(third.id))?.step).toBe('poll');
+    expect(queue.sent).toEqual([{ jobId: third.id, at: clock.now() }]);
+  });
 });

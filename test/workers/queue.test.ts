@@ -26,7 +26,7 @@ describe('the job queue in workerd (D1, simulator)', () => {
     expect(await t.drive(id)).toMatchObject({ state: 'succeeded' });
   });
 
-  it('the consumer runs a snapshot and then a rollback, one message per step, waits delayed by whole seconds', async () => {
+  it('the consumer runs a snapshot and then a rollback: steps due at once in the same invocation, the rest as messages delayed by whole seconds', async () => {
     const t = testWorker();
     const snap = await submit(t, { kind: 'snapshot', cloud: 'sim', server: 'q-2' });
     const done = await t.drive(snap);
@@ -35,12 +35,13 @@ describe('the job queue in workerd (D1, simulator)', () => {
     const { store } = await t.worker.service(t.bindings);
     const events = await store.listEvents(snap);
     const stepsRun = events.filter((e) => e.type === 'claimed').length;
-    // one message per step (the first from the submission, then one per commit with a next step)
-    expect(mine(t.sent)).toHaveLength(stepsRun);
+    // fewer messages than steps: a step due at once after a commit runs in the same invocation
+    // (engine.runChain); each message is one delivery that ran a chain of steps
+    expect(mine(t.sent).length).toBeGreaterThanOrEqual(1);
+    expect(mine(t.sent).length).toBeLessThan(stepsRun);
     // every message is delayed until its step is due, in whole seconds (a wait's at least 1 s)
     for (const m of mine(t.sent)) expect(m.delaySeconds).toBe(delaySecondsFor(m.body.at, m.sentAt));
     expect(events.some((e) => e.type === 'step.wait')).toBe(true);
-    expect(mine(t.sent).some((m) => m.delaySeconds >= 1)).toBe(true);
 
     const rollback = await submit(t, { kind: 'rollback', cloud: 'sim', server: 'q-2', image: 'latest', confirm: true });
     const rolled = await t.drive(rollback);
