@@ -191,6 +191,12 @@ function advance(env: DecideEnv, step: AnyStep, patch: Record<string, unknown> |
   const skipped: string[] = [];
   let nextIndex = job.stepIndex + 1;
   while (steps[nextIndex]?.skip?.(job.params, merged)) skipped.push(steps[nextIndex++]!.name);
+  // The last step is claimed even when it has nothing to do: a claim is where a cancel
+  // requested during this step is seen, and the job must not end as succeeded past it.
+  if (steps[nextIndex] === undefined && skipped.length > 0) {
+    skipped.pop();
+    nextIndex--;
+  }
   const doneMsg = skipped.length > 0 ? `${step.name} done; skipped ${skipped.join(', ')}` : `${step.name} done`;
   const data = skipped.length > 0 ? { skipped } : undefined;
   const nextStep = steps[nextIndex];
