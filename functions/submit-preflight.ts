@@ -1,11 +1,12 @@
 // What POST /v1/jobs checks against the world before queueing a job, so a caller hears at
 // once what would otherwise only show up as a failed job: an unknown cloud (400), an
-// unknown or ambiguous server (404 / 409), a move of a Windows guest (422), a move keeping the hostname where DNS
-// cannot be asked (400). It also resolves the server, so the job locks on
-// `<cloud>/<server id>` however the caller spelled the server (name or id): two jobs naming
-// one VM differently must not run at once. Whether another job is busy with the server is
-// not checked here: the insert itself refuses atomically (store.insertUnlessLocked), which
-// a check before it could not do for racing submissions.
+// unknown or ambiguous server (404 / 409), a move of a Windows guest (422), a discard of a server snapflow
+// did not make (422), a move keeping the hostname where DNS cannot be asked (400). It also
+// resolves the server, so the job locks on `<cloud>/<server id>` however the caller
+// spelled the server (name or id): two jobs naming one VM differently must not run at
+// once. Whether another job is busy with the server is not checked here: the insert
+// itself refuses atomically (store.insertUnlessLocked), which a check before it could not
+// do for racing submissions.
 // Best effort: when the cloud does not answer, the job is queued and its own retries and
 // deadline take over — an outage must not turn into rejected submissions. Such a job locks
 // on the server as typed (`<cloud>/<name or id>`): given as the id, that is the exact key;
@@ -19,6 +20,7 @@ import { ConflictError, NotFoundError } from '../shared/openstack/errors';
 import { ApiError, badRequest } from './http/envelope';
 import { sourceImageOsType, sourceRefusal } from './steps/resolve-source';
 import { serverLockKey } from './workflows/params';
+import { SNAPFLOW_TAGS } from './workflows/tags';
 
 /** The least every job request has: the discriminator and the target. */
 export interface JobRequestBase {
@@ -60,6 +62,17 @@ async function checkSource(deps: PreflightDeps, req: JobRequestBase, server: Ser
 
 const COPY_KINDS = new Set(['clone', 'move', 'rename']);
 
+/** Discard: a server without snapflow's tag is refused now (the job proves the rest: which clone made it). */
+function checkDiscard(req: JobRequestBase, server: Server): void {
+  if (req.kind !== 'discard' || server.metadata[SNAPFLOW_TAGS.job]) return;
+  throw new ApiError(
+    422,
+    'not_made_by_snapflow',
+    `server: ${server.id} (${server.name}) was not made by snapflow (no ${SNAPFLOW_TAGS.job} metadata): discard deletes only servers a clone made`,
+    { field: 'server' },
+  );
+}
+
 export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase) => Promise<ResolvedLock | undefined> {
   return async (req) => {
     checkCloud(deps, req.cloud, 'cloud');
@@ -73,6 +86,8 @@ export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase
       );
     }
     if (typeof req.server !== 'string') return undefined;
+    // the server of a clone still running may not exist yet: the job waits for that clone
+    if (req.kind === 'discard' && req.fromJob !== undefined) return undefined;
     const server = req.server;
     let found: Server;
     try {
@@ -87,6 +102,7 @@ export function createSubmitPreflight(deps: PreflightDeps): (req: JobRequestBase
       return undefined;
     }
     await checkSource(deps, req, found);
+    checkDiscard(req, found);
     return {
       lockKey: serverLockKey({ cloud: req.cloud, server: found.id }),
       lockAlias: serverLockKey({ cloud: req.cloud, server: found.name }),

@@ -62,7 +62,7 @@ function buildProgram(): Command {
     k.options(cmd);
     cmd
       .option('--idempotency-key <key>', 'the same key submits once: a repeat returns the first job')
-      .option('--dry-run', k.kind === 'prune' ? 'list what would be deleted, delete nothing' : 'show the plan of steps, submit nothing')
+      .option('--dry-run', k.kind === 'prune' || k.kind === 'discard' ? 'say what would be deleted, delete nothing' : 'show the plan of steps, submit nothing')
       .option('--wait', 'wait until the job ends; the exit code says how')
       .option('--watch', 'follow the job live until it ends (implies --wait)');
     if (k.destructive) cmd.option('-y, --yes', 'do not ask for confirmation (required without a terminal)');

@@ -42,6 +42,28 @@ function printPruneDryRun(job: WaitJson, target: string): void {
   for (const i of r.kept ?? []) printLine(`  keep   ${name(i)}${r.reasons?.[i.id] ? `  (${r.reasons[i.id]})` : ''}`);
 }
 
+interface DiscardResult {
+  server?: { id: string; name?: string | null } | null;
+  wouldDelete?: { server: boolean; images: string[] };
+  cloneJobId?: string | null;
+  reason?: string;
+}
+
+function printDiscardDryRun(job: WaitJson, target: string): void {
+  if (job.state !== 'succeeded') {
+    printLine(jobOutcomeLine(job));
+    return;
+  }
+  const r = (job.result ?? {}) as DiscardResult;
+  const images = r.wouldDelete?.images ?? [];
+  const what = r.server ? `server ${r.server.id}${r.server.name ? ` ${r.server.name}` : ''}` : 'no server';
+  printLine(
+    `dry run: discard of ${target} would delete ${what} and ${images.length} image(s) of clone job ${r.cloneJobId ?? '-'} (nothing was deleted; job ${job.id})`,
+  );
+  for (const id of images) printLine(`  delete image ${id}`);
+  if (r.reason) printLine(`  ${r.reason}`);
+}
+
 export async function submitJob(api: ApiClient, k: SubmitKind, server: string, fields: Body, o: SubmitOptions): Promise<ExitCode> {
   const target = `${o.cloud}/${server}`;
   const body: Body = { kind: k.kind, cloud: o.cloud, server, ...fields };
@@ -66,11 +88,11 @@ export async function submitJob(api: ApiClient, k: SubmitKind, server: string, f
   const job = reply.body as SubmitJson;
   if (typeof job.id !== 'string') throw new CliError(EXIT.serviceError, `unexpected reply from ${api.url}/v1/jobs: no job id`);
 
-  // A prune's dry run is a read-only job: its result is the answer.
+  // A prune's or discard's dry run is a read-only job: its result is the answer.
   if (o.dryRun) {
     const done = await waitForJob(api, job.id, o.timeout);
     if (o.json) printJson(done);
-    else printPruneDryRun(done, target);
+    else (k.kind === 'discard' ? printDiscardDryRun : printPruneDryRun)(done, target);
     return exitCodeOfState(done.state);
   }
   if (!o.json || (!o.wait && !o.watch)) {

@@ -139,4 +139,14 @@ export const SUBMIT_KINDS: readonly SubmitKind[] = [
     fields: (o) => defined({ newName: o.newName, ...newServerFields(o) }),
     question: (t, b) => `Rename ${t} to "${String(b.newName)}"? A new server replaces it and the old one is deleted.`,
   },
+  {
+    kind: 'discard',
+    summary: 'delete a server a clone made, and the images that clone kept (only what a clone made)',
+    destructive: true,
+    options: (cmd) => {
+      cmd.option('--from-job <id>', 'the clone job that made the server: waited for while it runs; the server must be the one it made');
+    },
+    fields: (o) => defined({ fromJob: o.fromJob }),
+    question: (t) => `Delete ${t} and the images its clone kept?`,
+  },
 ];

@@ -1,51 +1,16 @@
-// What job a matched rule asks for, and under which idempotency key:
-//  - a snapshot made `as` a reference is keyed by the pipeline (hook, label, server, project,
-//    pipeline id): one per pipeline however many deliveries say it started, and the key by
-//    which the pipeline's end finds it;
-//  - anything else is keyed by the delivery id and the rule: a redelivery finds its jobs.
-// A rollback `to` a reference takes its image from that snapshot job (imageFromJob), which
-// may still be running: the rollback queues behind it on the same server lock.
-import type { WebhookConfig } from '../../shared/config/load';
-import type { WebhookRule } from '../../shared/config/webhook-schema';
-import type { Job } from '../../shared/jobs/types';
-import type { HookEvent } from './hook-event';
+// What job a matched rule asks for, and under which idempotency key (hook-plan.ts). A
+// rollback `to` a reference takes its image from that snapshot job (imageFromJob), which may
+// still be running: the rollback queues behind it on the same server lock. Clone and discard
+// rules: hook-clone-jobs.ts.
+import { planClone, planDiscard } from './hook-clone-jobs';
+import { deliveryKey, describePipeline, lockOf, type PlanInput, type RulePlan, referenceKey } from './hook-plan';
 import { renderTemplate, templateValues } from './render-template';
 
-export type RulePlan =
-  | {
-      kind: 'submit';
-      jobKind: string;
-      params: Record<string, unknown>;
-      idempotencyKey: string;
-      cloud: string;
-      server: string;
-      /** the lock of the job this one must queue behind (the reference snapshot's), when known */
-      lock?: { lockKey: string; lockAlias?: string };
-    }
-  | { kind: 'skip'; reason: string };
-
-const enc = encodeURIComponent;
-
-export function referenceKey(hook: string, label: string, cloud: string, server: string, ev: HookEvent): string | null {
-  if (ev.pipelineId === null) return null;
-  return `hook:${enc(hook)}:ref:${label}:${enc(cloud)}/${enc(server)}:${enc(ev.project)}#${enc(ev.pipelineId)}`;
-}
-
-export function deliveryKey(hook: string, deliveryId: string, rule: string): string {
-  return `hook:${enc(hook)}:delivery:${deliveryId}:${enc(rule)}`;
-}
-
-export interface PlanInput {
-  hook: WebhookConfig;
-  rule: WebhookRule;
-  ruleId: string;
-  ev: HookEvent;
-  deliveryId: string;
-  findJob(idempotencyKey: string): Promise<Job | null>;
-}
-
-export async function planRuleJob({ hook, rule, ruleId, ev, deliveryId, findJob }: PlanInput): Promise<RulePlan> {
+export async function planRuleJob(input: PlanInput): Promise<RulePlan> {
+  const { hook, rule, ruleId, ev, deliveryId, findJob } = input;
   const job = rule.job;
+  if (job.kind === 'clone') return planClone(input, job);
+  if (job.kind === 'discard') return planDiscard(input, job);
   const target = { cloud: job.cloud, server: job.server };
   if (job.kind === 'snapshot') {
     const values = templateValues(hook.name, ev);
@@ -71,8 +36,7 @@ export async function planRuleJob({ hook, rule, ruleId, ev, deliveryId, findJob 
   const key = referenceKey(hook.name, label, job.cloud, job.server, ev);
   const reference = key === null ? null : await findJob(key);
   if (!reference) {
-    const pipeline = ev.pipelineId === null ? 'this event (it carries no pipeline id)' : `pipeline ${ev.pipelineId} of ${ev.project}`;
-    return { kind: 'skip', reason: `no "${label}" snapshot of ${job.cloud}/${job.server} was made for ${pipeline}: nothing to roll back to` };
+    return { kind: 'skip', reason: `no "${label}" snapshot of ${job.cloud}/${job.server} was made for ${describePipeline(ev)}: nothing to roll back to` };
   }
   return {
     kind: 'submit',
@@ -80,6 +44,6 @@ export async function planRuleJob({ hook, rule, ruleId, ev, deliveryId, findJob 
     params: { ...target, imageFromJob: reference.id, confirm: true },
     idempotencyKey,
     ...target,
-    ...(reference.lockKey ? { lock: { lockKey: reference.lockKey, ...(reference.lockAlias ? { lockAlias: reference.lockAlias } : {}) } } : {}),
+    ...lockOf(reference),
   };
 }

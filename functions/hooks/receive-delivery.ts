@@ -4,6 +4,7 @@
 // never refused for a busy server: they queue behind the job holding it (a CI pipeline
 // cannot retry the way a person at a terminal can).
 import type { WebhookConfig } from '../../shared/config/load';
+import { ruleServer } from '../../shared/config/webhook-schema';
 import type { Engine } from '../../shared/engine/engine';
 import { InvalidParamsError, UnknownKindError } from '../../shared/engine/errors';
 import type { Job, JobStore } from '../../shared/jobs/types';
@@ -56,7 +57,7 @@ function matchingRules(hook: WebhookConfig, ev: HookEvent): { matched: Array<{ i
     return { matched, reason: `no rule of webhook "${hook.name}" matches: ${outcomes.map((o) => `rule ${o.id}: ${o.miss}`).join('; ')}` };
   if (ev.server === null) return { matched };
   // The event may narrow the rules to one server, never reach a server no rule names.
-  const forServer = matched.filter((o) => hook.rules[o.index]!.job.server === ev.server);
+  const forServer = matched.filter((o) => ruleServer(hook.rules, hook.rules[o.index]!.job)?.server === ev.server);
   if (forServer.length === 0)
     return { matched: [], reason: `the event names server "${ev.server}", which no matching rule of webhook "${hook.name}" names: nothing started` };
   return { matched: forServer };

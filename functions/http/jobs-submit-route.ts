@@ -93,7 +93,11 @@ export function submitRoute(deps: AppDeps): AnyRoute {
       404: { description: 'unknown server', schema: errorReply },
       409: { description: 'server busy or ambiguous; idempotency_mismatch', schema: errorReply },
       415: { description: 'body is not application/json', schema: errorReply },
-      422: { description: 'the source cannot be copied (clone, move, rename): volume-backed, or a Windows guest for a move', schema: errorReply },
+      422: {
+        description:
+          'the source cannot be copied (clone, move, rename): volume-backed, or a Windows guest for a move; a discard of a server snapflow did not make',
+        schema: errorReply,
+      },
     },
     async handle(c) {
       const principal = c.var.principal;

@@ -1,4 +1,4 @@
-// The v1 job-submission contract for snapshot, rollback, prune, clone, move and rename (DESIGN.md). Unknown
+// The v1 job-submission contract for snapshot, rollback, prune, clone, move, rename and discard (DESIGN.md). Unknown
 // fields are a 400 (strict objects): a typo such as "kepp" must not silently run a job
 // without retention. The workflows' own params schemas accept the same body with or
 // without `kind`, so the HTTP layer can hand over the request as it came.
@@ -111,6 +111,17 @@ const renameFields = {
   ...newServerFields,
 };
 
+const discardFields = {
+  /** The cloud entry the server is in (a clone's target cloud). */
+  cloud,
+  /** The server to delete (name or id): it must be one a clone job made. */
+  server,
+  /** The clone job that made it: waited for while it runs, and the server must be the one it made. */
+  fromJob: z.string().min(1).max(128).optional(),
+  confirm: z.literal(true, { message: 'confirm must be true: a discard deletes the server' }),
+  dryRun: z.boolean().default(false),
+};
+
 /** A move that deletes its source (keepHostname or deleteSource) needs confirm. */
 const moveConfirmed = (p: { keepHostname?: boolean; deleteSource?: boolean; confirm?: boolean }) => !(p.keepHostname || p.deleteSource) || p.confirm === true;
 const moveConfirmIssue = { message: 'confirm must be true: keepHostname or deleteSource deletes the source server', path: ['confirm'] };
@@ -129,6 +140,7 @@ export const moveRequestSchema = z
   .refine(moveConfirmed, moveConfirmIssue)
   .refine(moveElsewhere, moveElsewhereIssue);
 export const renameRequestSchema = z.strictObject({ kind: z.literal('rename'), ...renameFields });
+export const discardRequestSchema = z.strictObject({ kind: z.literal('discard'), ...discardFields });
 
 /** POST /v1/jobs bodies of the v1 kinds. */
 export const jobRequestSchema = z.discriminatedUnion('kind', [
@@ -138,6 +150,7 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
   cloneRequestSchema,
   moveRequestSchema,
   renameRequestSchema,
+  discardRequestSchema,
 ]);
 export type JobRequest = z.output<typeof jobRequestSchema>;
 
@@ -163,6 +176,7 @@ export const moveParamsSchema = z
   .refine(moveConfirmed, moveConfirmIssue)
   .refine(moveElsewhere, moveElsewhereIssue);
 export const renameParamsSchema = z.strictObject({ kind: z.literal('rename').default('rename'), ...renameFields });
+export const discardParamsSchema = z.strictObject({ kind: z.literal('discard').default('discard'), ...discardFields });
 
 export type SnapshotParams = z.output<typeof snapshotParamsSchema>;
 export type RollbackParams = z.output<typeof rollbackParamsSchema>;
@@ -170,6 +184,7 @@ export type PruneParams = z.output<typeof pruneParamsSchema>;
 export type CloneParams = z.output<typeof cloneParamsSchema>;
 export type MoveParams = z.output<typeof moveParamsSchema>;
 export type RenameParams = z.output<typeof renameParamsSchema>;
+export type DiscardParams = z.output<typeof discardParamsSchema>;
 
 /**
  * A server's lock key, `<cloud>/<server>`: at most one job per key runs at a time. The

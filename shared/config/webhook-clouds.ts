@@ -14,15 +14,21 @@ export function checkWebhookClouds(webhooks: readonly WebhookConfig[], clouds: K
   const warnings: string[] = [];
   for (const hook of webhooks) {
     hook.rules.forEach((rule, i) => {
-      const cloud = rule.job.cloud;
-      const where = `${hook.where}.rules.${i}.job.cloud`;
-      if (!clouds.names.includes(cloud)) {
-        const known = clouds.names.length ? `configured clouds: ${clouds.names.join(', ')}` : 'no cloud is configured';
-        problems.push(`${where}: unknown cloud "${cloud}" (${known})`);
-        return;
+      const job = rule.job;
+      // a discard acts in the cloud of the clone it discards, checked on that clone's rule
+      if (job.kind === 'discard') return;
+      const named: Array<[string, string]> = [[job.cloud, 'job.cloud']];
+      if (job.kind === 'clone' && job.to) named.push([job.to.cloud, 'job.to.cloud']);
+      for (const [cloud, field] of named) {
+        const where = `${hook.where}.rules.${i}.${field}`;
+        if (!clouds.names.includes(cloud)) {
+          const known = clouds.names.length ? `configured clouds: ${clouds.names.join(', ')}` : 'no cloud is configured';
+          problems.push(`${where}: unknown cloud "${cloud}" (${known})`);
+          continue;
+        }
+        const problem = clouds.problem?.(cloud);
+        if (problem) warnings.push(`${where}: cloud "${cloud}" is unusable, the jobs of webhook "${hook.name}" will fail: ${problem}`);
       }
-      const problem = clouds.problem?.(cloud);
-      if (problem) warnings.push(`${where}: cloud "${cloud}" is unusable, the jobs of webhook "${hook.name}" will fail: ${problem}`);
     });
   }
   return { problems, warnings };

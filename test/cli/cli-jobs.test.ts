@@ -158,3 +158,22 @@ describe('confirmation of destructive kinds', () => {
     });
   });
 });
+
+describe('discard', () => {
+  it('refuses a server snapflow did not make (exit 7, saying why); --from-job sends the job, and a job that is not a clone fails (exit 1)', async () => {
+    const untagged = await runCli(cli, ['discard', 'db', '--yes'], { env });
+    expect(untagged.code).toBe(7);
+    expect(untagged.stderr).toMatch(/^snapflow: rejected \(422 not_made_by_snapflow\): server: \S+ \(db\) was not made by snapflow/);
+
+    const snap = await runCli(cli, ['snapshot', 'app', '--wait', '--json'], { env });
+    const snapshotId = JSON.parse(snap.stdout).id as string;
+    const r = await runCli(cli, ['discard', 'app', '--from-job', snapshotId, '--yes', '--wait', '--json'], { env });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: 'discard',
+      state: 'failed',
+      params: { server: 'app', fromJob: snapshotId, confirm: true },
+      error: { code: 'not_a_clone', step: 'resolve-discard' },
+    });
+  });
+});

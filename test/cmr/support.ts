@@ -36,7 +36,14 @@ export interface CmrEnv {
   close(): Promise<void>;
 }
 
-export async function startCmrEnv(): Promise<CmrEnv> {
+export interface CmrOptions {
+  /** More of snapflow's config file (e.g. `webhooks`), beside the runner and DNS settings. */
+  config?: Record<string, unknown>;
+  /** The environment the config's `secretEnv`s are read from. */
+  configEnv?: Record<string, string>;
+}
+
+export async function startCmrEnv(opts: CmrOptions = {}): Promise<CmrEnv> {
   const env = await startSimEnv();
   const tools = fakeTools();
   const dns: CmrEnv['dns'] = { mode: 'servers' };
@@ -45,7 +52,8 @@ export async function startCmrEnv(): Promise<CmrEnv> {
     env: { OS_CLIENT_CONFIG_FILE: env.cloudsFile },
     cloudNames: ['sim', 'sim-dest'],
     mode: 'simulator',
-    configFile: { runner: { leaseTtl: '3s' }, dns: { domain: 'example.org', expiryWait: '2s' } },
+    configFile: { runner: { leaseTtl: '3s' }, dns: { domain: 'example.org', expiryWait: '2s' }, ...opts.config },
+    ...(opts.configEnv ? { configEnv: opts.configEnv } : {}),
     tokens: [{ name: 'runner', sha256: await sha256Hex(TOKEN), scopes: ['runner'], targets: [] }],
     timeScale: 0.02,
     claimRecheckMs: 200,

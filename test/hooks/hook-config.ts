@@ -55,3 +55,29 @@ export function hookConfig(cloud: string, server: string) {
     ],
   };
 }
+
+/**
+ * A GitLab hook giving each pipeline of ci/* a fresh clone of `server` (`ci-<pipeline id>` in
+ * `to`) when it starts, discarded when it ends whatever the status.
+ */
+export function cloneHookConfig(cloud: string, server: string, to: string) {
+  return {
+    webhooks: [
+      {
+        name: 'ci-clones',
+        provider: 'gitlab',
+        secretEnv: 'HOOK_GITLAB_TOKEN',
+        rules: [
+          {
+            id: 'fresh-vm',
+            event: 'pipeline',
+            project: 'ci/*',
+            status: ['running'],
+            job: { kind: 'clone', cloud, server, as: 'run', newName: 'ci-{pipeline_id}', to: { cloud: to }, metadata: { ci_ref: '{ref}' } },
+          },
+          { id: 'cleanup', event: 'pipeline', project: 'ci/*', status: ['success', 'failed', 'canceled'], job: { kind: 'discard', clone: 'run' } },
+        ],
+      },
+    ],
+  };
+}

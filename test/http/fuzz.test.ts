@@ -68,6 +68,7 @@ const validBodies = [
   { kind: 'snapshot', cloud: 'sim', server: 'other-1', stop: true, keep: 3, properties: { a: 'b' } },
   { kind: 'rollback', cloud: 'sim', server: 'web', image: 'latest', confirm: true, dryRun: true },
   { kind: 'prune', cloud: 'sim', server: 'web', keep: 2, dryRun: true },
+  { kind: 'discard', cloud: 'sim', server: 'web', fromJob: 'no-such-job', confirm: true, dryRun: true },
   // webhook deliveries (sent signed to the hook routes by the `signed` case below)
   JSON.parse(gitlabPipeline({ token: '', id: 7, status: 'running' }).body),
   JSON.parse(githubWorkflowRun({ secret: '', action: 'completed', runId: 7 }).body),
@@ -79,7 +80,7 @@ const mutatedBody = fc
     fc.constantFrom(...validBodies),
     fc.dictionary(
       fc.oneof(
-        fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy'),
+        fc.constantFrom('kind', 'cloud', 'server', 'stop', 'keep', 'image', 'confirm', 'dryRun', 'properties', 'to', 'maxAgeDays', 'policy', 'fromJob'),
         fc.constantFrom('object_kind', 'object_attributes', 'project', 'action', 'workflow_run', 'repository', 'event', 'status', 'pipeline_id'),
         text,
       ),

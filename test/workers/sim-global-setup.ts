@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startSimulator } from '../../shared/sim/server';
 
 /** Servers the workerd suites may use; each test takes its own so they do not lock each other. */
-export const WORKERD_SIM_SERVERS = ['q-1', 'q-2', 'q-3', 'q-4', 'q-5', 'q-sched-1', 'q-sched-2', 'q-hooks', 'q-runner-1'] as const;
+export const WORKERD_SIM_SERVERS = ['q-1', 'q-2', 'q-3', 'q-4', 'q-5', 'q-sched-1', 'q-sched-2', 'q-hooks', 'q-runner-1', 'q-clone'] as const;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const sim = await startSimulator({
