@@ -78,12 +78,44 @@ export async function serviceWithRunner(side: CmrSide, mode: 'simulator' | 'clou
   };
 }
 
-export async function sfJob(api: InProcessService, body: Record<string, unknown>): Promise<{ ms: number; result: Record<string, unknown> }> {
+export async function sfJob(
+  api: InProcessService,
+  body: Record<string, unknown>,
+): Promise<{ ms: number; result: Record<string, unknown>; phases: [string, number][] }> {
   const t0 = performance.now();
   const id = await api.submit(body);
   const job = await api.wait(id, 1_800_000);
   if (job.state !== 'succeeded') throw new Error(`${String(body.kind)} job ${id} ${job.state}: ${JSON.stringify(job.error)}`);
-  return { ms: performance.now() - t0, result: job.result ?? {} };
+  const ms = performance.now() - t0;
+  // each step's span: from the commit before it to its own step.done (waits included)
+  const events = await api.store.listEvents(id);
+  const phases: [string, number][] = [];
+  let last = events[0]?.at ?? 0;
+  for (const e of events) {
+    if (e.type !== 'step.done' || e.step === null) continue;
+    phases.push([e.step, e.at - last]);
+    last = e.at;
+  }
+  return { ms, result: job.result ?? {}, phases };
+}
+
+/** Time spent per phase, for the wall-time lines (`lap('snapshot')` after each command). */
+export function laps(): { lap(name: string): void; phases: [string, number][] } {
+  const phases: [string, number][] = [];
+  let last = performance.now();
+  return {
+    phases,
+    lap(name) {
+      const t = performance.now();
+      phases.push([name, t - last]);
+      last = t;
+    },
+  };
+}
+
+export function printPhases(who: string, phases: readonly [string, number][]): void {
+  const shown = phases.filter(([, ms]) => ms >= 50).map(([n, ms]) => `${n} ${secs(ms)}`);
+  console.log(`         ${who.padEnd(9)} ${shown.join(', ')}`);
 }
 
 const run = promisify(execFile);
@@ -99,19 +131,25 @@ async function sysprep(side: CmrSide, file: string, args: string[]): Promise<voi
 const id = (r: { stdout: string }) => r.stdout.trim();
 
 /** The clone an operator types: snapshot, save, full virt-sysprep, upload with os=LINUX, boot, delete the images. */
-export async function handClone(side: CmrSide, server: string, newName: string): Promise<number> {
+export async function handClone(side: CmrSide, server: string, newName: string, t = laps()): Promise<number> {
   const e = cliEnv(side.cloudsFile, side.source);
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-hand-'));
   const file = join(dir, 'disk.qcow2');
   const t0 = performance.now();
   try {
     const snap = id(await runCli(['server', 'image', 'create', '--wait', '--name', `${newName}-snap`, '-f', 'value', '-c', 'id', server], e));
+    t.lap('image create --wait');
     await runCli(['image', 'save', '--file', file, snap], e);
+    t.lap('image save');
     await sysprep(side, file, ['--delete', '/etc/krb5.keytab']);
+    t.lap('virt-sysprep');
     const cleanArgs = ['image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--property', 'os=LINUX', '--file', file];
     const clean = id(await runCli([...cleanArgs, '-f', 'value', '-c', 'id', `${newName}-clean`], e));
+    t.lap('image create --file');
     await runCli(['--os-compute-api-version', '2.37', 'server', 'create', '--flavor', side.flavor, '--image', clean, '--nic', 'none', '--wait', newName], e);
+    t.lap('server create --wait');
     await runCli(['image', 'delete', snap, clean], e);
+    t.lap('image delete');
     return performance.now() - t0;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -35,6 +35,17 @@ export const POLL = {
   volume: { baseMs: 2_000, maxMs: 60_000 },
 } as const satisfies Record<string, Required<WaitPolicy>>;
 
+/**
+ * The next poll of a change that started at `since`: base × 1, 3, 7, 15 … after it, the
+ * doubling schedule anchored at the start instead of at each poll's end (where every poll's
+ * call, commit and claim would add to the next wait), never further than maxMs from now.
+ */
+export function nextPollAt(since: number, now: number, baseMs: number, maxMs: number): number {
+  let k = 1;
+  while (since + baseMs * (2 ** k - 1) <= now && k < 60) k++;
+  return Math.min(since + baseMs * (2 ** k - 1), now + maxMs);
+}
+
 /** The client of the step's cloud; every call's request id lands on the step's event. */
 export function onCloud(deps: WorkflowDeps, ctx: StepContext<{ cloud: string }>): OpenStackClient {
   return deps.openstack(ctx.input.cloud, ctx);
