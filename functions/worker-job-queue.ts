@@ -22,13 +22,14 @@ export const jobMessageSchema = z.strictObject({
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 /**
- * Queue delays are whole seconds: a wait is rounded up so the message never arrives before
- * the job is due; due now (or past) goes out with no delay.
+ * Queue delays are whole seconds: a wait is rounded DOWN, so the message arrives at most a
+ * second early and the consumer sleeps the rest (EARLY_WAIT_MS in worker-queue-consumer.ts)
+ * instead of every wait ending up to a second late; due now (or past) goes out at once.
  */
 export function delaySecondsFor(at: number, now: number): number {
   const ms = at - now;
   if (ms <= 0) return 0;
-  return Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(ms / 1000)));
+  return Math.min(MAX_DELAY_SECONDS, Math.floor(ms / 1000));
 }
 
 /** The engine's JobQueue over the binding; each send is held open with `waitUntil`. */

@@ -33,15 +33,16 @@ export interface ConsumerDeps {
 }
 
 /**
- * A message at most this early is waited for in the invocation (a clock a little behind the
+ * A message at most this early is waited for in the invocation (delays are rounded down to
+ * whole seconds, so every delayed message comes up to a second early; or a clock a little behind the
  * sender's), rather than sent on to come back a whole queue delay later.
  */
 export const EARLY_WAIT_MS = 1_000;
 
 /**
- * A job's following steps run in the same invocation while they are due at once or within
- * EARLY_WAIT_MS (slept here): a hop through the queue costs a delivery, and a delay is
- * rounded up to whole seconds. Bounded, so one busy job cannot hold the invocation.
+ * A job's following steps run in the same invocation while they are due at once, or after
+ * waits that add up to at most EARLY_WAIT_MS (slept here): a hop through the queue costs a
+ * delivery. Bounded, so one busy job cannot hold the invocation.
  */
 export const CHAIN_BUDGET_MS = 60_000;
 

@@ -76,8 +76,9 @@ export interface Engine {
   runOnce(jobId?: string): Promise<RunOutcome | null>;
   /**
    * runOnce for one job, then its following steps in this same call for as long as each
-   * commit leaves the next one due at once (or within `sleepUpToMs`, slept here; never a
-   * retry's backoff), until `untilMs`; what is left is sent on as usual. For a queue consumer, where a hop through
+   * commit leaves the next one due at once (or after a wait, slept here while the waits add up
+   * to at most `sleepUpToMs`; never a retry's backoff), until `untilMs`; what is left is sent
+   * on as usual. For a queue consumer, where a hop through
    * the queue costs more than most steps. Returns the first step's outcome.
    */
   runChain(jobId: string, budget: ChainBudget): Promise<RunOutcome | null>;
@@ -105,7 +106,10 @@ export interface Engine {
 export interface ChainBudget {
   /** No step starts after this (epoch ms). */
   untilMs: number;
-  /** A wait up to this long is slept in the call instead of sent on (default 0: none). */
+  /**
+   * Waits are slept in the call instead of sent on while they add up to at most this much
+   * (default 0: none), so a job polling something slow (a runner) does not hold the call.
+   */
   sleepUpToMs?: number;
   sleep?(ms: number): Promise<void>;
 }
@@ -273,6 +277,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const sleep = budget.sleep ?? ((ms: number) => new Promise<void>((ok) => setTimeout(ok, ms)));
     let first: RunOutcome | null = null;
     let pending: Next = { kind: 'none' };
+    let slept = 0;
     for (;;) {
       const job = await store.claim({ owner, leaseMs, now: now(), kinds, jobId });
       // Another handler took it, or it was not due after all: send on what this call kept.
@@ -289,12 +294,15 @@ export function createEngine(opts: EngineOptions): Engine {
       const delay = n.kind === 'dispatch' ? 0 : n.kind === 'wake' ? n.at - now() : Number.POSITIVE_INFINITY;
       // A retry after an error goes through the queue: its backoff is the cloud's breathing space.
       const retry = out.type === 'step.retry';
-      if (retry || delay > (budget.sleepUpToMs ?? 0) || now() + Math.max(0, delay) >= budget.untilMs || dispatcher.stopped()) {
+      if (retry || slept + delay > (budget.sleepUpToMs ?? 0) || now() + Math.max(0, delay) >= budget.untilMs || dispatcher.stopped()) {
         routeNext(jobId, n);
         return first;
       }
       pending = n;
-      if (delay > 0) await sleep(delay + WAKE_SLACK_MS);
+      if (delay > 0) {
+        slept += delay;
+        await sleep(delay + WAKE_SLACK_MS);
+      }
     }
   }
 

@@ -6,14 +6,14 @@ import { retryDelaySeconds } from '../../functions/worker-queue-consumer';
 // test/workers/queue.test.ts).
 
 describe('job queue delays', () => {
-  it('round a wait up to whole seconds, at least one; due now or past goes at once; long waits are capped', () => {
+  it('round a wait down to whole seconds (the consumer sleeps the rest, under a second); due now or past goes at once; long waits are capped', () => {
     const now = 1_000_000;
     expect(delaySecondsFor(now - 5, now)).toBe(0);
     expect(delaySecondsFor(now, now)).toBe(0);
-    expect(delaySecondsFor(now + 1, now)).toBe(1);
-    expect(delaySecondsFor(now + 999, now)).toBe(1);
+    expect(delaySecondsFor(now + 1, now)).toBe(0);
+    expect(delaySecondsFor(now + 999, now)).toBe(0);
     expect(delaySecondsFor(now + 1_000, now)).toBe(1);
-    expect(delaySecondsFor(now + 1_001, now)).toBe(2);
+    expect(delaySecondsFor(now + 1_999, now)).toBe(1);
     expect(delaySecondsFor(now + 30_000, now)).toBe(30);
     expect(delaySecondsFor(now + 40 * 3600_000, now)).toBe(MAX_DELAY_SECONDS);
   });
@@ -37,7 +37,7 @@ describe('job queue delays', () => {
       () => 10_000,
     );
     await sender.send('job-1', 12_500);
-    expect(sent).toEqual([{ body: { jobId: 'job-1', at: 12_500 }, options: { contentType: 'json', delaySeconds: 3 } }]);
+    expect(sent).toEqual([{ body: { jobId: 'job-1', at: 12_500 }, options: { contentType: 'json', delaySeconds: 2 } }]);
     expect(held).toHaveLength(1);
     fail = true;
     await expect(sender.send('job-2', 0)).rejects.toThrow(/Too Many Requests/);

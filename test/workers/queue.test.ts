@@ -39,7 +39,7 @@ describe('the job queue in workerd (D1, simulator)', () => {
     // (engine.runChain); each message is one delivery that ran a chain of steps
     expect(mine(t.sent).length).toBeGreaterThanOrEqual(1);
     expect(mine(t.sent).length).toBeLessThan(stepsRun);
-    // every message is delayed until its step is due, in whole seconds (a wait's at least 1 s)
+    // every message is delayed until its step is due, in whole seconds rounded down (the consumer sleeps the rest)
     for (const m of mine(t.sent)) expect(m.delaySeconds).toBe(delaySecondsFor(m.body.at, m.sentAt));
     expect(events.some((e) => e.type === 'step.wait')).toBe(true);
 

@@ -35,7 +35,10 @@ describe('runner wake-ups through the job queue (workerd, D1, simulator)', () =>
     await t.deliver(t.queued.filter((m) => m.body.jobId === job.id));
     expect(await t.job(job.id)).toMatchObject({ state: 'waiting', step: 'clean-image' });
     const poll = t.queued.filter((m) => m.body.jobId === job.id);
-    expect(poll).toEqual([{ body: { jobId: job.id, at: expect.any(Number) }, delaySeconds: POLL_MS / 1_000, sentAt: expect.any(Number) }]);
+    // the poll is due POLL_MS after the commit, sent a few ms after it: rounded down, one second less
+    expect(poll).toEqual([{ body: { jobId: job.id, at: expect.any(Number) }, delaySeconds: expect.any(Number), sentAt: expect.any(Number) }]);
+    expect(poll[0]!.delaySeconds).toBeGreaterThanOrEqual(POLL_MS / 1_000 - 1);
+    expect(poll[0]!.delaySeconds).toBeLessThanOrEqual(POLL_MS / 1_000);
 
     const post = (path: string, body: unknown) => t.fetch(path, { method: 'POST', body: JSON.stringify(body), auth: RUNNER_TOKEN });
     const claimed = await post('/v1/runner/claim', { runner: 'workerd', waitSeconds: 0 });
