@@ -50,7 +50,9 @@ export const CHAIN_BUDGET_MS = 60_000;
 const sameTime = (a: number, b: number): boolean => Math.abs(a - b) < 1;
 
 export async function consumeJobMessage(d: ConsumerDeps, msg: JobMessage): Promise<MessageOutcome> {
-  for (let waited = false; ; waited = true) {
+  let waited = false;
+  let reclaimed = false;
+  for (;;) {
     const budget = { untilMs: d.now() + CHAIN_BUDGET_MS, sleepUpToMs: EARLY_WAIT_MS, sleep: d.sleep };
     if (await d.engine.runChain(msg.jobId, budget)) return 'ran';
     const job = await d.store.getJob(msg.jobId);
@@ -58,13 +60,22 @@ export async function consumeJobMessage(d: ConsumerDeps, msg: JobMessage): Promi
     if (TERMINAL_STATES.includes(job.state)) return 'finished';
     if (job.state === 'running') return 'held';
     const early = job.runAfter - d.now();
-    if (job.cancelRequested || early <= 0) return 'blocked';
+    if (job.cancelRequested) return 'blocked';
+    if (early <= 0) {
+      // It became due between the claim and this read (a message comes up to a second
+      // early): claim once more before taking it for blocked, or it would wait for the tick.
+      if (reclaimed) return 'blocked';
+      reclaimed = true;
+      continue;
+    }
     if (!sameTime(job.runAfter, msg.at)) return 'superseded';
     if (waited || early > EARLY_WAIT_MS) {
       await d.queue.send(msg.jobId, job.runAfter);
       return 'requeued';
     }
-    await d.sleep(early);
+    waited = true;
+    // a timer may fire a little before the clock says the job is due
+    await d.sleep(early + 2);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createQueueSender, delaySecondsFor, MAX_DELAY_SECONDS } from '../../functions/worker-job-queue';
-import { retryDelaySeconds } from '../../functions/worker-queue-consumer';
+import { consumeJobMessage, retryDelaySeconds } from '../../functions/worker-queue-consumer';
 
 // The arithmetic of the Worker's job queue (the consumer itself runs in workerd:
 // test/workers/queue.test.ts).
@@ -43,5 +43,29 @@ describe('job queue delays', () => {
     await expect(sender.send('job-2', 0)).rejects.toThrow(/Too Many Requests/);
     // the held copy never rejects: a failed send must not fail the event it was handed to
     await expect(held[1]).resolves.toBeUndefined();
+  });
+
+  it('a message whose job became due between the failed claim and the read claims once more instead of dropping it', async () => {
+    const now = 5_000_000;
+    let claims = 0;
+    const sentOn: unknown[] = [];
+    const deps = (dueAfterClaims: number) => ({
+      engine: {
+        runChain: async () =>
+          ++claims > dueAfterClaims ? { jobId: 'j', kind: 'k', step: 's', type: 'step.done', state: 'queued' as const, committed: true } : null,
+      },
+      store: { getJob: async () => ({ state: 'waiting', runAfter: now, cancelRequested: false }) as never },
+      queue: { send: async (...a: unknown[]) => void sentOn.push(a) },
+      now: () => now,
+      sleep: async () => {},
+      log: { info() {}, warn() {}, error() {} },
+    });
+    expect(await consumeJobMessage(deps(1), { jobId: 'j', at: now })).toBe('ran');
+    expect(claims).toBe(2);
+    // still not claimable the second time (its lock or its project's slot is taken): blocked, as before
+    claims = 0;
+    expect(await consumeJobMessage(deps(10), { jobId: 'j', at: now })).toBe('blocked');
+    expect(claims).toBe(2);
+    expect(sentOn).toEqual([]);
   });
 });
