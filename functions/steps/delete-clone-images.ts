@@ -5,11 +5,9 @@
 import { z } from 'zod';
 import { done, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
-import { deleteImagesOrWait } from '../workflows/delete-image';
+import { deleteJobTaggedImages } from '../workflows/delete-image';
 import type { WorkflowDeps } from '../workflows/deps';
 import { POLL, RETRY } from '../workflows/step-support';
-import { findJobImages } from '../workflows/tags';
 
 const input = z.object({ cloneJobId: z.string().nullable(), cloneClouds: z.array(z.string()) });
 const output = z.object({ deletedImages: z.array(z.string()) });
@@ -25,20 +23,11 @@ export function deleteCloneImagesStep(deps: WorkflowDeps) {
     timeout: 300_000,
     async run(ctx) {
       const { cloneJobId, cloneClouds } = ctx.input;
-      const deleted: string[] = [];
-      if (cloneJobId === null) return done({ deletedImages: deleted });
-      for (const cloud of cloneClouds) {
-        const os = deps.openstack(cloud, ctx);
-        const images = await findJobImages(os, cloneJobId);
-        const walk = await deleteImagesOrWait(
-          os,
-          images.map((i) => ({ id: i.id, volumeSnapshotIds: imageVolumeSnapshotIds(i) })),
-          { refusals: 'throw' },
-        );
-        if (walk.kind === 'busy') return wait({ reason: walk.reason });
-        deleted.push(...walk.deleted);
-      }
-      return done({ deletedImages: deleted });
+      if (cloneJobId === null) return done({ deletedImages: [] });
+      const clients = [...new Set(cloneClouds)].map((cloud) => deps.openstack(cloud, ctx));
+      const walk = await deleteJobTaggedImages(clients, cloneJobId);
+      if (walk.kind === 'busy') return wait({ reason: walk.reason });
+      return done({ deletedImages: walk.deleted });
     },
   });
 }

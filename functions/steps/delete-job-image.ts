@@ -6,9 +6,8 @@
 import { z } from 'zod';
 import { done, wait } from '../../shared/engine/results';
 import { step } from '../../shared/engine/typed-workflow';
-import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
-import { deleteImagesOrWait } from '../workflows/delete-image';
+import { deleteListedImages } from '../workflows/delete-image';
 import type { WorkflowDeps } from '../workflows/deps';
 import { onCloud, POLL, RETRY } from '../workflows/step-support';
 import { findJobImages } from '../workflows/tags';
@@ -33,11 +32,7 @@ export function deleteJobImageStep(deps: WorkflowDeps) {
         const byId = await orNull(os.image.get(ctx.input.imageId));
         if (byId) images.push(byId);
       }
-      const walk = await deleteImagesOrWait(
-        os,
-        images.map((i) => ({ id: i.id, volumeSnapshotIds: imageVolumeSnapshotIds(i) })),
-        { refusals: 'throw' },
-      );
+      const walk = await deleteListedImages(os, images);
       if (walk.kind === 'busy') return wait({ reason: walk.reason });
       return done({ cleanupDeletedImages: walk.deleted });
     },

@@ -5,11 +5,9 @@
 import { z } from 'zod';
 import { done, wait } from '../../shared/engine/results';
 import { type Fields, type Step, step } from '../../shared/engine/typed-workflow';
-import { imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
-import { deleteImagesOrWait } from '../workflows/delete-image';
+import { deleteJobTaggedImages } from '../workflows/delete-image';
 import type { WorkflowDeps } from '../workflows/deps';
 import { POLL, RETRY } from '../workflows/step-support';
-import { findJobImages } from '../workflows/tags';
 
 const output = z.object({ deletedImages: z.array(z.string()) });
 
@@ -27,19 +25,10 @@ export function deleteJobImagesStep<C extends Fields>(
     wait: POLL.busy,
     timeout: 300_000,
     async run(ctx) {
-      const deleted: string[] = [];
-      for (const cloud of new Set(clouds(ctx.input))) {
-        const os = deps.openstack(cloud, ctx);
-        const images = await findJobImages(os, ctx.job.id);
-        const walk = await deleteImagesOrWait(
-          os,
-          images.map((i) => ({ id: i.id, volumeSnapshotIds: imageVolumeSnapshotIds(i) })),
-          { refusals: 'throw' },
-        );
-        if (walk.kind === 'busy') return wait({ reason: walk.reason });
-        deleted.push(...walk.deleted);
-      }
-      return done({ deletedImages: deleted });
+      const clients = [...new Set(clouds(ctx.input))].map((cloud) => deps.openstack(cloud, ctx));
+      const walk = await deleteJobTaggedImages(clients, ctx.job.id);
+      if (walk.kind === 'busy') return wait({ reason: walk.reason });
+      return done({ deletedImages: walk.deleted });
     },
   });
 }

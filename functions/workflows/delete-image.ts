@@ -7,7 +7,9 @@
 // A 404 on either means already gone (an earlier attempt), which is fine.
 import type { OpenStackClient } from '../../shared/openstack/client';
 import { OpenStackError } from '../../shared/openstack/errors';
+import { type Image, imageVolumeSnapshotIds } from '../../shared/openstack/image-schemas';
 import { orNull } from '../../shared/openstack/or-null';
+import { findJobImages } from './tags';
 
 type Release = { kind: 'gone' } | { kind: 'busy'; reason: string };
 
@@ -67,4 +69,24 @@ export async function deleteImagesOrWait(
     }
   }
   return { kind: 'done', deleted, refused };
+}
+
+/** Glance images as listed, each with the Cinder snapshots it references; refusals throw. */
+export function deleteListedImages(os: OpenStackClient, images: readonly Image[]): Promise<DeleteWalk> {
+  return deleteImagesOrWait(
+    os,
+    images.map((i) => ({ id: i.id, volumeSnapshotIds: imageVolumeSnapshotIds(i) })),
+    { refusals: 'throw' },
+  );
+}
+
+/** Every image tagged with the job (snapflow_job) in each of these clouds, found again on every walk. */
+export async function deleteJobTaggedImages(clients: readonly OpenStackClient[], jobId: string): Promise<DeleteWalk> {
+  const deleted: string[] = [];
+  for (const os of clients) {
+    const walk = await deleteListedImages(os, await findJobImages(os, jobId));
+    if (walk.kind === 'busy') return walk;
+    deleted.push(...walk.deleted);
+  }
+  return { kind: 'done', deleted, refused: [] };
 }
